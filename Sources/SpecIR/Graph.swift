@@ -1,0 +1,166 @@
+import SpecLang
+
+/// One operation and the tensor it produces.
+public struct Node: Hashable, Sendable {
+    public var id: NodeID
+    public var op: Op
+    public var shape: TensorShape
+    /// A readable role, e.g. `block3.expand`; unique within the graph.
+    public var name: String
+    public var origin: Origin
+
+    public init(id: NodeID, op: Op, shape: TensorShape, name: String, origin: Origin) {
+        self.id = id
+        self.op = op
+        self.shape = shape
+        self.name = name
+        self.origin = origin
+    }
+}
+
+/// A network as a list of nodes in execution order (a topological order of the DAG).
+/// Node ids are never reused, so a dump before a pass and one after it line up.
+public struct Graph: Sendable {
+    public var network: String
+    public var specFile: String
+    public var classes: Int
+    public var width: Double
+    public var conventions: [Convention]
+    public private(set) var nodes: [Node]
+    public var output: NodeID
+    /// Filled in by the plan-memory pass.
+    public var memoryPlan: MemoryPlan?
+    private var nextID: Int
+
+    public init(network: String, specFile: String, classes: Int, width: Double, conventions: [Convention]) {
+        self.network = network
+        self.specFile = specFile
+        self.classes = classes
+        self.width = width
+        self.conventions = conventions
+        self.nodes = []
+        self.output = NodeID(0)
+        self.memoryPlan = nil
+        self.nextID = 0
+    }
+
+    public var input: Node { nodes[0] }
+
+    public func node(_ id: NodeID) -> Node {
+        guard let node = nodes.first(where: { $0.id == id }) else { preconditionFailure("no node \(id)") }
+        return node
+    }
+
+    public func index(of id: NodeID) -> Int? { nodes.firstIndex { $0.id == id } }
+
+    /// Nodes that read `id`.
+    public func users(of id: NodeID) -> [Node] {
+        nodes.filter { $0.op.operands.contains(id) }
+    }
+
+    /// The only node that reads `id`, if exactly one does and `id` is not the graph output.
+    public func soleUser(of id: NodeID) -> Node? {
+        let users = users(of: id)
+        guard users.count == 1, id != output else { return nil }
+        return users[0]
+    }
+
+    /// Appends a node, computing its shape; throws a diagnostic at `origin` if the op does not fit its operands.
+    @discardableResult
+    public mutating func append(_ op: Op, name: String, origin: Origin) throws(SpecError) -> NodeID {
+        let id = NodeID(nextID)
+        let shape = try inferShape(op, at: origin.location)
+        nextID += 1
+        nodes.append(Node(id: id, op: op, shape: shape, name: name, origin: origin))
+        output = id
+        return id
+    }
+
+    /// Replaces a node's op, and its name if given (its shape must not change; the verifier checks).
+    public mutating func replaceOp(of id: NodeID, with op: Op, name: String? = nil) {
+        guard let i = index(of: id) else { preconditionFailure("no node \(id)") }
+        nodes[i].op = op
+        if let name { nodes[i].name = name }
+    }
+
+    /// Makes every reader of `old` read `new` instead.
+    public mutating func replaceUses(of old: NodeID, with new: NodeID) {
+        for i in nodes.indices {
+            nodes[i].op = nodes[i].op.mapOperands { $0 == old ? new : $0 }
+        }
+        if output == old { output = new }
+    }
+
+    /// Removes nodes that nothing reads (except the output).
+    public mutating func removeDeadNodes() {
+        var live: Set<NodeID> = [output]
+        for node in nodes.reversed() where live.contains(node.id) {
+            live.formUnion(node.op.operands)
+        }
+        nodes.removeAll { !live.contains($0.id) && $0.op != .input }
+    }
+
+    /// Shape inference: the output shape of `op` given the graph's current nodes.
+    public func inferShape(_ op: Op, at location: SourceLocation) throws(SpecError) -> TensorShape {
+        func shape(_ id: NodeID) -> TensorShape { node(id).shape }
+        switch op {
+        case .input:
+            preconditionFailure("the input node is created by Graph.setInput")
+        case .conv(let c):
+            let x = shape(c.input)
+            guard c.groups >= 1, x.channels % c.groups == 0, c.outChannels % c.groups == 0 else {
+                throw SpecError("conv with \(c.groups) groups cannot map \(x.channels) input channels to \(c.outChannels) outputs (both must divide by the groups)", at: location)
+            }
+            let h = (x.height + 2 * c.padHeight - c.kernelHeight) / c.strideHeight + 1
+            let w = (x.width + 2 * c.padWidth - c.kernelWidth) / c.strideWidth + 1
+            guard x.height + 2 * c.padHeight >= c.kernelHeight, x.width + 2 * c.padWidth >= c.kernelWidth, h >= 1, w >= 1 else {
+                throw SpecError("input \(x) is too small for a \(c.kernelHeight)x\(c.kernelWidth) conv with stride \(c.strideHeight)", at: location)
+            }
+            let out = TensorShape(channels: c.outChannels, height: h, width: w)
+            if let r = c.residual, shape(r) != out {
+                throw SpecError("residual add of \(shape(r)) to a conv output of \(out): shapes do not match", at: location)
+            }
+            return out
+        case .batchNorm(let x, _), .activation(let x, _):
+            return shape(x)
+        case .squeezeExcite(let se):
+            return shape(se.input)
+        case .add(let a, let b):
+            guard shape(a) == shape(b) else {
+                throw SpecError("residual add of \(shape(b)) to \(shape(a)): shapes do not match", at: location)
+            }
+            return shape(a)
+        case .globalAveragePool(let x):
+            return TensorShape(channels: shape(x).channels, height: 1, width: 1)
+        case .scaleChannels(let x, let gate):
+            guard shape(gate) == TensorShape(channels: shape(x).channels, height: 1, width: 1) else {
+                throw SpecError("channel scale of \(shape(x)) by a gate of \(shape(gate))", at: location)
+            }
+            return shape(x)
+        case .linear(let l):
+            let x = shape(l.input)
+            guard x.height == 1, x.width == 1 else {
+                throw SpecError("linear layer needs a pooled C×1×1 input, found \(x); add 'avgpool' before it", at: location)
+            }
+            return TensorShape(channels: l.outFeatures, height: 1, width: 1)
+        }
+    }
+
+    /// Floats of workspace an op needs while it runs, beside its output.
+    public func scratchElements(of node: Node) -> Int {
+        switch node.op {
+        case .squeezeExcite(let se): return node.shape.channels + se.squeezeChannels  // pooled means, then squeezed
+        default: return 0
+        }
+    }
+
+    /// Creates the input node; must come first.
+    public mutating func setInput(_ shape: TensorShape, origin: Origin) -> NodeID {
+        precondition(nodes.isEmpty)
+        let id = NodeID(nextID)
+        nextID += 1
+        nodes.append(Node(id: id, op: .input, shape: shape, name: "input", origin: origin))
+        output = id
+        return id
+    }
+}

@@ -1,0 +1,232 @@
+import SpecLang
+
+/// A column a block kind reads from its table.
+struct ColumnSpec {
+    var name: String
+    var required: Bool = true
+}
+
+/// A kind of block a table's rows describe (`bneck` for MobileNetV3's Table 1, …). It reads
+/// its columns from a row and appends the block's unfused layers to the graph.
+protocol BlockKind: Sendable {
+    static var name: String { get }
+    static var columns: [ColumnSpec] { get }
+    /// Checkpoint conventions whose key layout inside a block this kind knows.
+    static var keyLayouts: [String] { get }
+    static func lower(_ row: inout BlockRow, into b: inout GraphBuilder) throws(SpecError)
+}
+
+enum BlockKinds {
+    static let all: [any BlockKind.Type] = [Bneck.self]
+
+    static func named(_ name: String) -> (any BlockKind.Type)? { all.first { $0.name == name } }
+}
+
+enum TableLowering {
+    static func lower(_ table: Table, into b: inout GraphBuilder) throws(SpecError) {
+        guard let kind = BlockKinds.named(table.kind) else {
+            throw SpecError("unknown block kind '\(table.kind)' (known: \(BlockKinds.all.map { $0.name }.joined(separator: ", ")))", at: table.location)
+        }
+        let columnList = kind.columns.map { $0.required ? $0.name : "[\($0.name)]" }.joined(separator: " ")
+        for column in table.columns where !kind.columns.contains(where: { $0.name == column.name }) {
+            throw SpecError("unknown column '\(column.name)' for \(kind.name) blocks (columns: \(columnList))", at: column.location)
+        }
+        for column in kind.columns where column.required && !table.columns.contains(where: { $0.name == column.name }) {
+            throw SpecError("missing column '\(column.name)' for \(kind.name) blocks (columns: \(columnList))", at: table.columns.first?.location ?? table.location)
+        }
+        let patterns = try keyPatterns(table, kind: kind, conventions: b.graph.conventions.map(\.name))
+        guard !table.rows.isEmpty else { throw SpecError("table has no rows", at: table.location) }
+
+        var stagesSeen = 0
+        for row in table.rows {
+            guard row.cells.count == table.columns.count else {
+                throw SpecError("row has \(row.cells.count) values but the table has \(table.columns.count) columns (\(table.columns.map(\.name).joined(separator: " ")))", at: row.location)
+            }
+            var cells: [String: Cell] = [:]
+            for (column, cell) in zip(table.columns, row.cells) { cells[column.name] = cell }
+            for _ in 0..<row.repeatCount {
+                var blockRow = BlockRow(cells: cells, row: row, patterns: patterns, conventions: b.graph.conventions.map(\.name))
+                try kind.lower(&blockRow, into: &b)
+            }
+            stagesSeen = max(stagesSeen, row.stage + 1)
+        }
+        b.stageBase += stagesSeen
+    }
+
+    /// `timm=blocks.{stage}.{index}`: one key pattern per convention, checked up front.
+    static func keyPatterns(_ table: Table, kind: any BlockKind.Type, conventions: [String]) throws(SpecError) -> [String] {
+        var patterns: [String: String] = [:]
+        for option in table.options {
+            guard conventions.contains(option.name) else {
+                throw SpecError("unknown table option '\(option.name)' (key patterns are named after the checkpoint conventions: \(conventions.joined(separator: ", ")))", at: option.location)
+            }
+            guard kind.keyLayouts.contains(option.name) else {
+                throw SpecError("\(kind.name) blocks have no '\(option.name)' key layout (known: \(kind.keyLayouts.joined(separator: ", ")))", at: option.location)
+            }
+            guard let pattern = option.value?.word else {
+                throw SpecError("'\(option.name)=' needs a key pattern such as blocks.{stage}.{index}", at: option.location)
+            }
+            if let bad = KeyPattern.firstUnknownPlaceholder(in: pattern) {
+                throw SpecError("unknown placeholder '{\(bad)}' in key pattern (known: {stage}, {index}, {block}, optionally with +N or -N)", at: option.location)
+            }
+            patterns[option.name] = pattern
+        }
+        return try conventions.map { (convention) throws(SpecError) -> String in
+            guard let pattern = patterns[convention] else {
+                throw SpecError("the table needs a key pattern for checkpoint convention '\(convention)', e.g. \(convention)=blocks.{stage}.{index}", at: table.location)
+            }
+            return pattern
+        }
+    }
+}
+
+/// One block's row values, typed and checked, and its checkpoint names.
+struct BlockRow {
+    let cells: [String: Cell]
+    let row: TableRow
+    let patterns: [String]
+    let conventions: [String]
+
+    var origin: Origin { Origin(location: row.location, text: row.text) }
+
+    func cell(_ column: String) -> Cell? { cells[column] }
+
+    func number(_ column: String) throws(SpecError) -> Double {
+        let cell = cells[column]!
+        guard let n = cell.value.number else {
+            throw SpecError("column '\(column)' needs a number, found '\(cell.value)'", at: cell.location)
+        }
+        return n
+    }
+
+    func integer(_ column: String, range: ClosedRange<Int>, what: String) throws(SpecError) -> Int {
+        let n = try number(column)
+        guard let i = Int(exactly: n), range.contains(i) else {
+            throw SpecError("\(what) must be a whole number in \(range.lowerBound)...\(range.upperBound), found \(Value.number(n))", at: cells[column]!.location)
+        }
+        return i
+    }
+
+    func channels(_ column: String) throws(SpecError) -> Int {
+        try integer(column, range: 1...65536, what: "channel count")
+    }
+
+    func stride(_ column: String) throws(SpecError) -> Int {
+        try integer(column, range: 1...16, what: "stride")
+    }
+
+    func kernel(_ column: String) throws(SpecError) -> Int {
+        let k = try integer(column, range: 1...15, what: "kernel size")
+        guard k % 2 == 1 else {
+            throw SpecError("kernel size must be odd (padding is k/2 on each side), found \(k)", at: cells[column]!.location)
+        }
+        return k
+    }
+
+    /// `-` is off; one of `on` is on.
+    func flag(_ column: String, on: [String]) throws(SpecError) -> Bool {
+        let cell = cells[column]!
+        if cell.value == .absent { return false }
+        guard let word = cell.value.word, on.contains(word) else {
+            throw SpecError("column '\(column)' takes \(on.joined(separator: " or ")) or -, found '\(cell.value)'", at: cell.location)
+        }
+        return true
+    }
+
+    func activation(_ column: String) throws(SpecError) -> Activation {
+        let cell = cells[column]!
+        guard let word = cell.value.word, let act = Activation(specName: word) else {
+            throw SpecError("unknown activation '\(cell.value)' in column '\(column)' (known: RE, RE6, HS, identity)", at: cell.location)
+        }
+        return act
+    }
+
+    /// Claims the next block number and returns the block's names.
+    func nextBlock(_ b: inout GraphBuilder) -> BlockNames {
+        let stage = b.stageBase + row.stage
+        let index = b.blocksInStage[stage, default: 0]
+        b.blocksInStage[stage] = index + 1
+        let place = BlockPlace(block: b.blockCount, stage: stage, index: index)
+        b.blockCount += 1
+        let prefixes = patterns.map { KeyPattern.expand($0, place: place) }
+        return BlockNames(place: place, prefixes: prefixes, conventions: conventions)
+    }
+}
+
+/// A block's checkpoint prefix under each convention, and its node-name prefix.
+struct BlockNames {
+    let place: BlockPlace
+    let prefixes: [String]
+    let conventions: [String]
+
+    var node: String { "block\(place.block)" }
+
+    /// The module `<prefix>.<suffix>` where the suffix depends on the convention's layout.
+    func module(_ suffix: (String) -> String) -> ModuleName {
+        ModuleName(zip(prefixes, conventions).map { prefix, convention in prefix + "." + suffix(convention) })
+    }
+}
+
+/// Placeholders in block key patterns: {stage}, {index}, {block}, each optionally ±N.
+enum KeyPattern {
+    static func firstUnknownPlaceholder(in pattern: String) -> String? {
+        for placeholder in placeholders(in: pattern) where parse(placeholder) == nil { return placeholder }
+        return nil
+    }
+
+    static func expand(_ pattern: String, place: BlockPlace) -> String {
+        var result = pattern
+        for placeholder in placeholders(in: pattern) {
+            guard let (name, offset) = parse(placeholder) else { continue }
+            let base = name == "stage" ? place.stage : name == "index" ? place.index : place.block
+            result = result.replacingOccurrences(of: "{\(placeholder)}", with: String(base + offset))
+        }
+        return result
+    }
+
+    private static func placeholders(in pattern: String) -> [String] {
+        var found: [String] = []
+        var rest = pattern[...]
+        while let open = rest.firstIndex(of: "{") {
+            guard let close = rest[open...].firstIndex(of: "}") else { found.append(String(rest[rest.index(after: open)...])); break }
+            found.append(String(rest[rest.index(after: open)..<close]))
+            rest = rest[rest.index(after: close)...]
+        }
+        return found
+    }
+
+    private static func parse(_ placeholder: String) -> (String, Int)? {
+        for name in ["stage", "index", "block"] where placeholder.hasPrefix(name) {
+            let tail = placeholder.dropFirst(name.count)
+            if tail.isEmpty { return (name, 0) }
+            guard let sign = tail.first, sign == "+" || sign == "-", let n = Int(tail.dropFirst()) else { return nil }
+            return (name, sign == "+" ? n : -n)
+        }
+        return nil
+    }
+}
+
+extension String {
+    func replacingOccurrences(of target: String, with replacement: String) -> String {
+        guard !target.isEmpty else { return self }
+        var result = ""
+        var rest = self[...]
+        while let range = rest.range(of: target) {
+            result += rest[..<range.lowerBound] + replacement
+            rest = rest[range.upperBound...]
+        }
+        return result + rest
+    }
+}
+
+extension Substring {
+    func range(of target: String) -> Range<Index>? {
+        guard !target.isEmpty, count >= target.count else { return nil }
+        var i = startIndex
+        while i < endIndex {
+            if self[i...].hasPrefix(target) { return i..<self.index(i, offsetBy: target.count) }
+            i = index(after: i)
+        }
+        return nil
+    }
+}

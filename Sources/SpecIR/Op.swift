@@ -1,0 +1,157 @@
+/// A convolution over NCHW-shaped tensors with PyTorch semantics (zero padding).
+/// Fusion passes fill in the epilogue: folded BatchNorm, activation, residual add.
+public struct Conv: Hashable, Sendable {
+    public var input: NodeID
+    public var outChannels: Int
+    public var kernelHeight: Int
+    public var kernelWidth: Int
+    public var strideHeight: Int
+    public var strideWidth: Int
+    public var padHeight: Int
+    public var padWidth: Int
+    public var groups: Int
+    /// Weight tensor `<module>.weight` of shape [out, in/groups, kh, kw].
+    public var weight: ModuleName
+    /// The conv's own bias, `<module>.bias`.
+    public var hasBias: Bool
+    /// A BatchNorm folded into weight and bias by the fold-batchnorm pass.
+    public var foldedNorm: ModuleName?
+    public var activation: Activation
+    /// Added after the activation: output = activation(conv + bias) + residual (the inverted residual's skip).
+    public var residual: NodeID?
+
+    public init(input: NodeID, outChannels: Int, kernel: (Int, Int), stride: (Int, Int), padding: (Int, Int),
+                groups: Int, weight: ModuleName, hasBias: Bool) {
+        self.input = input
+        self.outChannels = outChannels
+        (kernelHeight, kernelWidth) = kernel
+        (strideHeight, strideWidth) = stride
+        (padHeight, padWidth) = padding
+        self.groups = groups
+        self.weight = weight
+        self.hasBias = hasBias
+        self.foldedNorm = nil
+        self.activation = .identity
+        self.residual = nil
+    }
+
+    public var isPointwise: Bool {
+        kernelHeight == 1 && kernelWidth == 1 && strideHeight == 1 && strideWidth == 1 && padHeight == 0 && padWidth == 0
+    }
+}
+
+/// A fully connected layer on a C×1×1 tensor, weight [out, in].
+public struct Linear: Hashable, Sendable {
+    public var input: NodeID
+    public var outFeatures: Int
+    public var weight: ModuleName
+    public var hasBias: Bool
+    public var activation: Activation
+
+    public init(input: NodeID, outFeatures: Int, weight: ModuleName, hasBias: Bool, activation: Activation) {
+        self.input = input
+        self.outFeatures = outFeatures
+        self.weight = weight
+        self.hasBias = hasBias
+        self.activation = activation
+    }
+}
+
+/// Squeeze-and-excitation as one fused operation: global average pool, 1×1 conv to
+/// `squeezeChannels` with bias and `innerActivation`, 1×1 conv back with bias and
+/// `gateActivation`, and the channel scaling of the input, in place.
+public struct SqueezeExcite: Hashable, Sendable {
+    public var input: NodeID
+    public var squeezeChannels: Int
+    public var reduce: ModuleName
+    public var expand: ModuleName
+    public var innerActivation: Activation
+    public var gateActivation: Activation
+
+    public init(input: NodeID, squeezeChannels: Int, reduce: ModuleName, expand: ModuleName,
+                innerActivation: Activation, gateActivation: Activation) {
+        self.input = input
+        self.squeezeChannels = squeezeChannels
+        self.reduce = reduce
+        self.expand = expand
+        self.innerActivation = innerActivation
+        self.gateActivation = gateActivation
+    }
+}
+
+/// The operations of the IR. Generic layers come out of lowering; fused forms come out of passes.
+public enum Op: Hashable, Sendable {
+    /// The network input, one image.
+    case input
+    case conv(Conv)
+    /// Inference BatchNorm over channels, `<module>.weight/.bias/.running_mean/.running_var`.
+    case batchNorm(input: NodeID, module: ModuleName)
+    case activation(input: NodeID, Activation)
+    case add(NodeID, NodeID)
+    case globalAveragePool(input: NodeID)
+    /// x · gate, gate being C×1×1.
+    case scaleChannels(input: NodeID, gate: NodeID)
+    case linear(Linear)
+    case squeezeExcite(SqueezeExcite)
+
+    /// The tensors this op reads, in order.
+    public var operands: [NodeID] {
+        switch self {
+        case .input: return []
+        case .conv(let c): return [c.input] + (c.residual.map { [$0] } ?? [])
+        case .batchNorm(let x, _), .activation(let x, _), .globalAveragePool(let x): return [x]
+        case .add(let a, let b): return [a, b]
+        case .scaleChannels(let x, let gate): return [x, gate]
+        case .linear(let l): return [l.input]
+        case .squeezeExcite(let se): return [se.input]
+        }
+    }
+
+    /// The same op reading `f(operand)` instead of each operand.
+    public func mapOperands(_ f: (NodeID) -> NodeID) -> Op {
+        switch self {
+        case .input: return self
+        case .conv(var c):
+            c.input = f(c.input)
+            c.residual = c.residual.map(f)
+            return .conv(c)
+        case .batchNorm(let x, let m): return .batchNorm(input: f(x), module: m)
+        case .activation(let x, let a): return .activation(input: f(x), a)
+        case .globalAveragePool(let x): return .globalAveragePool(input: f(x))
+        case .add(let a, let b): return .add(f(a), f(b))
+        case .scaleChannels(let x, let g): return .scaleChannels(input: f(x), gate: f(g))
+        case .linear(var l):
+            l.input = f(l.input)
+            return .linear(l)
+        case .squeezeExcite(var se):
+            se.input = f(se.input)
+            return .squeezeExcite(se)
+        }
+    }
+
+    /// The op's name in dumps, naming what a fused op fuses (conv2d_bn_hardswish_add).
+    public var mnemonic: String {
+        switch self {
+        case .input: return "input"
+        case .conv(let c):
+            var name = c.groups > 1 && c.groups == c.outChannels ? "dwconv2d" : "conv2d"
+            if c.foldedNorm != nil { name += "_bn" }
+            if c.residual != nil { name += "_add" }
+            if c.activation != .identity { name += "_\(c.activation.rawValue)" }
+            return name
+        case .batchNorm: return "batchnorm"
+        case .activation(_, let a): return a.rawValue
+        case .add: return "add"
+        case .globalAveragePool: return "global_avg_pool"
+        case .scaleChannels: return "scale_channels"
+        case .linear(let l): return l.activation == .identity ? "linear" : "linear_\(l.activation.rawValue)"
+        case .squeezeExcite: return "squeeze_excite"
+        }
+    }
+
+    /// True when the op writes its result over its first operand (no new buffer).
+    public var isInPlace: Bool {
+        if case .squeezeExcite = self { return true }
+        return false
+    }
+}
