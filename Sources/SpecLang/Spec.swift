@@ -13,6 +13,8 @@ public struct Spec: Sendable {
     public var divisor: Int
     /// Named numbers declared with `param`, plus the settings above under their own names.
     public var numbers: [String: Double]
+    /// Params whose value is a word, e.g. `param expansion = ratio`.
+    public var words: [String: String]
     public var checkpoints: [CheckpointDecl]
     public var sections: [Section]
     /// Every file read, the spec itself first, for build-system dependencies.
@@ -20,6 +22,9 @@ public struct Spec: Sendable {
 
     /// Resolves a setting or param by name, for option values such as `out=classes`.
     public func number(named name: String) -> Double? { numbers[name] }
+
+    /// A word given directly, or through a param holding a word.
+    public func word(_ value: String) -> String { words[value] ?? value }
 }
 
 /// Reads a spec and the files it includes, and resolves settings (last one wins).
@@ -143,11 +148,13 @@ private struct LoadState {
         let divisor = try integer("divisor", default: 8, range: 1...256, what: "channel divisor")
 
         var numbers: [String: Double] = [:]
+        var words: [String: String] = [:]
         for (name, option) in params {
-            guard let n = option.value?.number else {
-                throw SpecError("param '\(name)' must be a number", at: option.location)
+            switch option.value {
+            case .number(let n)?: numbers[name] = n
+            case .word(let w)?: words[name] = w
+            default: throw SpecError("param '\(name)' must be a number or a word", at: option.location)
             }
-            numbers[name] = n
         }
         numbers["width"] = width
         numbers["resolution"] = Double(resolution)
@@ -157,6 +164,6 @@ private struct LoadState {
         return Spec(
             file: file, network: network, networkLocation: networkOption.location,
             resolution: resolution, channels: channels, classes: classes, width: width, divisor: divisor,
-            numbers: numbers, checkpoints: checkpoints, sections: sections, files: files)
+            numbers: numbers, words: words, checkpoints: checkpoints, sections: sections, files: files)
     }
 }

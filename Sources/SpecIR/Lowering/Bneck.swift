@@ -4,8 +4,11 @@ import SpecLang
 ///
 /// [1×1 expand + BN + nl] → k×k depthwise (stride s) + BN + nl → [SE] → 1×1 project + BN,
 /// plus the input when s = 1 and in = out. The expand conv is absent when exp equals the
-/// block's input width in the table. Widths follow timm at every multiplier: the expanded
-/// width is make_divisible(in · exp/in_table), SE squeezes to make_divisible(expanded/4).
+/// block's input width. SE squeezes to make_divisible(expanded/4).
+///
+/// The table option `expansion` says how the width multiplier reaches the expanded width:
+/// `ratio` (timm) makes it make_divisible(in · exp/in_table), the table's ratio applied to
+/// the scaled input; `scaled` (torchvision) makes it make_divisible(exp · width).
 /// An optional `res` column forces (`yes`) or suppresses (`no`) the residual.
 enum Bneck: BlockKind {
     static let name = "bneck"
@@ -15,6 +18,7 @@ enum Bneck: BlockKind {
         ColumnSpec(name: "res", required: false),
     ]
     static let keyLayouts = ["timm", "torchvision"]
+    static let tableOptions = ["expansion": ["ratio", "scaled"]]
 
     static func lower(_ row: inout BlockRow, into b: inout GraphBuilder) throws(SpecError) {
         let kernel = try row.kernel("k")
@@ -27,10 +31,17 @@ enum Bneck: BlockKind {
 
         let input = b.current
         let inChannels = b.shape.channels
-        let hasExpand = expandNominal != b.nominalChannels
-        let mid = hasExpand
-            ? makeDivisible(Double(inChannels) * Double(expandNominal) / Double(b.nominalChannels), divisor: b.spec.divisor)
-            : inChannels
+        let mid: Int
+        let hasExpand: Bool
+        if row.options["expansion"] == "scaled" {
+            mid = b.scaled(expandNominal, by: b.spec.width)
+            hasExpand = mid != inChannels
+        } else {
+            hasExpand = expandNominal != b.nominalChannels
+            mid = hasExpand
+                ? makeDivisible(Double(inChannels) * Double(expandNominal) / Double(b.nominalChannels), divisor: b.spec.divisor)
+                : inChannels
+        }
         let out = b.scaled(outNominal, by: b.spec.width)
         let names = row.nextBlock(&b)
         let layout = KeyLayout(hasExpand: hasExpand, hasSE: hasSE)

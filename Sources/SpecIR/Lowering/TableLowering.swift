@@ -13,6 +13,8 @@ protocol BlockKind: Sendable {
     static var columns: [ColumnSpec] { get }
     /// Checkpoint conventions whose key layout inside a block this kind knows.
     static var keyLayouts: [String] { get }
+    /// Options the kind reads from its table line (besides key patterns), with their values.
+    static var tableOptions: [String: [String]] { get }
     static func lower(_ row: inout BlockRow, into b: inout GraphBuilder) throws(SpecError)
 }
 
@@ -34,7 +36,9 @@ enum TableLowering {
         for column in kind.columns where column.required && !table.columns.contains(where: { $0.name == column.name }) {
             throw SpecError("missing column '\(column.name)' for \(kind.name) blocks (columns: \(columnList))", at: table.columns.first?.location ?? table.location)
         }
-        let patterns = try keyPatterns(table, kind: kind, conventions: b.graph.conventions.map(\.name))
+        let conventions = b.graph.conventions.map(\.name)
+        let patterns = try keyPatterns(table, kind: kind, conventions: conventions)
+        let options = try kindOptions(table, kind: kind, conventions: conventions, spec: b.spec)
         guard !table.rows.isEmpty else { throw SpecError("table has no rows", at: table.location) }
 
         var stagesSeen = 0
@@ -45,7 +49,7 @@ enum TableLowering {
             var cells: [String: Cell] = [:]
             for (column, cell) in zip(table.columns, row.cells) { cells[column.name] = cell }
             for _ in 0..<row.repeatCount {
-                var blockRow = BlockRow(cells: cells, row: row, patterns: patterns, conventions: b.graph.conventions.map(\.name))
+                var blockRow = BlockRow(cells: cells, row: row, patterns: patterns, conventions: conventions, options: options)
                 try kind.lower(&blockRow, into: &b)
             }
             stagesSeen = max(stagesSeen, row.stage + 1)
@@ -53,13 +57,26 @@ enum TableLowering {
         b.stageBase += stagesSeen
     }
 
+    /// Options such as `expansion=ratio`; a value may name a param that holds the word.
+    static func kindOptions(_ table: Table, kind: any BlockKind.Type, conventions: [String], spec: Spec) throws(SpecError) -> [String: String] {
+        var options: [String: String] = [:]
+        for option in table.options where !conventions.contains(option.name) {
+            guard let allowed = kind.tableOptions[option.name] else {
+                let known = kind.tableOptions.keys.sorted() + conventions
+                throw SpecError("unknown table option '\(option.name)' for \(kind.name) blocks (known: \(known.joined(separator: ", ")))", at: option.location)
+            }
+            guard let word = option.value?.word.map(spec.word), allowed.contains(word) else {
+                throw SpecError("'\(option.name)' takes \(allowed.joined(separator: " or ")), or a param holding one", at: option.location)
+            }
+            options[option.name] = word
+        }
+        return options
+    }
+
     /// `timm=blocks.{stage}.{index}`: one key pattern per convention, checked up front.
     static func keyPatterns(_ table: Table, kind: any BlockKind.Type, conventions: [String]) throws(SpecError) -> [String] {
         var patterns: [String: String] = [:]
-        for option in table.options {
-            guard conventions.contains(option.name) else {
-                throw SpecError("unknown table option '\(option.name)' (key patterns are named after the checkpoint conventions: \(conventions.joined(separator: ", ")))", at: option.location)
-            }
+        for option in table.options where conventions.contains(option.name) {
             guard kind.keyLayouts.contains(option.name) else {
                 throw SpecError("\(kind.name) blocks have no '\(option.name)' key layout (known: \(kind.keyLayouts.joined(separator: ", ")))", at: option.location)
             }
@@ -86,6 +103,8 @@ struct BlockRow {
     let row: TableRow
     let patterns: [String]
     let conventions: [String]
+    /// The kind's table options, resolved to words.
+    let options: [String: String]
 
     var origin: Origin { Origin(location: row.location, text: row.text) }
 

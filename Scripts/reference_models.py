@@ -1,0 +1,71 @@
+"""Reference models for speccc's parity checks: timm and torchvision networks with random
+weights, randomized BatchNorm affine terms and BatchNorm statistics calibrated on random
+inputs, so that their logits depend on the input (a plainly initialized net's barely do).
+
+Used by make_fixtures.py (small committed fixtures) and check_parity.py (full-size models,
+fresh checkpoints, compared through `specrun run`).
+"""
+import numpy as np
+import torch
+
+
+def timm_mobilenet_v3(size, width=1.0, classes=1000, head=None):
+    """timm's MobileNetV3 ('large' or 'small'), built by timm's own generator. `head`
+    replaces the 1280/1024-wide head conv, which timm keeps at every width (fixtures
+    shrink it to stay small); the rest of the model is untouched."""
+    import torch.nn as nn
+    from timm.models import mobilenetv3
+    name = {"large": "mobilenetv3_large_100", "small": "mobilenetv3_small_100"}[size]
+    model = mobilenetv3._gen_mobilenet_v3(name, width, num_classes=classes)
+    if head is not None:
+        model.conv_head = nn.Conv2d(model.conv_head.in_channels, head, 1, bias=True)
+        model.classifier = nn.Linear(head, classes)
+        model.head_hidden_size = head
+    return model
+
+
+def torchvision_mobilenet_v3(size, width=1.0, classes=1000):
+    import torchvision
+    build = {"large": torchvision.models.mobilenet_v3_large, "small": torchvision.models.mobilenet_v3_small}[size]
+    return build(width_mult=width, num_classes=classes)
+
+
+def randomize_and_calibrate(model, resolution, seed, batches=4, batch_size=8):
+    """Random BatchNorm affine terms, then running statistics measured on random images."""
+    torch.manual_seed(seed)
+    norms = [m for m in model.modules() if isinstance(m, torch.nn.modules.batchnorm._BatchNorm)]
+    with torch.no_grad():
+        for bn in norms:
+            bn.weight.uniform_(0.5, 1.5)
+            bn.bias.uniform_(-0.2, 0.2)
+            bn.reset_running_stats()
+            bn.momentum = None  # cumulative average over the calibration batches
+        model.train()
+        for _ in range(batches):
+            model(torch.randn(batch_size, 3, resolution, resolution))
+    model.eval()
+    return model
+
+
+def input_dependence(model, resolution, seed=1234, batch_size=8):
+    """Mean |logit - mean over the batch| relative to mean |logit|: ~0 when the output
+    ignores the input."""
+    g = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        logits = model(torch.randn(batch_size, 3, resolution, resolution, generator=g))
+    return float((logits - logits.mean(0)).abs().mean() / logits.abs().mean())
+
+
+def save_checkpoint(model, path):
+    """What a user does: safetensors.torch.save_file(model.state_dict(), path)."""
+    from safetensors.torch import save_file
+    save_file({k: v.contiguous() for k, v in model.state_dict().items()}, path)
+
+
+def reference_output(model, images):
+    with torch.no_grad():
+        return model(torch.from_numpy(images)).numpy().astype(np.float32)
+
+
+def parameter_count(model):
+    return sum(p.numel() for p in model.parameters())

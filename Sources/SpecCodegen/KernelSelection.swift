@@ -1,0 +1,205 @@
+import SpecIR
+import SpecLang
+
+/// The packed parameters of one kernel call, as the generated `LayerWeights` literal says.
+struct WeightsEntry {
+    enum Packing: String { case pointwise, depthwise, directConv, dense }
+    var packing: Packing
+    var layer: String
+    var out: Int
+    var inChannels: Int
+    var kernel: (Int, Int) = (1, 1)
+    var linear = false
+    var weight: ModuleName
+    var bias = false
+    var norm: ModuleName?
+    var location: SourceLocation
+
+    /// Must equal the runtime's `LayerWeights.packedFloats`; loading checks every offset.
+    var packedFloats: Int {
+        let padded = (out + 15) / 16 * 16
+        switch packing {
+        case .pointwise, .dense: return inChannels * padded + padded
+        case .depthwise: return padded * (kernel.0 * kernel.1 + 1)
+        case .directConv: return padded * (kernel.0 * kernel.1 * inChannels + 1)
+        }
+    }
+
+    func literal(offset: Int) -> String {
+        var parts = [".\(packing.rawValue)", Literal.string(layer), "out: \(out)", "in: \(inChannels)"]
+        if kernel != (1, 1) { parts.append("kernel: (\(kernel.0), \(kernel.1))") }
+        if linear { parts.append("linear: true") }
+        parts.append("weight: \(Literal.strings(weight.perConvention))")
+        if bias { parts.append("bias: true") }
+        if let norm { parts.append("norm: \(Literal.strings(norm.perConvention))") }
+        parts.append("at: \(Literal.int(offset))")
+        return "LayerWeights(" + parts.joined(separator: ", ") + ")"
+    }
+}
+
+/// One node of the fused graph, with the kernel chosen for it and the weights it reads.
+struct KernelLayer {
+    enum Kernel {
+        case imageToNHWC
+        case directConv(Conv)
+        case depthwise(Conv)
+        case pointwise(Conv)
+        case dense(inFeatures: Int, outFeatures: Int, activation: Activation)
+        case globalAveragePool
+        case squeezeExcite(SqueezeExcite)
+    }
+
+    var node: Node
+    var kernel: Kernel
+    var weights: [WeightsEntry]
+    /// Float offset of this layer's first packed weight; filled in as layers are listed.
+    var weightOffset = 0
+}
+
+enum KernelSelection {
+    /// Chooses a kernel for every node, in schedule order, and lays out their weights.
+    static func layers(of graph: Graph) throws(SpecError) -> [KernelLayer] {
+        var layers: [KernelLayer] = []
+        var offset = 0
+        for node in graph.nodes {
+            var layer = try select(node, in: graph)
+            layer.weightOffset = offset
+            offset += layer.weights.reduce(0) { $0 + $1.packedFloats }
+            layers.append(layer)
+        }
+        return layers
+    }
+
+    static func select(_ node: Node, in graph: Graph) throws(SpecError) -> KernelLayer {
+        let location = node.origin.location
+        switch node.op {
+        case .input:
+            return KernelLayer(node: node, kernel: .imageToNHWC, weights: [])
+        case .conv(let conv):
+            let x = graph.node(conv.input).shape
+            let entry = { (packing: WeightsEntry.Packing, inChannels: Int) in
+                WeightsEntry(packing: packing, layer: node.name, out: conv.outChannels, inChannels: inChannels,
+                             kernel: (conv.kernelHeight, conv.kernelWidth), weight: conv.weight,
+                             bias: conv.hasBias, norm: conv.foldedNorm, location: location)
+            }
+            if conv.residual != nil, !(conv.isPointwise && conv.groups == 1) {
+                throw SpecError("no kernel yet for a residual add fused into \(node.op.mnemonic); only 1x1 convs take one", at: location)
+            }
+            if conv.isPointwise, conv.groups == 1, x.height == 1, x.width == 1 {
+                return KernelLayer(node: node, kernel: .dense(inFeatures: x.channels, outFeatures: conv.outChannels, activation: conv.activation),
+                                   weights: [entry(.dense, x.channels)])
+            }
+            if conv.isPointwise, conv.groups == 1 {
+                return KernelLayer(node: node, kernel: .pointwise(conv), weights: [entry(.pointwise, x.channels)])
+            }
+            if conv.groups == x.channels, conv.outChannels == x.channels {
+                return KernelLayer(node: node, kernel: .depthwise(conv), weights: [entry(.depthwise, 1)])
+            }
+            if conv.groups == 1 {
+                return KernelLayer(node: node, kernel: .directConv(conv), weights: [entry(.directConv, x.channels)])
+            }
+            throw SpecError("no kernel yet for a grouped conv with \(conv.groups) groups", at: location)
+        case .linear(let linear):
+            let x = graph.node(linear.input).shape
+            let entry = WeightsEntry(packing: .dense, layer: node.name, out: linear.outFeatures, inChannels: x.channels,
+                                     linear: true, weight: linear.weight, bias: linear.hasBias, location: location)
+            return KernelLayer(node: node, kernel: .dense(inFeatures: x.channels, outFeatures: linear.outFeatures, activation: linear.activation),
+                               weights: [entry])
+        case .globalAveragePool:
+            return KernelLayer(node: node, kernel: .globalAveragePool, weights: [])
+        case .squeezeExcite(let se):
+            let c = node.shape.channels
+            let reduce = WeightsEntry(packing: .dense, layer: node.name + ".reduce", out: se.squeezeChannels, inChannels: c,
+                                      weight: se.reduce, bias: true, location: location)
+            let expand = WeightsEntry(packing: .dense, layer: node.name + ".expand", out: c, inChannels: se.squeezeChannels,
+                                      weight: se.expand, bias: true, location: location)
+            return KernelLayer(node: node, kernel: .squeezeExcite(se), weights: [reduce, expand])
+        case .batchNorm, .activation, .add, .scaleChannels:
+            throw SpecError("no kernel for an unfused \(node.op.mnemonic) (\(node.name)); the fusion passes should have absorbed it", at: location)
+        }
+    }
+}
+
+extension KernelLayer {
+    /// The kernel call for this layer, under a comment naming the node and quoting its spec row.
+    func emitCall(graph: Graph, plan: MemoryPlan, into w: inout SwiftWriter) throws(SpecError) {
+        func arena(_ id: NodeID) throws(SpecError) -> String {
+            guard let buffer = plan.buffer(of: id) else {
+                throw SpecError("internal error: \(id) has no buffer in the memory plan", at: node.origin.location)
+            }
+            return "a + \(Literal.int(buffer.offset / 4))"
+        }
+        let shape = node.shape
+        let isOutput = node.id == graph.output
+        let output = isOutput ? "logits" : try arena(node.id)
+        let operands = node.op.operands.map(\.description).joined(separator: ", ")
+        w.comment("\(node.id) \(node.name): \(node.op.mnemonic)\(operands.isEmpty ? "" : " \(operands)") -> \(shape)")
+        if node.op != .input {
+            w.comment("\(Path.fileName(of: node.origin.location.file)):\(node.origin.location.line): \(node.origin.text)")
+        }
+        let weights = "w + \(Literal.int(weightOffset))"
+        switch kernel {
+        case .imageToNHWC:
+            w.call("Kernels.imageToNHWC", [
+                "image, channels: \(shape.channels), height: \(shape.height), width: \(shape.width), output: \(output)",
+            ])
+        case .directConv(let conv), .depthwise(let conv):
+            let x = graph.node(conv.input).shape
+            let isDepthwise: Bool
+            if case .depthwise = kernel { isDepthwise = true } else { isDepthwise = false }
+            w.call(isDepthwise ? "Kernels.depthwiseConv" : "Kernels.directConv", [
+                isDepthwise
+                    ? "input: \(try arena(conv.input)), channels: \(x.channels), inHeight: \(x.height), inWidth: \(x.width)"
+                    : "input: \(try arena(conv.input)), inChannels: \(x.channels), inHeight: \(x.height), inWidth: \(x.width)",
+                isDepthwise
+                    ? "weights: \(weights), kernelHeight: \(conv.kernelHeight), kernelWidth: \(conv.kernelWidth)"
+                    : "weights: \(weights), outChannels: \(conv.outChannels), kernelHeight: \(conv.kernelHeight), kernelWidth: \(conv.kernelWidth)",
+                "strideHeight: \(conv.strideHeight), strideWidth: \(conv.strideWidth), padTop: \(conv.padHeight), padLeft: \(conv.padWidth)",
+                "output: \(output), outHeight: \(shape.height), outWidth: \(shape.width)",
+                "activation: \(Self.swiftType(conv.activation)).self, threads: threads",
+            ])
+        case .pointwise(let conv):
+            let x = graph.node(conv.input).shape
+            w.call("Kernels.pointwiseConv", [
+                "input: \(try arena(conv.input)), pixels: \(x.pixels), inChannels: \(x.channels)",
+                "weights: \(weights), outChannels: \(conv.outChannels)",
+                "residual: \(try conv.residual.map { (id) throws(SpecError) in try arena(id) } ?? "nil"), output: \(output)",
+                "activation: \(Self.swiftType(conv.activation)).self, threads: threads",
+            ])
+        case .dense(let inFeatures, let outFeatures, let activation):
+            w.call("Kernels.dense", [
+                "input: \(try arena(node.op.operands[0])), inFeatures: \(inFeatures)",
+                "weights: \(weights), outFeatures: \(outFeatures)",
+                "output: \(output), activation: \(Self.swiftType(activation)).self",
+            ])
+        case .globalAveragePool:
+            let x = graph.node(node.op.operands[0]).shape
+            w.call("Kernels.globalAveragePool", [
+                "input: \(try arena(node.op.operands[0])), pixels: \(x.pixels), channels: \(x.channels), output: \(output)",
+            ])
+        case .squeezeExcite(let se):
+            guard let scratch = plan.scratch(of: node.id) else {
+                throw SpecError("internal error: \(node.id) has no scratch buffer", at: node.origin.location)
+            }
+            w.call("Kernels.squeezeExcite", [
+                "\(try arena(node.id)), pixels: \(shape.pixels), channels: \(shape.channels), squeeze: \(se.squeezeChannels)",
+                "reduce: \(weights), expand: w + \(Literal.int(weightOffset + self.weights[0].packedFloats))",
+                "scratch: a + \(Literal.int(scratch.offset / 4))",
+                "inner: \(Self.swiftType(se.innerActivation)).self, gate: \(Self.swiftType(se.gateActivation)).self, threads: threads",
+            ])
+            if isOutput {
+                throw SpecError("a squeeze-and-excite block cannot end the network", at: node.origin.location)
+            }
+        }
+    }
+
+    static func swiftType(_ activation: Activation) -> String {
+        switch activation {
+        case .identity: return "Identity"
+        case .relu: return "ReLU"
+        case .relu6: return "ReLU6"
+        case .hardswish: return "HardSwish"
+        case .hardsigmoid: return "HardSigmoid"
+        }
+    }
+}

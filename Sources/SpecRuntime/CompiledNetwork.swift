@@ -1,0 +1,71 @@
+/// Memory that is 64-byte aligned (a cache line, and one AVX-512 vector) and zeroed.
+public final class AlignedBuffer: @unchecked Sendable {
+    public let pointer: UnsafeMutablePointer<Float>
+    public let floats: Int
+
+    public init(floats: Int) {
+        self.floats = floats
+        let raw = UnsafeMutableRawPointer.allocate(byteCount: max(floats, 1) * 4, alignment: 64)
+        pointer = raw.bindMemory(to: Float.self, capacity: max(floats, 1))
+        pointer.initialize(repeating: 0, count: max(floats, 1))
+    }
+
+    public convenience init(bytes: Int) { self.init(floats: (bytes + 3) / 4) }
+
+    deinit { pointer.deallocate() }
+}
+
+/// What every generated network shares: packed weights, the arena, the thread pool.
+/// Everything is allocated here, once; inference allocates nothing.
+public final class NetworkState: @unchecked Sendable {
+    public let info: NetworkInfo
+    public let weights: AlignedBuffer
+    public let arena: AlignedBuffer
+    public let threads: ThreadPool
+    /// The convention the checkpoint was read with.
+    public let convention: Convention
+
+    public init(_ info: NetworkInfo, checkpoint: some Checkpoint, convention: String? = nil, threads: Int = 1) throws(CheckpointError) {
+        self.info = info
+        weights = AlignedBuffer(floats: info.weightFloats)
+        self.convention = try WeightLoader.load(info, from: checkpoint, convention: convention, into: weights.pointer)
+        arena = AlignedBuffer(bytes: info.arenaBytes)
+        self.threads = ThreadPool(threads: threads)
+    }
+}
+
+/// A network compiled by speccc from a spec. `run` is the generated code.
+public protocol CompiledNetwork: AnyObject, Sendable {
+    static var info: NetworkInfo { get }
+    var state: NetworkState { get }
+    /// Reads weights (see `WeightLoader`) and creates `threads` - 1 worker threads.
+    init(checkpoint: some Checkpoint, convention: String?, threads: Int) throws(CheckpointError)
+    /// One image: `image` holds channels × height × width floats (CHW, as PyTorch holds
+    /// an image), `logits` receives `classes` floats.
+    func run(image: UnsafePointer<Float>, logits: UnsafeMutablePointer<Float>)
+}
+
+extension CompiledNetwork {
+    /// A batch: `images` is N×C×H×W (NCHW), `logits` N×classes. Images run one after
+    /// another through the same arena.
+    public func predict(images: UnsafePointer<Float>, count: Int, logits: UnsafeMutablePointer<Float>) {
+        let info = Self.info
+        for n in 0..<count {
+            run(image: images + n * info.inputElements, logits: logits + n * info.classes)
+        }
+    }
+
+    /// The same on arrays; checks the sizes.
+    public func predict(images: [Float]) -> [Float] {
+        let info = Self.info
+        precondition(images.count % info.inputElements == 0, "\(images.count) floats is not a whole number of \(info.inputChannels)x\(info.inputHeight)x\(info.inputWidth) images")
+        let count = images.count / info.inputElements
+        var logits = [Float](repeating: 0, count: count * info.classes)
+        images.withUnsafeBufferPointer { input in
+            logits.withUnsafeMutableBufferPointer { output in
+                predict(images: input.baseAddress!, count: count, logits: output.baseAddress!)
+            }
+        }
+        return logits
+    }
+}

@@ -1,0 +1,55 @@
+/// The kernels generated networks call. All tensors are one image, NHWC (channels
+/// innermost), float32, in the network's arena; weights are packed by `WeightLoader` in
+/// the order each kernel reads them. Every kernel is generic over its activation and
+/// @inlinable, so it is specialized (and compiled for the target CPU) inside the module
+/// of the generated network that calls it.
+public enum Kernels {
+    /// Copies a CHW image (PyTorch's layout) into an HWC tensor.
+    @inlinable
+    public static func imageToNHWC(
+        _ image: UnsafePointer<Float>, channels: Int, height: Int, width: Int, output: UnsafeMutablePointer<Float>
+    ) {
+        let plane = height * width
+        for p in 0..<plane {
+            for c in 0..<channels { output[p * channels + c] = image[c * plane + p] }
+        }
+    }
+
+    /// Average over all pixels, per channel: [pixels × channels] → [channels].
+    @inlinable
+    public static func globalAveragePool(
+        input: UnsafePointer<Float>, pixels: Int, channels: Int, output: UnsafeMutablePointer<Float>
+    ) {
+        let scale = 1 / Float(pixels)
+        var c = 0
+        while c < channels {
+            let n = min(16, channels - c)
+            var sum = Vec.zero
+            var p = input + c
+            for _ in 0..<pixels {
+                sum += load(p, count: n)
+                p += channels
+            }
+            store(sum * scale, output + c, count: n)
+            c += 16
+        }
+    }
+
+    /// Multiplies every pixel's channels by `gate`, in place.
+    @inlinable
+    public static func scaleChannels(
+        _ tensor: UnsafeMutablePointer<Float>, pixels: Int, channels: Int, gate: UnsafePointer<Float>, threads: ThreadPool
+    ) {
+        threads.parallelChunks(pixels, grain: 64) { range in
+            for p in range {
+                let row = tensor + p * channels
+                var c = 0
+                while c < channels {
+                    let n = min(16, channels - c)
+                    store(load(row + c, count: n) * load(gate + c, count: n), row + c, count: n)
+                    c += 16
+                }
+            }
+        }
+    }
+}

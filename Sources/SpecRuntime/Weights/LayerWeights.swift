@@ -1,0 +1,121 @@
+/// A checkpoint key-naming convention a network accepts, and the BatchNorm eps its
+/// models were built with (eps is not stored in checkpoints).
+public struct Convention: Sendable, Hashable {
+    public var name: String
+    public var batchNormEps: Float
+
+    public init(_ name: String, batchNormEps: Float) {
+        self.name = name
+        self.batchNormEps = batchNormEps
+    }
+}
+
+/// The parameters of one fused layer: which checkpoint modules they come from under each
+/// convention, their shapes, and how the kernel wants them packed.
+public struct LayerWeights: Sendable {
+    public enum Packing: Sendable {
+        /// 1×1 conv: panels of 32 (or 16) output channels, [in][32]. See `PointwisePacking`.
+        case pointwise
+        /// Depthwise conv: [kh][kw][channels]. See `DepthwisePacking`.
+        case depthwise
+        /// Dense k×k conv: [kh][kw][in][out]. See `DirectConvPacking`.
+        case directConv
+        /// Fully connected on a vector: [in][out]. See `DensePacking`.
+        case dense
+    }
+
+    public var layer: String
+    public var packing: Packing
+    public var outChannels: Int
+    /// Input channels per group (1 for a depthwise conv).
+    public var inChannels: Int
+    public var kernelHeight: Int
+    public var kernelWidth: Int
+    /// Saved as nn.Linear, [out, in], rather than as a conv, [out, in, kh, kw].
+    public var isLinear: Bool
+    /// The module holding `.weight` (and `.bias`), per convention.
+    public var weight: [String]
+    public var hasBias: Bool
+    /// A BatchNorm folded into this layer, per convention.
+    public var norm: [String]?
+    /// Where the packed floats start in the network's weight buffer.
+    public var offset: Int
+
+    public init(
+        _ packing: Packing, _ layer: String, out: Int, in inChannels: Int, kernel: (Int, Int) = (1, 1),
+        linear: Bool = false, weight: [String], bias: Bool = false, norm: [String]? = nil, at offset: Int
+    ) {
+        self.layer = layer
+        self.packing = packing
+        self.outChannels = out
+        self.inChannels = inChannels
+        (kernelHeight, kernelWidth) = kernel
+        self.isLinear = linear
+        self.weight = weight
+        self.hasBias = bias
+        self.norm = norm
+        self.offset = offset
+    }
+
+    /// Floats the packed form takes.
+    public var packedFloats: Int {
+        switch packing {
+        case .pointwise: return PointwisePacking.floats(inChannels: inChannels, outChannels: outChannels)
+        case .depthwise: return DepthwisePacking.floats(channels: outChannels, kernelHeight: kernelHeight, kernelWidth: kernelWidth)
+        case .directConv: return DirectConvPacking.floats(inChannels: inChannels, outChannels: outChannels, kernelHeight: kernelHeight, kernelWidth: kernelWidth)
+        case .dense: return DensePacking.floats(inFeatures: inChannels, outFeatures: outChannels)
+        }
+    }
+
+    public var weightShape: [Int] {
+        isLinear ? [outChannels, inChannels] : [outChannels, inChannels, kernelHeight, kernelWidth]
+    }
+
+    /// Every tensor this layer reads under convention `c`, with its shape.
+    public func tensors(convention c: Int) -> [(name: String, shape: [Int])] {
+        var list = [(weight[c] + ".weight", weightShape)]
+        if hasBias { list.append((weight[c] + ".bias", [outChannels])) }
+        if let norm {
+            for field in ["weight", "bias", "running_mean", "running_var"] {
+                list.append((norm[c] + "." + field, [outChannels]))
+            }
+        }
+        return list
+    }
+}
+
+/// What a compiled network is, as constants: read them to know its footprint before running.
+public struct NetworkInfo: Sendable {
+    public var name: String
+    public var specFile: String
+    public var inputChannels: Int
+    public var inputHeight: Int
+    public var inputWidth: Int
+    public var classes: Int
+    /// Bytes of the activation arena one inference uses.
+    public var arenaBytes: Int
+    /// Floats of packed weights.
+    public var weightFloats: Int
+    public var params: Int
+    public var macs: Int
+    public var conventions: [Convention]
+    public var layers: [LayerWeights]
+
+    public init(name: String, specFile: String, input: (channels: Int, height: Int, width: Int), classes: Int,
+                arenaBytes: Int, weightFloats: Int, params: Int, macs: Int,
+                conventions: [Convention], layers: [LayerWeights]) {
+        self.name = name
+        self.specFile = specFile
+        (inputChannels, inputHeight, inputWidth) = input
+        self.classes = classes
+        self.arenaBytes = arenaBytes
+        self.weightFloats = weightFloats
+        self.params = params
+        self.macs = macs
+        self.conventions = conventions
+        self.layers = layers
+    }
+
+    public var weightBytes: Int { weightFloats * MemoryLayout<Float>.size }
+    public var inputElements: Int { inputChannels * inputHeight * inputWidth }
+}

@@ -1,0 +1,135 @@
+/// Reads a network's parameters from a checkpoint, folds each BatchNorm into the conv
+/// before it, and packs everything in kernel order. Loading is strict, as PyTorch's
+/// `load_state_dict` is by default: every expected tensor must be there with its shape,
+/// and nothing else may be (except BatchNorm's `num_batches_tracked`).
+public enum WeightLoader {
+    /// Loads into `destination` (`info.weightFloats` floats) and returns the convention used.
+    public static func load(
+        _ info: NetworkInfo, from checkpoint: some Checkpoint, convention requested: String? = nil,
+        into destination: UnsafeMutablePointer<Float>
+    ) throws(CheckpointError) -> Convention {
+        let c = try chooseConvention(info, checkpoint, requested: requested)
+        let eps = info.conventions[c].batchNormEps
+        var used: Set<String> = []
+        var position = 0
+        for layer in info.layers {
+            precondition(layer.offset == position, "\(info.name): packed weights of \(layer.layer) at \(layer.offset), expected \(position)")
+            var values: [[Float]] = []
+            for (name, shape) in layer.tensors(convention: c) {
+                values.append(try read(name, shape: shape, from: checkpoint))
+                used.insert(name)
+            }
+            var weight = values[0]
+            var bias = layer.hasBias ? values[1] : [Float](repeating: 0, count: layer.outChannels)
+            if layer.norm != nil {
+                let bn = values.suffix(4).map { $0 }
+                let (gamma, beta, mean, variance) = (bn[0], bn[1], bn[2], bn[3])
+                let perOutput = weight.count / layer.outChannels
+                for o in 0..<layer.outChannels {
+                    guard variance[o] + eps > 0 else {
+                        throw CheckpointError(file: checkpoint.source, tensor: layer.norm![c] + ".running_var",
+                                              "variance \(variance[o]) at channel \(o) is negative beyond eps")
+                    }
+                    let scale = Double(gamma[o]) / (Double(variance[o]) + Double(eps)).squareRoot()
+                    for j in 0..<perOutput { weight[o * perOutput + j] = Float(Double(weight[o * perOutput + j]) * scale) }
+                    bias[o] = Float((Double(bias[o]) - Double(mean[o])) * scale + Double(beta[o]))
+                }
+            }
+            Packer.pack(layer, weight: weight, bias: bias, into: destination + layer.offset)
+            position += layer.packedFloats
+        }
+        precondition(position == info.weightFloats, "\(info.name): packed \(position) floats, expected \(info.weightFloats)")
+        let unexpected = checkpoint.tensorNames.filter { !used.contains($0) && !$0.hasSuffix(".num_batches_tracked") }.sorted()
+        if let first = unexpected.first {
+            throw CheckpointError(file: checkpoint.source, tensor: first,
+                                  "unexpected tensor: \(info.name) (\(info.conventions[c].name) names) has no such parameter; \(unexpected.count) tensor\(unexpected.count == 1 ? "" : "s") of this checkpoint would go unused")
+        }
+        return info.conventions[c]
+    }
+
+    /// The convention whose name for the first parameter the checkpoint holds.
+    static func chooseConvention(_ info: NetworkInfo, _ checkpoint: some Checkpoint, requested: String?) throws(CheckpointError) -> Int {
+        if let requested {
+            guard let c = info.conventions.firstIndex(where: { $0.name == requested }) else {
+                throw CheckpointError(file: checkpoint.source, "\(info.name) has no '\(requested)' convention (it accepts \(info.conventions.map(\.name).joined(separator: ", ")))")
+            }
+            return c
+        }
+        let names = Set(checkpoint.tensorNames)
+        let firstKeys = info.conventions.indices.map { info.layers[0].tensors(convention: $0)[0].name }
+        if let c = firstKeys.firstIndex(where: names.contains) { return c }
+        let expected = zip(info.conventions, firstKeys).map { "'\($1)' (\($0.name))" }.joined(separator: " or ")
+        throw CheckpointError(file: checkpoint.source, "no tensor \(expected): this is not a \(info.name) checkpoint in a naming convention it knows")
+    }
+
+    /// A tensor as floats, checked for presence, dtype, shape and finiteness.
+    static func read(_ name: String, shape: [Int], from checkpoint: some Checkpoint) throws(CheckpointError) -> [Float] {
+        guard let tensor = try checkpoint.tensor(named: name) else {
+            throw CheckpointError(file: checkpoint.source, tensor: name, "missing: the network needs this tensor of shape \(shape)")
+        }
+        guard tensor.dtype.isFloatingPoint else {
+            throw CheckpointError(file: checkpoint.source, tensor: name, "dtype \(tensor.dtype.rawValue) where a floating-point tensor is needed")
+        }
+        // A 1×1 conv and a linear layer hold the same values: [o, i, 1, 1] and [o, i] both fit.
+        guard trimmingTrailingOnes(tensor.shape) == trimmingTrailingOnes(shape) else {
+            throw CheckpointError(file: checkpoint.source, tensor: name, "expected shape \(shape), found \(tensor.shape)")
+        }
+        guard let values = tensor.floats() else {
+            throw CheckpointError(file: checkpoint.source, tensor: name, "data size does not match its shape")
+        }
+        guard values.allSatisfy(\.isFinite) else {
+            throw CheckpointError(file: checkpoint.source, tensor: name, "holds NaN or infinite values")
+        }
+        return values
+    }
+
+    static func trimmingTrailingOnes(_ shape: [Int]) -> [Int] {
+        var s = shape
+        while s.count > 1, s.last == 1 { s.removeLast() }
+        return s
+    }
+}
+
+/// Reorders a layer's folded weights [out][in][kh][kw] into its kernel's packed layout.
+enum Packer {
+    static func pack(_ layer: LayerWeights, weight w: [Float], bias: [Float], into dst: UnsafeMutablePointer<Float>) {
+        let out = layer.outChannels, cin = layer.inChannels
+        let kh = layer.kernelHeight, kw = layer.kernelWidth
+        let padded = roundUp(out, 16)
+        dst.initialize(repeating: 0, count: layer.packedFloats)
+        switch layer.packing {
+        case .pointwise:
+            var column = 0
+            while column < padded {
+                let width = padded - column >= 32 ? 32 : 16
+                let panel = dst + column * cin
+                for o in column..<min(out, column + width) {
+                    for i in 0..<cin { panel[i * width + (o - column)] = w[o * cin + i] }
+                }
+                column += width
+            }
+            for o in 0..<out { dst[cin * padded + o] = bias[o] }
+        case .depthwise:
+            for c in 0..<out {
+                for y in 0..<kh {
+                    for x in 0..<kw { dst[(y * kw + x) * padded + c] = w[(c * kh + y) * kw + x] }
+                }
+                dst[kh * kw * padded + c] = bias[c]
+            }
+        case .directConv:
+            for o in 0..<out {
+                for i in 0..<cin {
+                    for y in 0..<kh {
+                        for x in 0..<kw { dst[((y * kw + x) * cin + i) * padded + o] = w[((o * cin + i) * kh + y) * kw + x] }
+                    }
+                }
+                dst[kh * kw * cin * padded + o] = bias[o]
+            }
+        case .dense:
+            for o in 0..<out {
+                for i in 0..<cin { dst[i * padded + o] = w[o * cin + i] }
+                dst[cin * padded + o] = bias[o]
+            }
+        }
+    }
+}
