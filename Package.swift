@@ -5,6 +5,9 @@ import PackageDescription
 // Only targets that no other package links get this flag; the runtime stays portable and
 // its kernels are @inlinable, so they are specialized inside the networks' module.
 let nativeCPU: [SwiftSetting] = [.unsafeFlags(["-target-cpu", "native"])]
+// Networks are numeric code that is useless unoptimized, so they are optimized in debug
+// builds too; tests that run them then take seconds, not minutes.
+let networkSettings: [SwiftSetting] = nativeCPU + [.unsafeFlags(["-O"], .when(configuration: .debug))]
 
 let package = Package(
     name: "speccc",
@@ -29,7 +32,7 @@ let package = Package(
         // Every network in Specs/ (through a directory symlink), compiled by the plugin.
         .target(
             name: "SpecNetworks", dependencies: ["SpecRuntime"],
-            swiftSettings: nativeCPU, plugins: ["SpecccPlugin"]),
+            swiftSettings: networkSettings, plugins: ["SpecccPlugin"]),
         .target(name: "SpecRun", dependencies: ["SpecRuntime"]),
         .executableTarget(
             name: "specrun", dependencies: ["SpecRun", "SpecNetworks"], swiftSettings: nativeCPU),
@@ -37,7 +40,7 @@ let package = Package(
         // Small fixture-sized networks for the parity tests, compiled by the same plugin.
         .target(
             name: "ParityNetworks", dependencies: ["SpecRuntime"], path: "Tests/ParityNetworks",
-            swiftSettings: nativeCPU, plugins: ["SpecccPlugin"]),
+            swiftSettings: networkSettings, plugins: ["SpecccPlugin"]),
 
         .testTarget(name: "SpecLangTests", dependencies: ["SpecLang"]),
         .testTarget(name: "SpecIRTests", dependencies: ["SpecIR"]),
@@ -45,9 +48,11 @@ let package = Package(
         .testTarget(name: "SpecCodegenTests", dependencies: ["SpecCodegen"]),
         .testTarget(name: "SpecccCLITests", dependencies: ["SpecccCLI"]),
         .testTarget(name: "SpecRuntimeTests", dependencies: ["SpecRuntime"], swiftSettings: nativeCPU),
+        // Counts heap allocations per thread by interposing malloc in the test binary.
+        .target(name: "AllocationCounter", path: "Tests/AllocationCounter"),
         .testTarget(
             name: "NetworkTests",
-            dependencies: ["SpecRuntime", "SpecRun", "SpecNetworks", "ParityNetworks"],
+            dependencies: ["SpecRuntime", "SpecRun", "SpecNetworks", "ParityNetworks", "AllocationCounter"],
             swiftSettings: nativeCPU),
     ]
 )

@@ -5,10 +5,17 @@ import Darwin
 #endif
 import Synchronization
 
+/// Work a kernel splits into ranges of a loop, which threads may run in parallel.
+/// Kernels describe it as a struct rather than a closure: handing a closure to another
+/// thread means `withoutActuallyEscaping`, which allocates on every call.
+public protocol ParallelWork {
+    func run(_ range: Range<Int>)
+}
+
 /// A fixed set of worker threads, created once, that run the parallel loops of kernels.
 ///
-/// `parallelFor` publishes a job (a non-escaping closure and a task count), takes part in
-/// it, and returns when every task has run. Nothing is allocated per job. Workers spin
+/// `parallelChunks` publishes a job (a pointer to the work and a task count), takes part
+/// in it, and returns when every task has run. Nothing is allocated per job. Workers spin
 /// briefly between jobs, since a network's layers follow each other within microseconds,
 /// and then sleep on a condition variable.
 public final class ThreadPool: @unchecked Sendable {
@@ -23,7 +30,9 @@ public final class ThreadPool: @unchecked Sendable {
     private let pending = Atomic<Int>(0)
     private let stopping = Atomic<Bool>(false)
     private var taskCount = 0
-    private var job: ((Int) -> Void)?
+    private var itemCount = 0
+    /// The current job's work, erased to a one-word pointer wrapper (stored inline).
+    private var job: (any ParallelWork)?
     private let mutex: UnsafeMutablePointer<pthread_mutex_t>
     private let wakeUp: UnsafeMutablePointer<pthread_cond_t>
     private var sleepers = 0
@@ -62,38 +71,36 @@ public final class ThreadPool: @unchecked Sendable {
         wakeUp.deallocate()
     }
 
-    /// Runs `body(0)`, …, `body(count - 1)` across the pool and returns when all are done.
-    public func parallelFor(_ count: Int, _ body: (Int) -> Void) {
-        if threadCount == 1 || count <= 1 {
-            for i in 0..<count { body(i) }
+    /// Runs `work` over 0..<count split into ranges of at least `grain` items, a few per
+    /// thread for balance, and returns when all are done.
+    @inlinable
+    public func parallelChunks<Work: ParallelWork>(_ count: Int, grain: Int, _ work: Work) {
+        guard count > 0 else { return }
+        let tasks = threadCount == 1 ? 1 : min((count + grain - 1) / grain, threadCount * 4)
+        if tasks <= 1 {
+            work.run(0..<count)
             return
         }
-        withoutActuallyEscaping(body) { body in
-            job = body
-            taskCount = count
-            pending.store(count, ordering: .relaxed)
-            let next = generation.load(ordering: .relaxed) + 1
-            ticket.store(next << 32, ordering: .releasing)
-            pthread_mutex_lock(mutex)
-            generation.store(next, ordering: .releasing)
-            if sleepers > 0 { pthread_cond_broadcast(wakeUp) }
-            pthread_mutex_unlock(mutex)
-            runTasks(of: next)
-            while pending.load(ordering: .acquiring) > 0 {}
-            job = nil
+        withUnsafePointer(to: work) { pointer in
+            dispatch(WorkPointer(pointer: pointer), items: count, tasks: tasks)
         }
     }
 
-    /// Splits 0..<count into ranges of at least `grain` items, a few per thread for balance.
-    @inlinable
-    public func parallelChunks(_ count: Int, grain: Int, _ body: (Range<Int>) -> Void) {
-        guard count > 0 else { return }
-        let tasks = min((count + grain - 1) / grain, threadCount == 1 ? 1 : threadCount * 4)
-        if tasks <= 1 {
-            body(0..<count)
-            return
-        }
-        parallelFor(tasks) { t in body(count * t / tasks ..< count * (t + 1) / tasks) }
+    @usableFromInline
+    func dispatch(_ work: some ParallelWork, items: Int, tasks: Int) {
+        job = work
+        itemCount = items
+        taskCount = tasks
+        pending.store(tasks, ordering: .relaxed)
+        let next = generation.load(ordering: .relaxed) + 1
+        ticket.store(next << 32, ordering: .releasing)
+        pthread_mutex_lock(mutex)
+        generation.store(next, ordering: .releasing)
+        if sleepers > 0 { pthread_cond_broadcast(wakeUp) }
+        pthread_mutex_unlock(mutex)
+        runTasks(of: next)
+        while pending.load(ordering: .acquiring) > 0 {}
+        job = nil
     }
 
     private func runTasks(of job: Int) {
@@ -103,7 +110,7 @@ public final class ThreadPool: @unchecked Sendable {
             let index = current & 0xFFFF_FFFF
             guard index < taskCount else { return }
             guard ticket.compareExchange(expected: current, desired: current + 1, ordering: .acquiringAndReleasing).exchanged else { continue }
-            self.job!(index)
+            self.job!.run(itemCount * index / taskCount ..< itemCount * (index + 1) / taskCount)
             pending.subtract(1, ordering: .releasing)
         }
     }
@@ -130,4 +137,14 @@ public final class ThreadPool: @unchecked Sendable {
             runTasks(of: seen)
         }
     }
+}
+
+/// Work reached through a pointer: one word, so the pool stores it without boxing.
+@usableFromInline
+struct WorkPointer<Work: ParallelWork>: ParallelWork {
+    @usableFromInline let pointer: UnsafePointer<Work>
+
+    @usableFromInline init(pointer: UnsafePointer<Work>) { self.pointer = pointer }
+
+    @usableFromInline func run(_ range: Range<Int>) { pointer.pointee.run(range) }
 }

@@ -30,7 +30,7 @@ public struct TensorData: Sendable {
     public init(shape: [Int], floats: [Float]) {
         dtype = .f32
         self.shape = shape
-        bytes = floats.withUnsafeBytes { Array($0) }
+        bytes = floats.withUnsafeBytes { [UInt8]($0) }
     }
 
     public var elementCount: Int { shape.reduce(1, *) }
@@ -38,15 +38,24 @@ public struct TensorData: Sendable {
     /// The values as Float; floating-point types only (F16 and BF16 widen exactly, F64 rounds).
     public func floats() -> [Float]? {
         let n = elementCount
-        guard bytes.count == n * dtype.byteSize else { return nil }
-        return bytes.withUnsafeBytes { raw -> [Float]? in
-            switch dtype {
-            case .f32: return (0..<n).map { raw.loadUnaligned(fromByteOffset: $0 * 4, as: Float.self) }
-            case .f64: return (0..<n).map { Float(raw.loadUnaligned(fromByteOffset: $0 * 8, as: Double.self)) }
-            case .f16: return (0..<n).map { Float(float16Bits: raw.loadUnaligned(fromByteOffset: $0 * 2, as: UInt16.self)) }
-            case .bf16: return (0..<n).map { Float(bitPattern: UInt32(raw.loadUnaligned(fromByteOffset: $0 * 2, as: UInt16.self)) << 16) }
-            default: return nil
+        guard bytes.count == n * dtype.byteSize, dtype.isFloatingPoint else { return nil }
+        return [Float](unsafeUninitializedCapacity: n) { out, initialized in
+            bytes.withUnsafeBytes { raw in
+                switch dtype {
+                case .f32:
+                    UnsafeMutableRawBufferPointer(out).copyMemory(from: raw)
+                case .f64:
+                    var i = 0
+                    while i < n { out[i] = Float(raw.loadUnaligned(fromByteOffset: i * 8, as: Double.self)); i += 1 }
+                case .f16:
+                    var i = 0
+                    while i < n { out[i] = Float(float16Bits: raw.loadUnaligned(fromByteOffset: i * 2, as: UInt16.self)); i += 1 }
+                default:  // .bf16: the upper half of a Float
+                    var i = 0
+                    while i < n { out[i] = Float(bitPattern: UInt32(raw.loadUnaligned(fromByteOffset: i * 2, as: UInt16.self)) << 16); i += 1 }
+                }
             }
+            initialized = n
         }
     }
 }

@@ -16,31 +16,56 @@ extension Kernels {
         output: UnsafeMutablePointer<Float>, outHeight: Int, outWidth: Int,
         activation: A.Type, threads: ThreadPool
     ) {
-        let padded = roundUp(outChannels, 16)
-        let bias = weights + kernelHeight * kernelWidth * inChannels * padded
-        threads.parallelChunks(outHeight, grain: 1) { rows in
-            for oh in rows {
-                let ih0 = oh * strideHeight - padTop
-                let khStart = max(0, -ih0), khEnd = min(kernelHeight, inHeight - ih0)
-                for ow in 0..<outWidth {
-                    let iw0 = ow * strideWidth - padLeft
-                    let kwStart = max(0, -iw0), kwEnd = min(kernelWidth, inWidth - iw0)
-                    let out = output + (oh * outWidth + ow) * outChannels
-                    var o = 0
-                    while o < padded {
-                        var acc = load(bias + o)
-                        for kh in khStart..<khEnd {
-                            for kw in kwStart..<kwEnd {
-                                let x = input + ((ih0 + kh) * inWidth + iw0 + kw) * inChannels
-                                let w = weights + ((kh * kernelWidth + kw) * inChannels) * padded + o
-                                for ci in 0..<inChannels {
-                                    acc = acc.addingProduct(Vec(repeating: x[ci]), load(w + ci * padded))
-                                }
+        let geometry = ConvGeometry(inChannels: inChannels, inHeight: inHeight, inWidth: inWidth,
+                                    outChannels: outChannels, outHeight: outHeight, outWidth: outWidth,
+                                    kernelHeight: kernelHeight, kernelWidth: kernelWidth,
+                                    strideHeight: strideHeight, strideWidth: strideWidth, padTop: padTop, padLeft: padLeft)
+        threads.parallelChunks(outHeight, grain: 1, DirectConv<A>(input: input, weights: weights, output: output, geometry: geometry))
+    }
+}
+
+/// One thread's share of a direct conv: a range of output rows.
+@usableFromInline
+struct DirectConv<A: ActivationFunction>: ParallelWork {
+    @usableFromInline let input: UnsafePointer<Float>
+    @usableFromInline let weights: UnsafePointer<Float>
+    @usableFromInline let output: UnsafeMutablePointer<Float>
+    @usableFromInline let geometry: ConvGeometry
+
+    @inlinable
+    init(input: UnsafePointer<Float>, weights: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, geometry: ConvGeometry) {
+        self.input = input
+        self.weights = weights
+        self.output = output
+        self.geometry = geometry
+    }
+
+    @inlinable
+    func run(_ rows: Range<Int>) {
+        let g = geometry
+        let padded = roundUp(g.outChannels, 16)
+        let bias = weights + g.kernelHeight * g.kernelWidth * g.inChannels * padded
+        for oh in rows {
+            let ih0 = oh * g.strideHeight - g.padTop
+            let khStart = max(0, -ih0), khEnd = min(g.kernelHeight, g.inHeight - ih0)
+            for ow in 0..<g.outWidth {
+                let iw0 = ow * g.strideWidth - g.padLeft
+                let kwStart = max(0, -iw0), kwEnd = min(g.kernelWidth, g.inWidth - iw0)
+                let out = output + (oh * g.outWidth + ow) * g.outChannels
+                var o = 0
+                while o < padded {
+                    var acc = load(bias + o)
+                    for kh in khStart..<khEnd {
+                        for kw in kwStart..<kwEnd {
+                            let x = input + ((ih0 + kh) * g.inWidth + iw0 + kw) * g.inChannels
+                            let w = weights + ((kh * g.kernelWidth + kw) * g.inChannels) * padded + o
+                            for ci in 0..<g.inChannels {
+                                acc = acc.addingProduct(Vec(repeating: x[ci]), load(w + ci * padded))
                             }
                         }
-                        store(A.apply(acc), out + o, count: outChannels - o)
-                        o += 16
                     }
+                    store(A.apply(acc), out + o, count: g.outChannels - o)
+                    o += 16
                 }
             }
         }

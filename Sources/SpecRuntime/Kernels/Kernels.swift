@@ -40,15 +40,32 @@ public enum Kernels {
     public static func scaleChannels(
         _ tensor: UnsafeMutablePointer<Float>, pixels: Int, channels: Int, gate: UnsafePointer<Float>, threads: ThreadPool
     ) {
-        threads.parallelChunks(pixels, grain: 64) { range in
-            for p in range {
-                let row = tensor + p * channels
-                var c = 0
-                while c < channels {
-                    let n = min(16, channels - c)
-                    store(load(row + c, count: n) * load(gate + c, count: n), row + c, count: n)
-                    c += 16
-                }
+        threads.parallelChunks(pixels, grain: 64, ScaleChannels(tensor: tensor, channels: channels, gate: gate))
+    }
+}
+
+@usableFromInline
+struct ScaleChannels: ParallelWork {
+    @usableFromInline let tensor: UnsafeMutablePointer<Float>
+    @usableFromInline let channels: Int
+    @usableFromInline let gate: UnsafePointer<Float>
+
+    @inlinable
+    init(tensor: UnsafeMutablePointer<Float>, channels: Int, gate: UnsafePointer<Float>) {
+        self.tensor = tensor
+        self.channels = channels
+        self.gate = gate
+    }
+
+    @inlinable
+    func run(_ pixels: Range<Int>) {
+        for p in pixels {
+            let row = tensor + p * channels
+            var c = 0
+            while c < channels {
+                let n = min(16, channels - c)
+                store(load(row + c, count: n) * load(gate + c, count: n), row + c, count: n)
+                c += 16
             }
         }
     }

@@ -19,46 +19,76 @@ extension Kernels {
         residual: UnsafePointer<Float>?, output: UnsafeMutablePointer<Float>,
         activation: A.Type, threads: ThreadPool
     ) {
+        let work = PointwiseConv<A>(input: input, pixels: pixels, inChannels: inChannels, weights: weights,
+                                    outChannels: outChannels, residual: residual, output: output)
+        threads.parallelChunks((pixels + 5) / 6, grain: 4, work)
+    }
+}
+
+/// One thread's share of a pointwise conv: a range of 6-pixel tiles.
+@usableFromInline
+struct PointwiseConv<A: ActivationFunction>: ParallelWork {
+    @usableFromInline let input: UnsafePointer<Float>
+    @usableFromInline let pixels: Int
+    @usableFromInline let inChannels: Int
+    @usableFromInline let weights: UnsafePointer<Float>
+    @usableFromInline let outChannels: Int
+    @usableFromInline let residual: UnsafePointer<Float>?
+    @usableFromInline let output: UnsafeMutablePointer<Float>
+
+    @inlinable
+    init(input: UnsafePointer<Float>, pixels: Int, inChannels: Int, weights: UnsafePointer<Float>,
+         outChannels: Int, residual: UnsafePointer<Float>?, output: UnsafeMutablePointer<Float>) {
+        self.input = input
+        self.pixels = pixels
+        self.inChannels = inChannels
+        self.weights = weights
+        self.outChannels = outChannels
+        self.residual = residual
+        self.output = output
+    }
+
+    @inlinable
+    func run(_ tiles: Range<Int>) {
         let padded = roundUp(outChannels, 16)
         let bias = weights + inChannels * padded
-        let tiles = (pixels + 5) / 6
-        threads.parallelChunks(tiles, grain: 4) { tileRange in
-            for tile in tileRange {
-                let p0 = tile * 6
-                let rows = min(6, pixels - p0)
-                var column = 0
-                var panel = weights
-                while column < padded {
-                    let width = padded - column >= 32 ? 32 : 16
-                    let a = input + p0 * inChannels
-                    let c = output + p0 * outChannels + column
-                    let r = residual.map { $0 + p0 * outChannels + column }
-                    let valid = outChannels - column
-                    if width == 32 {
-                        if rows == 6 {
-                            tile6x32(a: a, k: inChannels, b: panel, bias: bias + column, c: c, ldc: outChannels,
-                                     residual: r, validColumns: valid, A.self)
-                        } else {
-                            for row in 0..<rows {
-                                tile1x32(a: a + row * inChannels, k: inChannels, b: panel, bias: bias + column,
-                                         c: c + row * outChannels, residual: r.map { $0 + row * outChannels },
-                                         validColumns: valid, A.self)
-                            }
-                        }
+        for tile in tiles {
+            let p0 = tile * 6
+            let rows = min(6, pixels - p0)
+            var column = 0
+            var panel = weights
+            while column < padded {
+                let width = padded - column >= 32 ? 32 : 16
+                let a = input + p0 * inChannels
+                let c = output + p0 * outChannels + column
+                let r = residual.map { $0 + p0 * outChannels + column }
+                let valid = outChannels - column
+                if width == 32 {
+                    if rows == 6 {
+                        Kernels.tile6x32(a: a, k: inChannels, b: panel, bias: bias + column, c: c, ldc: outChannels,
+                                         residual: r, validColumns: valid, A.self)
                     } else {
                         for row in 0..<rows {
-                            tile1x16(a: a + row * inChannels, k: inChannels, b: panel, bias: bias + column,
-                                     c: c + row * outChannels, residual: r.map { $0 + row * outChannels },
-                                     validColumns: valid, A.self)
+                            Kernels.tile1x32(a: a + row * inChannels, k: inChannels, b: panel, bias: bias + column,
+                                             c: c + row * outChannels, residual: r.map { $0 + row * outChannels },
+                                             validColumns: valid, A.self)
                         }
                     }
-                    panel += inChannels * width
-                    column += width
+                } else {
+                    for row in 0..<rows {
+                        Kernels.tile1x16(a: a + row * inChannels, k: inChannels, b: panel, bias: bias + column,
+                                         c: c + row * outChannels, residual: r.map { $0 + row * outChannels },
+                                         validColumns: valid, A.self)
+                    }
                 }
+                panel += inChannels * width
+                column += width
             }
         }
     }
+}
 
+extension Kernels {
     @inlinable @inline(__always)
     static func finish<A: ActivationFunction>(
         _ acc: Vec, bias: UnsafePointer<Float>, _ c: UnsafeMutablePointer<Float>,

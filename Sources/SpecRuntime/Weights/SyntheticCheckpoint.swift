@@ -30,19 +30,22 @@ public struct SyntheticCheckpoint: Checkpoint {
         guard let shape = shapes[name] else { return nil }
         var random = SplitMix64(seed: seed ^ fnv1a(name))
         let count = shape.reduce(1, *)
-        let values: [Float]
+        let (low, high): (Float, Float)
         if name.hasSuffix(".running_var") {
-            values = (0..<count).map { _ in random.uniform(0.5, 1.5) }
+            (low, high) = (0.5, 1.5)
         } else if name.hasSuffix(".running_mean") || name.hasSuffix(".bias") {
-            values = (0..<count).map { _ in random.uniform(-0.1, 0.1) }
+            (low, high) = (-0.1, 0.1)
         } else if shape.count == 1 {
-            // BatchNorm γ
-            values = (0..<count).map { _ in random.uniform(0.5, 1.5) }
+            (low, high) = (0.5, 1.5)  // BatchNorm γ
         } else {
             // Uniform with variance 1/fan-in keeps activations near unit scale through the net.
-            let fanIn = shape.dropFirst().reduce(1, *)
-            let bound = (3 / Float(fanIn)).squareRoot()
-            values = (0..<count).map { _ in random.uniform(-bound, bound) }
+            let bound = (3 / Float(shape.dropFirst().reduce(1, *))).squareRoot()
+            (low, high) = (-bound, bound)
+        }
+        let values = [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
+            var i = 0
+            while i < count { buffer[i] = random.uniform(low, high); i += 1 }
+            initialized = count
         }
         return TensorData(shape: shape, floats: values)
     }

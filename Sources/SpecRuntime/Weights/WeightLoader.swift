@@ -77,7 +77,12 @@ public enum WeightLoader {
         guard let values = tensor.floats() else {
             throw CheckpointError(file: checkpoint.source, tensor: name, "data size does not match its shape")
         }
-        guard values.allSatisfy(\.isFinite) else {
+        let allFinite = values.withUnsafeBufferPointer { buffer in
+            var i = 0
+            while i < buffer.count, buffer[i].isFinite { i += 1 }
+            return i == buffer.count
+        }
+        guard allFinite else {
             throw CheckpointError(file: checkpoint.source, tensor: name, "holds NaN or infinite values")
         }
         return values
