@@ -57,6 +57,8 @@ private struct State {
             open = .layers(isStem: isStem, rows: rows, location: start)
         case .table(var table, let hasHeader, var stage):
             if !hasHeader {
+                // The header line counts as read even when malformed: one error, not two.
+                open = .table(table, hasHeader: true, stage: stage)
                 table.columns = try header(tokens, line: line)
                 open = .table(table, hasHeader: true, stage: stage)
                 return

@@ -95,6 +95,9 @@ private struct LoadState {
                 if stack.contains(resolved) || resolved == path {
                     throw SpecError("'\(includePath)' includes itself through \((stack + [path]).map(Path.fileName).joined(separator: " -> "))", at: location)
                 }
+                if files.contains(resolved) {
+                    throw SpecError("'\(includePath)' is already included", at: location)
+                }
                 try expand(resolved, from: source, includedFrom: location, stack: stack + [path])
                 for option in overrides {
                     if SpecLoader.settingNames.contains(option.name) {

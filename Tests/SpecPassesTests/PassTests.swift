@@ -1,0 +1,204 @@
+import SpecIR
+import SpecLang
+import SpecPasses
+import Foundation
+import Testing
+
+/// One inverted-residual block with SE and a residual, between a stem and a classifier:
+/// every pass has something to do.
+let blockSpec = """
+    network tiny
+    resolution 8
+    classes 4
+    checkpoint timm bn_eps=1e-5
+    stem
+      conv k=3 s=2 out=8 bn act=HS   timm=conv_stem,bn1
+    end
+    blocks bneck  timm=blocks.{stage}.{index}
+      k   exp  out  se  nl  s
+      3   16   8    SE  RE  1
+    end
+    head
+      avgpool
+      linear out=classes bias   timm=classifier
+    end
+    """
+
+func lowered(_ text: String = blockSpec) throws -> Graph {
+    try Lowering.lower(SpecLoader.load(text: text, name: "tiny.spec", includes: InMemorySource([:])))
+}
+
+/// The graph as `%id = op operands attributes : shape`, one node per line.
+func ir(_ graph: Graph) -> String {
+    graph.nodes.map { node in
+        "\(node.id) = \(node.op.mnemonic) \(GraphPrinter.describe(node.op)) : \(node.shape)"
+            .replacingOccurrences(of: "  ", with: " ")
+    }.joined(separator: "\n")
+}
+
+/// Runs the pipeline up to and including `pass`.
+func after(_ pass: String, _ text: String = blockSpec) throws -> Graph {
+    var graph = try lowered(text)
+    try Pipeline.run(&graph, through: pass)
+    return graph
+}
+
+@Suite struct PassTests {
+    @Test("lowered IR before any pass")
+    func before() throws {
+        #expect(ir(try lowered()) == """
+            %0 = input : 3x8x8
+            %1 = conv2d %0 k=3x3 s=2x2 p=1x1 g=1 w=conv_stem : 8x4x4
+            %2 = batchnorm %1 bn1 : 8x4x4
+            %3 = hardswish %2 : 8x4x4
+            %4 = conv2d %3 k=1x1 s=1x1 p=0x0 g=1 w=blocks.0.0.conv_pw : 16x4x4
+            %5 = batchnorm %4 blocks.0.0.bn1 : 16x4x4
+            %6 = relu %5 : 16x4x4
+            %7 = dwconv2d %6 k=3x3 s=1x1 p=1x1 g=16 w=blocks.0.0.conv_dw : 16x4x4
+            %8 = batchnorm %7 blocks.0.0.bn2 : 16x4x4
+            %9 = relu %8 : 16x4x4
+            %10 = global_avg_pool %9 : 16x1x1
+            %11 = conv2d %10 k=1x1 s=1x1 p=0x0 g=1 w=blocks.0.0.se.conv_reduce bias : 8x1x1
+            %12 = relu %11 : 8x1x1
+            %13 = conv2d %12 k=1x1 s=1x1 p=0x0 g=1 w=blocks.0.0.se.conv_expand bias : 16x1x1
+            %14 = hardsigmoid %13 : 16x1x1
+            %15 = scale_channels %9, %14 : 16x4x4
+            %16 = conv2d %15 k=1x1 s=1x1 p=0x0 g=1 w=blocks.0.0.conv_pwl : 8x4x4
+            %17 = batchnorm %16 blocks.0.0.bn3 : 8x4x4
+            %18 = add %17, %3 : 8x4x4
+            %19 = global_avg_pool %18 : 8x1x1
+            %20 = linear %19 w=classifier bias : 4x1x1
+            """)
+    }
+
+    @Test("fold-batchnorm: each conv absorbs the BatchNorm after it")
+    func foldBatchNorm() throws {
+        #expect(ir(try after("fold-batchnorm")) == """
+            %0 = input : 3x8x8
+            %1 = conv2d_bn %0 k=3x3 s=2x2 p=1x1 g=1 w=conv_stem bn=bn1 : 8x4x4
+            %3 = hardswish %1 : 8x4x4
+            %4 = conv2d_bn %3 k=1x1 s=1x1 p=0x0 g=1 w=blocks.0.0.conv_pw bn=blocks.0.0.bn1 : 16x4x4
+            %6 = relu %4 : 16x4x4
+            %7 = dwconv2d_bn %6 k=3x3 s=1x1 p=1x1 g=16 w=blocks.0.0.conv_dw bn=blocks.0.0.bn2 : 16x4x4
+            %9 = relu %7 : 16x4x4
+            %10 = global_avg_pool %9 : 16x1x1
+            %11 = conv2d %10 k=1x1 s=1x1 p=0x0 g=1 w=blocks.0.0.se.conv_reduce bias : 8x1x1
+            %12 = relu %11 : 8x1x1
+            %13 = conv2d %12 k=1x1 s=1x1 p=0x0 g=1 w=blocks.0.0.se.conv_expand bias : 16x1x1
+            %14 = hardsigmoid %13 : 16x1x1
+            %15 = scale_channels %9, %14 : 16x4x4
+            %16 = conv2d_bn %15 k=1x1 s=1x1 p=0x0 g=1 w=blocks.0.0.conv_pwl bn=blocks.0.0.bn3 : 8x4x4
+            %18 = add %16, %3 : 8x4x4
+            %19 = global_avg_pool %18 : 8x1x1
+            %20 = linear %19 w=classifier bias : 4x1x1
+            """)
+    }
+
+    @Test("fuse-activation: activations move into the conv before them")
+    func fuseActivation() throws {
+        #expect(ir(try after("fuse-activation")) == """
+            %0 = input : 3x8x8
+            %1 = conv2d_bn_hardswish %0 k=3x3 s=2x2 p=1x1 g=1 w=conv_stem bn=bn1 : 8x4x4
+            %4 = conv2d_bn_relu %1 k=1x1 s=1x1 p=0x0 g=1 w=blocks.0.0.conv_pw bn=blocks.0.0.bn1 : 16x4x4
+            %7 = dwconv2d_bn_relu %4 k=3x3 s=1x1 p=1x1 g=16 w=blocks.0.0.conv_dw bn=blocks.0.0.bn2 : 16x4x4
+            %10 = global_avg_pool %7 : 16x1x1
+            %11 = conv2d_relu %10 k=1x1 s=1x1 p=0x0 g=1 w=blocks.0.0.se.conv_reduce bias : 8x1x1
+            %13 = conv2d_hardsigmoid %11 k=1x1 s=1x1 p=0x0 g=1 w=blocks.0.0.se.conv_expand bias : 16x1x1
+            %15 = scale_channels %7, %13 : 16x4x4
+            %16 = conv2d_bn %15 k=1x1 s=1x1 p=0x0 g=1 w=blocks.0.0.conv_pwl bn=blocks.0.0.bn3 : 8x4x4
+            %18 = add %16, %1 : 8x4x4
+            %19 = global_avg_pool %18 : 8x1x1
+            %20 = linear %19 w=classifier bias : 4x1x1
+            """)
+    }
+
+    @Test("fuse-squeeze-excite: pool, two 1x1 convs and the scale become one in-place op")
+    func fuseSqueezeExcite() throws {
+        #expect(ir(try after("fuse-squeeze-excite")) == """
+            %0 = input : 3x8x8
+            %1 = conv2d_bn_hardswish %0 k=3x3 s=2x2 p=1x1 g=1 w=conv_stem bn=bn1 : 8x4x4
+            %4 = conv2d_bn_relu %1 k=1x1 s=1x1 p=0x0 g=1 w=blocks.0.0.conv_pw bn=blocks.0.0.bn1 : 16x4x4
+            %7 = dwconv2d_bn_relu %4 k=3x3 s=1x1 p=1x1 g=16 w=blocks.0.0.conv_dw bn=blocks.0.0.bn2 : 16x4x4
+            %15 = squeeze_excite %7 squeeze=8 relu/hardsigmoid reduce=blocks.0.0.se.conv_reduce expand=blocks.0.0.se.conv_expand : 16x4x4
+            %16 = conv2d_bn %15 k=1x1 s=1x1 p=0x0 g=1 w=blocks.0.0.conv_pwl bn=blocks.0.0.bn3 : 8x4x4
+            %18 = add %16, %1 : 8x4x4
+            %19 = global_avg_pool %18 : 8x1x1
+            %20 = linear %19 w=classifier bias : 4x1x1
+            """)
+        #expect(try after("fuse-squeeze-excite").node(NodeID(15)).op.isInPlace)
+    }
+
+    @Test("fuse-residual: the add moves into the projecting conv's epilogue")
+    func fuseResidual() throws {
+        #expect(ir(try after("fuse-residual")) == """
+            %0 = input : 3x8x8
+            %1 = conv2d_bn_hardswish %0 k=3x3 s=2x2 p=1x1 g=1 w=conv_stem bn=bn1 : 8x4x4
+            %4 = conv2d_bn_relu %1 k=1x1 s=1x1 p=0x0 g=1 w=blocks.0.0.conv_pw bn=blocks.0.0.bn1 : 16x4x4
+            %7 = dwconv2d_bn_relu %4 k=3x3 s=1x1 p=1x1 g=16 w=blocks.0.0.conv_dw bn=blocks.0.0.bn2 : 16x4x4
+            %15 = squeeze_excite %7 squeeze=8 relu/hardsigmoid reduce=blocks.0.0.se.conv_reduce expand=blocks.0.0.se.conv_expand : 16x4x4
+            %16 = conv2d_bn_add %15, %1 k=1x1 s=1x1 p=0x0 g=1 w=blocks.0.0.conv_pwl bn=blocks.0.0.bn3 : 8x4x4
+            %19 = global_avg_pool %16 : 8x1x1
+            %20 = linear %19 w=classifier bias : 4x1x1
+            """)
+    }
+
+    @Test("two residual blocks in a row each fuse their own add")
+    func chainedResiduals() throws {
+        let spec = blockSpec.replacingFirst("  3   16   8    SE  RE  1", with: "  3   16   8    -   RE  1   x2")
+        let graph = try after("fuse-residual", spec)
+        let adds = graph.nodes.compactMap { node -> String? in
+            guard case .conv(let c) = node.op, let r = c.residual else { return nil }
+            return "\(node.id) adds \(r)"
+        }
+        #expect(adds == ["%10 adds %1", "%19 adds %10"])
+        #expect(!graph.nodes.contains { if case .add = $0.op { return true } else { return false } })
+    }
+
+    @Test("plan-memory: tensors share an arena; SE runs in its input's buffer")
+    func planMemory() throws {
+        let graph = try after("plan-memory")
+        let plan = try #require(graph.memoryPlan)
+        let buffers = plan.buffers.map { buffer in
+            buffer.scratchOf.map { "scratch of \($0) @\(buffer.offset)+\(buffer.size) live \(buffer.firstStep)...\(buffer.lastStep)" }
+                ?? "\(buffer.tensors.map(\.description).joined(separator: ",")) @\(buffer.offset)+\(buffer.size) live \(buffer.firstStep)...\(buffer.lastStep)"
+        }
+        // Step 3 holds %1, %4 and %7 (512 + 1024 + 1024 bytes): the bound, which the plan meets.
+        #expect(buffers == [
+            "%0 @0+768 live 0...1",
+            "%1 @2048+512 live 1...5",
+            "%4 @0+1024 live 2...3",
+            "%7,%15 @1024+1024 live 3...5",
+            "scratch of %15 @0+128 live 4...4",
+            "%16 @0+512 live 5...6",
+            "%19 @512+64 live 6...7",
+            "%20 @0+64 live 7...7",
+        ])
+        #expect(plan.arenaBytes == 2560)
+        #expect(plan.lowerBoundBytes == 2560)
+        #expect(plan.naiveBytes == 4096)
+        #expect(PlanVerifier.problems(in: plan, of: graph).isEmpty)
+    }
+
+    @Test("fusion keeps the parameter count")
+    func fusedParams() throws {
+        #expect(NetworkStats(try after("plan-memory")).params == NetworkStats(try lowered()).params)
+    }
+
+    @Test("passes are named and listed once, in order")
+    func passList() {
+        #expect(Pipeline.passes.map(\.name) == ["fold-batchnorm", "fuse-activation", "fuse-squeeze-excite", "fuse-residual", "plan-memory"])
+    }
+
+    @Test("an unknown pass name is an error")
+    func unknownPass() throws {
+        var graph = try lowered()
+        #expect(throws: SpecError.self) { try Pipeline.run(&graph, through: "fuse-everything") }
+    }
+}
+
+extension String {
+    func replacingFirst(_ target: String, with replacement: String) -> String {
+        guard let range = range(of: target) else { return self }
+        return replacingCharacters(in: range, with: replacement)
+    }
+}
