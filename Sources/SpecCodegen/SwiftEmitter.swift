@@ -8,9 +8,14 @@ import SpecPasses
 public enum SwiftEmitter {
     /// The whole pipeline: load the spec, lower it, run every pass, emit Swift.
     public static func generate(specAt path: String, from source: some SpecSource) throws(SpecError) -> String {
+        try compile(specAt: path, from: source).swift
+    }
+
+    /// The generated source and the name of the network it defines.
+    public static func compile(specAt path: String, from source: some SpecSource) throws(SpecError) -> (network: String, swift: String) {
         var graph = try Lowering.lower(specAt: path, from: source)
         try Pipeline.run(&graph)
-        return try emit(graph)
+        return (graph.network, try emit(graph))
     }
 
     /// `mobilenet_v3_large` → `MobilenetV3Large`.

@@ -10,7 +10,7 @@ public protocol SpecSource {
 }
 
 /// Reads specs from disk.
-public struct FileSystemSource: SpecSource {
+public struct FileSystemSource: SpecSource, Sendable {
     public init() {}
 
     public func read(_ path: String) throws -> String {
@@ -23,7 +23,7 @@ public struct FileSystemSource: SpecSource {
 }
 
 /// Specs held in memory, keyed by path, so tests need no files.
-public struct InMemorySource: SpecSource {
+public struct InMemorySource: SpecSource, Sendable {
     public var files: [String: String]
 
     public init(_ files: [String: String]) { self.files = files }

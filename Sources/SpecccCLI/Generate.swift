@@ -17,8 +17,9 @@ enum Generate {
             for spec in specs {
                 let name = Path.fileName(of: spec)
                 let base = name.hasSuffix(".spec") ? String(name.dropLast(5)) : name
-                expected.append((directory + "/" + base + ".swift", try SwiftEmitter.generate(specAt: spec, from: source)))
-                networks.append(try SpecLoader.load(spec, from: source).network)
+                let compiled = try SwiftEmitter.compile(specAt: spec, from: source)
+                expected.append((directory + "/" + base + ".swift", compiled.swift))
+                networks.append(compiled.network)
             }
             expected.append((directory + "/NetworkRegistry.swift", SwiftEmitter.registry(networks: networks)))
             if check {
@@ -58,7 +59,8 @@ enum Registry {
         try args.finish()
         var networks: [(name: String, spec: String)] = []
         for spec in specs {
-            let name = try SpecLoader.load(spec, from: source).network
+            let loaded = try SpecLoader.load(spec, from: source)
+            let name = loaded.network
             if let other = networks.first(where: { $0.name == name }) {
                 throw SpecError("network '\(name)' is also defined by \(other.spec); give each spec its own 'network' name", at: SourceLocation(file: spec, line: 1, column: 1))
             }

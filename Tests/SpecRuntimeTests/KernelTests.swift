@@ -1,0 +1,189 @@
+import SpecRuntime
+import Testing
+
+/// Each kernel against a plain loop over NCHW-free, obviously-correct indexing, on shapes
+/// that hit every tail (channel counts not multiples of 16, pixel counts not multiples of 6).
+@Suite struct KernelTests {
+    static let threadCounts = [1, 3]
+
+    @Test("pointwise conv with bias, activation and residual", arguments: [
+        (1, 1, 1), (7, 3, 24), (13, 40, 40), (6, 16, 32), (25, 33, 70), (49, 96, 16),
+    ], threadCounts)
+    func pointwise(shape: (pixels: Int, cin: Int, cout: Int), threads: Int) {
+        var random = SplitMix64(seed: UInt64(shape.pixels * 1000 + shape.cin * 10 + shape.cout))
+        let input = (0..<(shape.pixels * shape.cin)).map { _ in random.uniform(-1, 1) }
+        let weight = (0..<(shape.cout * shape.cin)).map { _ in random.uniform(-1, 1) }
+        let bias = (0..<shape.cout).map { _ in random.uniform(-1, 1) }
+        let residual = (0..<(shape.pixels * shape.cout)).map { _ in random.uniform(-1, 1) }
+        let layer = LayerWeights(.pointwise, "pw", out: shape.cout, in: shape.cin, weight: ["w"], bias: true, at: 0)
+        let packed = pack(layer, weight, bias)
+        var output = [Float](repeating: .nan, count: shape.pixels * shape.cout)
+        Kernels.pointwiseConv(input: input, pixels: shape.pixels, inChannels: shape.cin, weights: packed,
+                              outChannels: shape.cout, residual: residual, output: &output,
+                              activation: HardSwish.self, threads: ThreadPool(threads: threads))
+        var expected = [Float](repeating: 0, count: output.count)
+        for p in 0..<shape.pixels {
+            for o in 0..<shape.cout {
+                var sum = bias[o]
+                for i in 0..<shape.cin { sum += input[p * shape.cin + i] * weight[o * shape.cin + i] }
+                expected[p * shape.cout + o] = hardswish(sum) + residual[p * shape.cout + o]
+            }
+        }
+        expectClose(output, expected)
+    }
+
+    @Test("depthwise conv with padding and stride", arguments: [
+        (1, 5, 5, 3, 1), (24, 7, 9, 3, 2), (40, 14, 14, 5, 1), (17, 6, 11, 5, 2), (16, 1, 1, 3, 1), (33, 8, 8, 3, 2),
+    ], threadCounts)
+    func depthwise(shape: (channels: Int, height: Int, width: Int, kernel: Int, stride: Int), threads: Int) {
+        let (c, h, w, k, s) = shape
+        let pad = k / 2
+        let oh = (h + 2 * pad - k) / s + 1, ow = (w + 2 * pad - k) / s + 1
+        var random = SplitMix64(seed: UInt64(c * h * w + k + s))
+        let input = (0..<(h * w * c)).map { _ in random.uniform(-1, 1) }
+        let weight = (0..<(c * k * k)).map { _ in random.uniform(-1, 1) }
+        let bias = (0..<c).map { _ in random.uniform(-1, 1) }
+        let layer = LayerWeights(.depthwise, "dw", out: c, in: 1, kernel: (k, k), weight: ["w"], bias: true, at: 0)
+        var output = [Float](repeating: .nan, count: oh * ow * c)
+        Kernels.depthwiseConv(input: input, channels: c, inHeight: h, inWidth: w, weights: pack(layer, weight, bias),
+                              kernelHeight: k, kernelWidth: k, strideHeight: s, strideWidth: s, padTop: pad, padLeft: pad,
+                              output: &output, outHeight: oh, outWidth: ow, activation: ReLU6.self, threads: ThreadPool(threads: threads))
+        var expected = [Float](repeating: 0, count: output.count)
+        for y in 0..<oh {
+            for x in 0..<ow {
+                for ch in 0..<c {
+                    var sum = bias[ch]
+                    for ky in 0..<k {
+                        for kx in 0..<k {
+                            let iy = y * s - pad + ky, ix = x * s - pad + kx
+                            guard iy >= 0, iy < h, ix >= 0, ix < w else { continue }
+                            sum += input[(iy * w + ix) * c + ch] * weight[(ch * k + ky) * k + kx]
+                        }
+                    }
+                    expected[(y * ow + x) * c + ch] = min(max(sum, 0), 6)
+                }
+            }
+        }
+        expectClose(output, expected)
+    }
+
+    @Test("direct conv (the stem)", arguments: [(3, 16, 9, 9, 3, 2), (3, 20, 8, 7, 3, 1), (5, 8, 6, 6, 5, 2)], threadCounts)
+    func directConv(shape: (cin: Int, cout: Int, height: Int, width: Int, kernel: Int, stride: Int), threads: Int) {
+        let (ci, co, h, w, k, s) = shape
+        let pad = k / 2
+        let oh = (h + 2 * pad - k) / s + 1, ow = (w + 2 * pad - k) / s + 1
+        var random = SplitMix64(seed: UInt64(ci * co * h * w))
+        let input = (0..<(h * w * ci)).map { _ in random.uniform(-1, 1) }
+        let weight = (0..<(co * ci * k * k)).map { _ in random.uniform(-1, 1) }
+        let bias = (0..<co).map { _ in random.uniform(-1, 1) }
+        let layer = LayerWeights(.directConv, "stem", out: co, in: ci, kernel: (k, k), weight: ["w"], bias: true, at: 0)
+        var output = [Float](repeating: .nan, count: oh * ow * co)
+        Kernels.directConv(input: input, inChannels: ci, inHeight: h, inWidth: w, weights: pack(layer, weight, bias),
+                           outChannels: co, kernelHeight: k, kernelWidth: k, strideHeight: s, strideWidth: s,
+                           padTop: pad, padLeft: pad, output: &output, outHeight: oh, outWidth: ow,
+                           activation: Identity.self, threads: ThreadPool(threads: threads))
+        var expected = [Float](repeating: 0, count: output.count)
+        for y in 0..<oh {
+            for x in 0..<ow {
+                for o in 0..<co {
+                    var sum = bias[o]
+                    for i in 0..<ci {
+                        for ky in 0..<k {
+                            for kx in 0..<k {
+                                let iy = y * s - pad + ky, ix = x * s - pad + kx
+                                guard iy >= 0, iy < h, ix >= 0, ix < w else { continue }
+                                sum += input[(iy * w + ix) * ci + i] * weight[((o * ci + i) * k + ky) * k + kx]
+                            }
+                        }
+                    }
+                    expected[(y * ow + x) * co + o] = sum
+                }
+            }
+        }
+        expectClose(output, expected)
+    }
+
+    @Test("dense layer", arguments: [(1, 1), (24, 10), (100, 70), (64, 64), (37, 130)])
+    func dense(shape: (inFeatures: Int, outFeatures: Int)) {
+        var random = SplitMix64(seed: UInt64(shape.inFeatures * 7 + shape.outFeatures))
+        let input = (0..<shape.inFeatures).map { _ in random.uniform(-1, 1) }
+        let weight = (0..<(shape.outFeatures * shape.inFeatures)).map { _ in random.uniform(-1, 1) }
+        let bias = (0..<shape.outFeatures).map { _ in random.uniform(-1, 1) }
+        let layer = LayerWeights(.dense, "fc", out: shape.outFeatures, in: shape.inFeatures, linear: true, weight: ["w"], bias: true, at: 0)
+        var output = [Float](repeating: .nan, count: shape.outFeatures)
+        Kernels.dense(input: input, inFeatures: shape.inFeatures, weights: pack(layer, weight, bias), outFeatures: shape.outFeatures,
+                      output: &output, activation: HardSigmoid.self)
+        let expected = (0..<shape.outFeatures).map { o in
+            hardsigmoid((0..<shape.inFeatures).reduce(bias[o]) { $0 + input[$1] * weight[o * shape.inFeatures + $1] })
+        }
+        expectClose(output, expected)
+    }
+
+    @Test("squeeze-and-excite scales its input in place by the gate")
+    func squeezeExcite() {
+        let (pixels, c, s) = (10, 20, 8)
+        var random = SplitMix64(seed: 42)
+        var tensor = (0..<(pixels * c)).map { _ in random.uniform(-1, 1) }
+        let original = tensor
+        let w1 = (0..<(s * c)).map { _ in random.uniform(-1, 1) }, b1 = (0..<s).map { _ in random.uniform(-1, 1) }
+        let w2 = (0..<(c * s)).map { _ in random.uniform(-1, 1) }, b2 = (0..<c).map { _ in random.uniform(-1, 1) }
+        let reduce = pack(LayerWeights(.dense, "r", out: s, in: c, weight: ["r"], bias: true, at: 0), w1, b1)
+        let expand = pack(LayerWeights(.dense, "e", out: c, in: s, weight: ["e"], bias: true, at: 0), w2, b2)
+        var scratch = [Float](repeating: .nan, count: c + s)
+        Kernels.squeezeExcite(&tensor, pixels: pixels, channels: c, squeeze: s, reduce: reduce, expand: expand,
+                              scratch: &scratch, inner: ReLU.self, gate: HardSigmoid.self, threads: ThreadPool(threads: 2))
+        let means = (0..<c).map { ch in (0..<pixels).reduce(Float(0)) { $0 + original[$1 * c + ch] } / Float(pixels) }
+        let squeezed = (0..<s).map { j in max(0, (0..<c).reduce(b1[j]) { $0 + means[$1] * w1[j * c + $1] }) }
+        let gate = (0..<c).map { ch in hardsigmoid((0..<s).reduce(b2[ch]) { $0 + squeezed[$1] * w2[ch * s + $1] }) }
+        expectClose(tensor, (0..<(pixels * c)).map { original[$0] * gate[$0 % c] })
+    }
+
+    @Test("activations follow PyTorch's formulas", arguments: [-5, -3, -1.5, 0, 0.5, 2.9, 3, 7] as [Float])
+    func activations(x: Float) {
+        let v = Vec(repeating: x)
+        #expect(ReLU.apply(v)[0] == max(x, 0))
+        #expect(ReLU6.apply(v)[0] == min(max(x, 0), 6))
+        #expect(abs(HardSwish.apply(v)[0] - x * min(max(x + 3, 0), 6) / 6) <= 1e-6 * max(1, abs(x)))
+        #expect(abs(HardSigmoid.apply(v)[0] - min(max(x + 3, 0), 6) / 6) <= 1e-6)
+        #expect(Identity.apply(v)[0] == x)
+    }
+
+    @Test("a thread pool runs every index of a loop exactly once", arguments: [1, 2, 3, 8])
+    func threadPoolCoversEveryIndex(threads: Int) {
+        let pool = ThreadPool(threads: threads)
+        for count in [1, 5, 64, 1000] {
+            let hits = UnsafeMutablePointer<Int>.allocate(capacity: count)
+            hits.initialize(repeating: 0, count: count)
+            pool.parallelChunks(count, grain: 3, CountHits(hits: hits))
+            #expect((0..<count).allSatisfy { hits[$0] == 1 })
+            hits.deallocate()
+        }
+    }
+
+    struct CountHits: ParallelWork {
+        let hits: UnsafeMutablePointer<Int>
+        func run(_ range: Range<Int>) { for i in range { hits[i] += 1 } }
+    }
+
+    func hardswish(_ x: Float) -> Float { x * min(max(x + 3, 0), 6) / 6 }
+    func hardsigmoid(_ x: Float) -> Float { min(max(x + 3, 0), 6) / 6 }
+
+    /// Packs [out][in][kh][kw] weights the way the loader does, through the public loader.
+    func pack(_ layer: LayerWeights, _ weight: [Float], _ bias: [Float]) -> [Float] {
+        let info = NetworkInfo(name: "kernel", specFile: "-", input: (channels: 1, height: 1, width: 1), classes: 1,
+                               arenaBytes: 0, weightFloats: layer.packedFloats, params: 0, macs: 0,
+                               conventions: [Convention("test", batchNormEps: 1e-5)], layers: [layer])
+        let checkpoint = MemoryCheckpoint(["w.weight": TensorData(shape: layer.weightShape, floats: weight),
+                                           "w.bias": TensorData(shape: [layer.outChannels], floats: bias)]
+                                          .mapKeys { $0.replacingOccurrences(of: "w.", with: layer.weight[0] + ".") })
+        var packed = [Float](repeating: .nan, count: layer.packedFloats)
+        _ = try! WeightLoader.load(info, from: checkpoint, into: &packed)
+        return packed
+    }
+
+    func expectClose(_ actual: [Float], _ expected: [Float], sourceLocation: Testing.SourceLocation = #_sourceLocation) {
+        #expect(actual.count == expected.count, sourceLocation: sourceLocation)
+        let error = zip(actual, expected).map { abs($0 - $1) / max(1, abs($1)) }.max() ?? 0
+        #expect(error <= 1e-5, "max relative error \(error)", sourceLocation: sourceLocation)
+    }
+}
