@@ -117,6 +117,7 @@ public struct Graph: Sendable {
                 throw SpecError("input \(x) is too small for a \(c.kernelHeight)x\(c.kernelWidth) conv with stride \(c.strideHeight)", at: location)
             }
             let out = TensorShape(channels: c.outChannels, height: h, width: w)
+            try checkSize(out, weights: c.outChannels * (x.channels / c.groups) * c.kernelHeight * c.kernelWidth, at: location)
             if let r = c.residual, shape(r) != out {
                 throw SpecError("residual add of \(shape(r)) to a conv output of \(out): shapes do not match", at: location)
             }
@@ -142,7 +143,16 @@ public struct Graph: Sendable {
             guard x.height == 1, x.width == 1 else {
                 throw SpecError("linear layer needs a pooled C×1×1 input, found \(x); add 'avgpool' before it", at: location)
             }
+            try checkSize(x, weights: l.outFeatures * x.channels, at: location)
             return TensorShape(channels: l.outFeatures, height: 1, width: 1)
+        }
+    }
+
+    /// Sizes past 2^31 elements are mistakes, and would overflow MAC counts.
+    private func checkSize(_ shape: TensorShape, weights: Int, at location: SourceLocation) throws(SpecError) {
+        let limit = 1 << 31
+        guard shape.elementCount <= limit, weights <= limit else {
+            throw SpecError("absurd layer size: \(shape) output, \(weights) weights (at most 2^31 each)", at: location)
         }
     }
 
