@@ -135,7 +135,7 @@ extension KernelLayer {
         let operands = node.op.operands.map(\.description).joined(separator: ", ")
         w.comment("\(node.id) \(node.name): \(node.op.mnemonic)\(operands.isEmpty ? "" : " \(operands)") -> \(shape)")
         if node.op != .input {
-            w.comment("\(Path.fileName(of: node.origin.location.file)):\(node.origin.location.line): \(node.origin.text)")
+            w.comment("\(Path.fileName(of: node.origin.location.file)):\(node.origin.location.line): \(node.origin.quoted)")
         }
         let weights = "w + \(Literal.int(weightOffset))"
         switch kernel {

@@ -8,7 +8,10 @@ import SpecPasses
 public enum SwiftEmitter {
     /// The whole pipeline: load the spec, lower it, run every pass, emit Swift.
     public static func generate(specAt path: String, from source: some SpecSource) throws(SpecError) -> String {
-        try compile(specAt: path, from: source).swift
+        // Bound to a local first: projecting a member straight off a typed-throws call's
+        // result is miscompiled by Swift 6.3 (a crash in the result's destroy).
+        let compiled = try compile(specAt: path, from: source)
+        return compiled.swift
     }
 
     /// The generated source and the name of the network it defines.
@@ -54,7 +57,7 @@ public enum SwiftEmitter {
             w.line()
             w.line("public let state: NetworkState")
             w.line()
-            w.block("public init(checkpoint: some Checkpoint, convention: String? = nil, threads: Int = 1) throws(CheckpointError)") { w in
+            w.block("public init(checkpoint: some Checkpoint, convention: String? = nil, threads: Int = 1) throws") { w in
                 w.line("state = try NetworkState(Self.info, checkpoint: checkpoint, convention: convention, threads: threads)")
             }
             w.line()

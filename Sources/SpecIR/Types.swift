@@ -73,10 +73,17 @@ public struct ModuleName: Hashable, Sendable, CustomStringConvertible {
 public struct Origin: Hashable, Sendable {
     public var location: SourceLocation
     public var text: String
-    public init(location: SourceLocation, text: String) {
+    /// For a table row, the table's column names, so the row can be read on its own.
+    public var columns: String?
+
+    public init(location: SourceLocation, text: String, columns: String? = nil) {
         self.location = location
         self.text = text
+        self.columns = columns
     }
+
+    /// The row as quoted in generated code: `3  64  24  -  RE  2   (k exp out se nl s)`.
+    public var quoted: String { columns.map { "\(text)   (\($0))" } ?? text }
 }
 
 /// make_divisible as timm, torchvision and the papers' code define it: round to the nearest

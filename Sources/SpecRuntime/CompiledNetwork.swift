@@ -25,7 +25,7 @@ public final class NetworkState: @unchecked Sendable {
     /// The convention the checkpoint was read with.
     public let convention: Convention
 
-    public init(_ info: NetworkInfo, checkpoint: some Checkpoint, convention: String? = nil, threads: Int = 1) throws(CheckpointError) {
+    public init(_ info: NetworkInfo, checkpoint: some Checkpoint, convention: String? = nil, threads: Int = 1) throws {
         self.info = info
         weights = AlignedBuffer(floats: info.weightFloats)
         self.convention = try WeightLoader.load(info, from: checkpoint, convention: convention, into: weights.pointer)
@@ -39,7 +39,7 @@ public protocol CompiledNetwork: AnyObject, Sendable {
     static var info: NetworkInfo { get }
     var state: NetworkState { get }
     /// Reads weights (see `WeightLoader`) and creates `threads` - 1 worker threads.
-    init(checkpoint: some Checkpoint, convention: String?, threads: Int) throws(CheckpointError)
+    init(checkpoint: some Checkpoint, convention: String?, threads: Int) throws
     /// One image: `image` holds channels × height × width floats (CHW, as PyTorch holds
     /// an image), `logits` receives `classes` floats.
     func run(image: UnsafePointer<Float>, logits: UnsafeMutablePointer<Float>)

@@ -9,7 +9,7 @@ struct MemoryCheckpoint: Checkpoint {
     init(_ tensors: [String: TensorData]) { self.tensors = tensors }
 
     var tensorNames: [String] { tensors.keys.sorted() }
-    func tensor(named name: String) throws(CheckpointError) -> TensorData? { tensors[name] }
+    func tensor(named name: String) throws -> TensorData? { tensors[name] }
 }
 
 extension Dictionary {

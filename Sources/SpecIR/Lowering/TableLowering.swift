@@ -49,7 +49,8 @@ enum TableLowering {
             var cells: [String: Cell] = [:]
             for (column, cell) in zip(table.columns, row.cells) { cells[column.name] = cell }
             for _ in 0..<row.repeatCount {
-                var blockRow = BlockRow(cells: cells, row: row, patterns: patterns, conventions: conventions, options: options)
+                var blockRow = BlockRow(cells: cells, row: row, patterns: patterns, conventions: conventions, options: options,
+                                        columnNames: table.columns.map(\.name).joined(separator: " "))
                 try kind.lower(&blockRow, into: &b)
             }
             stagesSeen = max(stagesSeen, row.stage + 1)
@@ -106,7 +107,8 @@ struct BlockRow {
     /// The kind's table options, resolved to words.
     let options: [String: String]
 
-    var origin: Origin { Origin(location: row.location, text: row.text) }
+    var origin: Origin { Origin(location: row.location, text: row.text, columns: columnNames) }
+    let columnNames: String
 
     func cell(_ column: String) -> Cell? { cells[column] }
 

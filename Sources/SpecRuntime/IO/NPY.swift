@@ -13,7 +13,7 @@ public enum NPY {
         }
     }
 
-    public static func read(path: String) throws(CheckpointError) -> Array {
+    public static func read(path: String) throws -> Array {
         let data: Data
         do {
             data = try Data(contentsOf: URL(fileURLWithPath: path))
@@ -23,7 +23,7 @@ public enum NPY {
         return try decode(data, source: path)
     }
 
-    public static func decode(_ data: Data, source: String) throws(CheckpointError) -> Array {
+    public static func decode(_ data: Data, source: String) throws -> Array {
         func fail(_ message: String) -> CheckpointError { CheckpointError(file: source, message) }
         let bytes = [UInt8](data)
         guard bytes.count >= 10, bytes[0] == 0x93, Swift.Array(bytes[1..<6]) == Swift.Array("NUMPY".utf8) else {
@@ -91,7 +91,7 @@ public enum NPY {
         return out
     }
 
-    public static func write(_ array: Array, to path: String) throws(CheckpointError) {
+    public static func write(_ array: Array, to path: String) throws {
         do {
             try encode(array).write(to: URL(fileURLWithPath: path))
         } catch {

@@ -18,7 +18,7 @@ public struct SafeTensorsFile: Checkpoint {
 
     public var tensorNames: [String] { entries.keys.sorted() }
 
-    public init(path: String) throws(CheckpointError) {
+    public init(path: String) throws {
         let data: Data
         do {
             data = try Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped)
@@ -28,7 +28,7 @@ public struct SafeTensorsFile: Checkpoint {
         try self.init(data: data, source: path)
     }
 
-    public init(data: Data, source: String) throws(CheckpointError) {
+    public init(data: Data, source: String) throws {
         self.source = source
         self.data = data
         func fail(_ message: String, _ tensor: String? = nil) -> CheckpointError {
@@ -84,7 +84,7 @@ public struct SafeTensorsFile: Checkpoint {
         self.metadata = metadata
     }
 
-    public func tensor(named name: String) throws(CheckpointError) -> TensorData? {
+    public func tensor(named name: String) throws -> TensorData? {
         guard let entry = entries[name] else { return nil }
         let range = (dataStart + entry.byteRange.lowerBound)..<(dataStart + entry.byteRange.upperBound)
         return TensorData(dtype: entry.dtype, shape: entry.shape, bytes: [UInt8](data[range]))

@@ -81,5 +81,5 @@ public protocol Checkpoint {
     /// Names the source in errors (a file path, or "synthetic weights").
     var source: String { get }
     var tensorNames: [String] { get }
-    func tensor(named name: String) throws(CheckpointError) -> TensorData?
+    func tensor(named name: String) throws -> TensorData?
 }

@@ -26,7 +26,7 @@ public struct SyntheticCheckpoint: Checkpoint {
 
     public var source: String { "synthetic weights (seed \(seed), \(info.conventions[convention].name) names)" }
 
-    public func tensor(named name: String) throws(CheckpointError) -> TensorData? {
+    public func tensor(named name: String) throws -> TensorData? {
         guard let shape = shapes[name] else { return nil }
         var random = SplitMix64(seed: seed ^ fnv1a(name))
         let count = shape.reduce(1, *)

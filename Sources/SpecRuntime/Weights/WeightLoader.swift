@@ -7,7 +7,7 @@ public enum WeightLoader {
     public static func load(
         _ info: NetworkInfo, from checkpoint: some Checkpoint, convention requested: String? = nil,
         into destination: UnsafeMutablePointer<Float>
-    ) throws(CheckpointError) -> Convention {
+    ) throws -> Convention {
         let c = try chooseConvention(info, checkpoint, requested: requested)
         let eps = info.conventions[c].batchNormEps
         var used: Set<String> = []
@@ -48,7 +48,7 @@ public enum WeightLoader {
     }
 
     /// The convention whose name for the first parameter the checkpoint holds.
-    static func chooseConvention(_ info: NetworkInfo, _ checkpoint: some Checkpoint, requested: String?) throws(CheckpointError) -> Int {
+    static func chooseConvention(_ info: NetworkInfo, _ checkpoint: some Checkpoint, requested: String?) throws -> Int {
         if let requested {
             guard let c = info.conventions.firstIndex(where: { $0.name == requested }) else {
                 throw CheckpointError(file: checkpoint.source, "\(info.name) has no '\(requested)' convention (it accepts \(info.conventions.map(\.name).joined(separator: ", ")))")
@@ -63,7 +63,7 @@ public enum WeightLoader {
     }
 
     /// A tensor as floats, checked for presence, dtype, shape and finiteness.
-    static func read(_ name: String, shape: [Int], from checkpoint: some Checkpoint) throws(CheckpointError) -> [Float] {
+    static func read(_ name: String, shape: [Int], from checkpoint: some Checkpoint) throws -> [Float] {
         guard let tensor = try checkpoint.tensor(named: name) else {
             throw CheckpointError(file: checkpoint.source, tensor: name, "missing: the network needs this tensor of shape \(shape)")
         }
