@@ -5,7 +5,17 @@ import SpecRuntime
 /// Every network compiled from this target's specs, in spec-file order.
 public enum CompiledNetworks {
     public static let all: [any CompiledNetwork.Type] = [
+        MobilenetV1.self,
+        MobilenetV1025.self,
+        MobilenetV1050.self,
+        MobilenetV1075.self,
+        MobilenetV2.self,
         MobilenetV3Large.self,
+        MobilenetV3Large075.self,
         MobilenetV3Small.self,
+        PpLcnet.self,
+        PpLcnet050.self,
+        PpLcnet075.self,
+        PpLcnet150.self,
     ]
 }

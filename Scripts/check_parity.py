@@ -24,6 +24,17 @@ SPECRUN = os.path.join(ROOT, ".build", "release", "specrun")
 
 # (specrun network, reference label, builder, resolution)
 CASES = [
+    ("mobilenet_v1", "timm mobilenetv1_100", lambda: ref.timm_mobilenet_v1(1.0), 224),
+    ("mobilenet_v1_075", "timm MobileNetV1 x0.75", lambda: ref.timm_mobilenet_v1(0.75), 224),
+    ("mobilenet_v1_050", "timm MobileNetV1 x0.5", lambda: ref.timm_mobilenet_v1(0.5), 224),
+    ("mobilenet_v1_025", "timm MobileNetV1 x0.25", lambda: ref.timm_mobilenet_v1(0.25), 224),
+    ("mobilenet_v2", "timm mobilenetv2_100", lambda: ref.timm_model("mobilenetv2_100"), 224),
+    ("mobilenet_v2", "torchvision mobilenet_v2", lambda: ref.torchvision_mobilenet_v2(), 224),
+    ("mobilenet_v3_large_075", "timm mobilenetv3_large_075", lambda: ref.timm_model("mobilenetv3_large_075"), 224),
+    ("pp_lcnet", "timm lcnet_100", lambda: ref.timm_model("lcnet_100"), 224),
+    ("pp_lcnet_050", "timm lcnet_050", lambda: ref.timm_model("lcnet_050"), 224),
+    ("pp_lcnet_075", "timm lcnet_075", lambda: ref.timm_model("lcnet_075"), 224),
+    ("pp_lcnet_150", "timm lcnet_150", lambda: ref.timm_model("lcnet_150"), 224),
     ("mobilenet_v3_large", "timm mobilenetv3_large_100", lambda: ref.timm_mobilenet_v3("large"), 224),
     ("mobilenet_v3_large", "torchvision mobilenet_v3_large", lambda: ref.torchvision_mobilenet_v3("large"), 224),
     ("mobilenet_v3_small", "timm mobilenetv3_small_100", lambda: ref.timm_mobilenet_v3("small"), 224),

@@ -25,6 +25,10 @@ OUT = os.path.join(ROOT, "Tests", "Fixtures")
 
 # name: (builder, resolution). Widths and head sizes match the .spec files.
 CASES = {
+    "parity_v1_timm": (lambda: ref.timm_mobilenet_v1(0.25, 10), 128),
+    "parity_v2_timm": (lambda: ref.timm_mobilenet_v2(0.35, 10, head=256), 96),
+    "parity_v2_torchvision": (lambda: ref.torchvision_mobilenet_v2(0.5, 10, head=256), 96),
+    "parity_lcnet_timm": (lambda: ref.timm_lcnet(0.35, 10, head=256), 96),
     "parity_v3_large_timm": (lambda: ref.timm_mobilenet_v3("large", 0.35, 10, head=320), 96),
     "parity_v3_large_torchvision": (lambda: ref.torchvision_mobilenet_v3("large", 0.5, 10), 96),
     "parity_v3_small_timm": (lambda: ref.timm_mobilenet_v3("small", 0.35, 10, head=256), 112),

@@ -24,6 +24,54 @@ def timm_mobilenet_v3(size, width=1.0, classes=1000, head=None):
     return model
 
 
+def timm_model(name, classes=1000, **kwargs):
+    import timm
+    return timm.create_model(name, num_classes=classes, **kwargs)
+
+
+def timm_mobilenet_v1(width=1.0, classes=1000):
+    """timm's MobileNetV1 builder at any width (timm registers only some widths)."""
+    from timm.models import efficientnet
+    return efficientnet._gen_mobilenet_v1("mobilenetv1_100", width, num_classes=classes)
+
+
+def timm_mobilenet_v2(width=1.0, classes=1000, head=None):
+    from timm.models import efficientnet
+    model = efficientnet._gen_mobilenet_v2("mobilenetv2_100", width, num_classes=classes)
+    return model if head is None else replace_timm_head(model, head, classes, norm=True)
+
+
+def timm_lcnet(width=1.0, classes=1000, head=None):
+    from timm.models import mobilenetv3
+    model = mobilenetv3._gen_lcnet("lcnet_100", width, num_classes=classes)
+    return model if head is None else replace_timm_head(model, head, classes)
+
+
+def torchvision_mobilenet_v2(width=1.0, classes=1000, head=None):
+    """`head` replaces the 1280-wide last conv (fixtures shrink it to stay small)."""
+    import torch.nn as nn
+    import torchvision
+    from torchvision.ops.misc import Conv2dNormActivation
+    model = torchvision.models.mobilenet_v2(width_mult=width, num_classes=classes)
+    if head is not None:
+        model.features[18] = Conv2dNormActivation(model.features[18][0].in_channels, head, kernel_size=1,
+                                                  norm_layer=nn.BatchNorm2d, activation_layer=nn.ReLU6)
+        model.classifier[1] = nn.Linear(head, classes)
+    return model
+
+
+def replace_timm_head(model, head, classes, norm=False):
+    """A narrower timm head conv (+ BatchNorm when the model has one) and classifier."""
+    import torch.nn as nn
+    from timm.layers import BatchNormAct2d
+    model.conv_head = nn.Conv2d(model.conv_head.in_channels, head, 1, bias=not norm)
+    if norm:
+        model.bn2 = BatchNormAct2d(head, act_layer=nn.ReLU6)
+    model.classifier = nn.Linear(head, classes)
+    model.num_features = model.head_hidden_size = head
+    return model
+
+
 def torchvision_mobilenet_v3(size, width=1.0, classes=1000):
     import torchvision
     build = {"large": torchvision.models.mobilenet_v3_large, "small": torchvision.models.mobilenet_v3_small}[size]
@@ -69,3 +117,25 @@ def reference_output(model, images):
 
 def parameter_count(model):
     return sum(p.numel() for p in model.parameters())
+
+
+def conv_linear_macs(model, resolution):
+    """Multiply-accumulates of every Conv2d and Linear for one image, measured with hooks."""
+    import torch.nn as nn
+    total = [0]
+
+    def conv(module, inputs, output):
+        kh, kw = module.kernel_size
+        total[0] += output[0].numel() * (module.in_channels // module.groups) * kh * kw
+
+    def linear(module, inputs, output):
+        total[0] += module.in_features * module.out_features
+
+    hooks = [m.register_forward_hook(conv if isinstance(m, nn.Conv2d) else linear)
+             for m in model.modules() if isinstance(m, (nn.Conv2d, nn.Linear))]
+    model.eval()
+    with torch.no_grad():
+        model(torch.zeros(1, 3, resolution, resolution))
+    for h in hooks:
+        h.remove()
+    return total[0]

@@ -19,7 +19,7 @@ protocol BlockKind: Sendable {
 }
 
 enum BlockKinds {
-    static let all: [any BlockKind.Type] = [Bneck.self]
+    static let all: [any BlockKind.Type] = [Bneck.self, DepthwiseSeparable.self, InvertedResidual.self]
 
     static func named(_ name: String) -> (any BlockKind.Type)? { all.first { $0.name == name } }
 }
