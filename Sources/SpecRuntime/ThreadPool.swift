@@ -31,8 +31,11 @@ public final class ThreadPool: @unchecked Sendable {
     private let stopping = Atomic<Bool>(false)
     private var taskCount = 0
     private var itemCount = 0
-    /// The current job's work, erased to a one-word pointer wrapper (stored inline).
-    private var job: (any ParallelWork)?
+    /// The current job: its work, and a function that runs a range of it. The function is
+    /// made where the work's type is concrete, so workers run code specialized (and
+    /// compiled for the target CPU) in the caller's module, not the generic witness here.
+    private var work: UnsafeRawPointer?
+    private var runRange: (UnsafeRawPointer, Range<Int>) -> Void = { _, _ in }
     private let mutex: UnsafeMutablePointer<pthread_mutex_t>
     private let wakeUp: UnsafeMutablePointer<pthread_cond_t>
     private var sleepers = 0
@@ -82,13 +85,17 @@ public final class ThreadPool: @unchecked Sendable {
             return
         }
         withUnsafePointer(to: work) { pointer in
-            dispatch(WorkPointer(pointer: pointer), items: count, tasks: tasks)
+            // Captures nothing once specialized, so it is a plain function pointer.
+            dispatch(UnsafeRawPointer(pointer), items: count, tasks: tasks) { work, range in
+                work.assumingMemoryBound(to: Work.self).pointee.run(range)
+            }
         }
     }
 
     @usableFromInline
-    func dispatch(_ work: some ParallelWork, items: Int, tasks: Int) {
-        job = work
+    func dispatch(_ work: UnsafeRawPointer, items: Int, tasks: Int, run: @escaping (UnsafeRawPointer, Range<Int>) -> Void) {
+        self.work = work
+        runRange = run
         itemCount = items
         taskCount = tasks
         pending.store(tasks, ordering: .relaxed)
@@ -99,8 +106,14 @@ public final class ThreadPool: @unchecked Sendable {
         if sleepers > 0 { pthread_cond_broadcast(wakeUp) }
         pthread_mutex_unlock(mutex)
         runTasks(of: next)
-        while pending.load(ordering: .acquiring) > 0 {}
-        job = nil
+        // A worker may be descheduled mid-task when the machine is oversubscribed; after a
+        // short spin, yield the core to it rather than burn the time slice.
+        var spins = 0
+        while pending.load(ordering: .acquiring) > 0 {
+            spins += 1
+            if spins > 1_000 { sched_yield() }
+        }
+        self.work = nil
     }
 
     private func runTasks(of job: Int) {
@@ -110,7 +123,7 @@ public final class ThreadPool: @unchecked Sendable {
             let index = current & 0xFFFF_FFFF
             guard index < taskCount else { return }
             guard ticket.compareExchange(expected: current, desired: current + 1, ordering: .acquiringAndReleasing).exchanged else { continue }
-            self.job!.run(itemCount * index / taskCount ..< itemCount * (index + 1) / taskCount)
+            runRange(work!, itemCount * index / taskCount ..< itemCount * (index + 1) / taskCount)
             pending.subtract(1, ordering: .releasing)
         }
     }
@@ -122,6 +135,7 @@ public final class ThreadPool: @unchecked Sendable {
             while generation.load(ordering: .acquiring) == seen {
                 if stopping.load(ordering: .relaxed) { return }
                 spins += 1
+                if spins % 1_000 == 0 { sched_yield() }
                 if spins >= Self.spinLimit {
                     pthread_mutex_lock(mutex)
                     sleepers += 1
@@ -137,14 +151,4 @@ public final class ThreadPool: @unchecked Sendable {
             runTasks(of: seen)
         }
     }
-}
-
-/// Work reached through a pointer: one word, so the pool stores it without boxing.
-@usableFromInline
-struct WorkPointer<Work: ParallelWork>: ParallelWork {
-    @usableFromInline let pointer: UnsafePointer<Work>
-
-    @usableFromInline init(pointer: UnsafePointer<Work>) { self.pointer = pointer }
-
-    @usableFromInline func run(_ range: Range<Int>) { pointer.pointee.run(range) }
 }

@@ -6,11 +6,21 @@ import Testing
 
 /// After initialization an inference performs no heap allocation: the arena, the weights
 /// and the worker threads are all made by `init`.
-@Suite struct AllocationTests {
+@Suite(.serialized) struct AllocationTests {
     static let networks: [any CompiledNetwork.Type] = SpecNetworks.CompiledNetworks.all + ParityNetworks.CompiledNetworks.all
     static let names = networks.map { network in network.info.name }
 
-    @Test("an inference allocates nothing", arguments: names, [1, 2])
+    @Test("an inference allocates nothing, on every network", arguments: names)
+    func oneThread(network name: String) throws {
+        try inferenceDoesNotAllocate(network: name, threads: 1)
+    }
+
+    /// The thread pool's path, on one network of each kind (one thread runs the same kernels).
+    @Test("an inference with two threads allocates nothing", arguments: ParityNetworks.CompiledNetworks.all.map { network in network.info.name })
+    func twoThreads(network name: String) throws {
+        try inferenceDoesNotAllocate(network: name, threads: 2)
+    }
+
     func inferenceDoesNotAllocate(network name: String, threads: Int) throws {
         let network = try #require(Self.networks.first { $0.info.name == name })
         let info = network.info

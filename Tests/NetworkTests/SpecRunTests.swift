@@ -19,8 +19,9 @@ import Testing
     func list() {
         let out = specrun(["list"])
         #expect(out.exitCode == 0)
-        #expect(out.stdout.contains("mobilenet_v3_large  3x224x224  1000     5,483,032"))
-        #expect(out.stdout.contains("mobilenet_v3_small  3x224x224  1000     2,542,856"))
+        let rows = out.stdout.split(separator: "\n").map { $0.split(separator: " ").map(String.init) }
+        #expect(rows.contains(["mobilenet_v3_large", "3x224x224", "1000", "5,483,032", "216,589,760", "4.01", "MB", "22.02", "MB", "mobilenet_v3_large.spec"]))
+        #expect(rows.count == 1 + SpecNetworks.CompiledNetworks.all.count)
     }
 
     @Test("run reads NCHW images from .npy and writes [N, classes] logits")

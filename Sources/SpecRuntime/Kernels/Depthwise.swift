@@ -84,14 +84,24 @@ struct DepthwiseConv<A: ActivationFunction>: ParallelWork {
                 let out = output + oh * g.outWidth * channels + c
                 for ow in 0..<g.outWidth {
                     let iw0 = ow * g.strideWidth - g.padLeft
-                    let interior = ow >= interiorStart && ow < interiorEnd
-                    let kwStart = interior ? 0 : max(0, -iw0), kwEnd = interior ? g.kernelWidth : min(g.kernelWidth, g.inWidth - iw0)
                     var acc = b
-                    for kh in khStart..<khEnd {
-                        let x = input + ((ih0 + kh) * g.inWidth + iw0) * channels + c
-                        let w = weights + kh * g.kernelWidth * padded + c
-                        for kw in kwStart..<kwEnd {
-                            acc = acc.addingProduct(load(x + kw * channels, count: n), load(w + kw * padded))
+                    if ow >= interiorStart && ow < interiorEnd {
+                        // Every tap inside the input: no column bounds to check.
+                        for kh in khStart..<khEnd {
+                            let x = input + ((ih0 + kh) * g.inWidth + iw0) * channels + c
+                            let w = weights + kh * g.kernelWidth * padded + c
+                            for kw in 0..<g.kernelWidth {
+                                acc = acc.addingProduct(load(x + kw * channels, count: n), load(w + kw * padded))
+                            }
+                        }
+                    } else {
+                        let kwStart = max(0, -iw0), kwEnd = min(g.kernelWidth, g.inWidth - iw0)
+                        for kh in khStart..<khEnd {
+                            let x = input + ((ih0 + kh) * g.inWidth + iw0) * channels + c
+                            let w = weights + kh * g.kernelWidth * padded + c
+                            for kw in kwStart..<kwEnd {
+                                acc = acc.addingProduct(load(x + kw * channels, count: n), load(w + kw * padded))
+                            }
                         }
                     }
                     store(A.apply(acc), out + ow * channels, count: n)
