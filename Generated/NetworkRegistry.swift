@@ -5,6 +5,10 @@ import SpecRuntime
 /// Every network compiled from this target's specs, in spec-file order.
 public enum CompiledNetworks {
     public static let all: [any CompiledNetwork.Type] = [
+        MicronetM0.self,
+        MicronetM1.self,
+        MicronetM2.self,
+        MicronetM3.self,
         MobilenetV1.self,
         MobilenetV1025.self,
         MobilenetV1050.self,

@@ -296,7 +296,9 @@ public final class MobilenetV1025: CompiledNetwork {
 
         // %82 head.avgpool: global_avg_pool %79 -> 256x1x1
         // mobilenet_v1.spec:37: avgpool
-        Kernels.globalAveragePool(input: a + 0, pixels: 49, channels: 256, output: a + 12_544)
+        Kernels.globalAveragePool(
+            input: a + 0, pixels: 49, channels: 256, output: a + 12_544,
+            before: Identity.self, after: Identity.self)
 
         // %83 head.linear: linear %82 -> 1000x1x1
         // mobilenet_v1.spec:39: linear out=classes bias   timm=classifier

@@ -526,7 +526,9 @@ public final class MobilenetV2: CompiledNetwork {
 
         // %150 head.avgpool: global_avg_pool %147 -> 1280x1x1
         // mobilenet_v2.spec:36: avgpool
-        Kernels.globalAveragePool(input: a + 0, pixels: 49, channels: 1280, output: a + 62_720)
+        Kernels.globalAveragePool(
+            input: a + 0, pixels: 49, channels: 1280, output: a + 62_720,
+            before: Identity.self, after: Identity.self)
 
         // %151 head.linear: linear %150 -> 1000x1x1
         // mobilenet_v2.spec:38: linear out=classes bias                         timm=classifier  torchvision=classifier.1

@@ -551,7 +551,9 @@ public final class MobilenetV3Large075: CompiledNetwork {
 
         // %182 head.avgpool: global_avg_pool %179 -> 720x1x1
         // mobilenet_v3_large.spec:56: avgpool
-        Kernels.globalAveragePool(input: a + 0, pixels: 49, channels: 720, output: a + 35_280)
+        Kernels.globalAveragePool(
+            input: a + 0, pixels: 49, channels: 720, output: a + 35_280,
+            before: Identity.self, after: Identity.self)
 
         // %183 head.conv2: conv2d_hardswish %182 -> 1280x1x1
         // mobilenet_v3_large.spec:57: conv k=1 out=1280 bias act=HS scale=head_width       timm=conv_head  torchvision=classifier.0

@@ -449,7 +449,9 @@ public final class MobilenetV3Small: CompiledNetwork {
 
         // %152 head.avgpool: global_avg_pool %149 -> 576x1x1
         // mobilenet_v3_small.spec:52: avgpool
-        Kernels.globalAveragePool(input: a + 0, pixels: 49, channels: 576, output: a + 28_224)
+        Kernels.globalAveragePool(
+            input: a + 0, pixels: 49, channels: 576, output: a + 28_224,
+            before: Identity.self, after: Identity.self)
 
         // %153 head.conv2: conv2d_hardswish %152 -> 1024x1x1
         // mobilenet_v3_small.spec:53: conv k=1 out=1024 bias act=HS scale=head_width       timm=conv_head  torchvision=classifier.0

@@ -317,7 +317,9 @@ public final class PpLcnet075: CompiledNetwork {
 
         // %94 head.avgpool: global_avg_pool %91 -> 384x1x1
         // pp_lcnet.spec:43: avgpool
-        Kernels.globalAveragePool(input: a + 0, pixels: 49, channels: 384, output: a + 18_816)
+        Kernels.globalAveragePool(
+            input: a + 0, pixels: 49, channels: 384, output: a + 18_816,
+            before: Identity.self, after: Identity.self)
 
         // %95 head.conv: conv2d_hardswish %94 -> 1280x1x1
         // pp_lcnet.spec:44: conv k=1 out=1280 bias act=HS scale=head_width   timm=conv_head

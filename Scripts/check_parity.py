@@ -6,7 +6,8 @@ safetensors, runs `specrun run` on it with a batch of random images, and compare
   swift build -c release --product specrun
   python3 Scripts/check_parity.py [network ...]
 
-Needs torch, torchvision, timm, safetensors (pip). Nothing here is committed or used by
+Needs torch, torchvision, timm, safetensors (pip), and for MicroNet MICRONET_REPO set to a
+checkout of github.com/liyunsheng13/micronet. Nothing here is committed or used by
 `swift test`; the committed fixtures are made by make_fixtures.py.
 """
 import os
@@ -22,8 +23,13 @@ import reference_models as ref  # noqa: E402
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SPECRUN = os.path.join(ROOT, ".build", "release", "specrun")
 
-# (specrun network, reference label, builder, resolution)
+# (specrun network, reference label, builder, resolution[, key prefix])
 CASES = [
+    ("micronet_m0", "official MicroNet-M0", lambda: ref.micronet("m0"), 224),
+    ("micronet_m1", "official MicroNet-M1", lambda: ref.micronet("m1"), 224),
+    ("micronet_m2", "official MicroNet-M2", lambda: ref.micronet("m2"), 224),
+    ("micronet_m3", "official MicroNet-M3", lambda: ref.micronet("m3"), 224),
+    ("micronet_m3", "official MicroNet-M3, 'module.' keys", lambda: ref.micronet("m3"), 224, "module."),
     ("mobilenet_v1", "timm mobilenetv1_100", lambda: ref.timm_mobilenet_v1(1.0), 224),
     ("mobilenet_v1_075", "timm MobileNetV1 x0.75", lambda: ref.timm_mobilenet_v1(0.75), 224),
     ("mobilenet_v1_050", "timm MobileNetV1 x0.5", lambda: ref.timm_mobilenet_v1(0.5), 224),
@@ -42,13 +48,13 @@ CASES = [
 ]
 
 
-def check(network, label, build, resolution, workdir, seed, batch=3):
+def check(network, label, build, resolution, workdir, seed, prefix="", batch=3):
     model = ref.randomize_and_calibrate(build(), resolution, seed)
     dependence = ref.input_dependence(model, resolution)
     weights = os.path.join(workdir, f"{network}-{seed}.safetensors")
     inputs = os.path.join(workdir, f"{network}-{seed}.input.npy")
     outputs = os.path.join(workdir, f"{network}-{seed}.output.npy")
-    ref.save_checkpoint(model, weights)
+    ref.save_checkpoint(model, weights, prefix)
     images = np.random.default_rng(seed).standard_normal((batch, 3, resolution, resolution)).astype(np.float32)
     np.save(inputs, images)
     expected = ref.reference_output(model, images)
@@ -71,10 +77,10 @@ def main():
     failures = 0
     print(f"{'network':24} {'reference':34} {'params':>10} {'max |Δ|':>10} {'max |ref|':>10} {'relative':>9}  result")
     with tempfile.TemporaryDirectory() as workdir:
-        for i, (network, label, build, resolution) in enumerate(CASES):
+        for i, (network, label, build, resolution, *prefix) in enumerate(CASES):
             if selected and network not in selected:
                 continue
-            r = check(network, label, build, resolution, workdir, seed=2000 + i)
+            r = check(network, label, build, resolution, workdir, seed=2000 + i, prefix=prefix[0] if prefix else "")
             if "error" in r:
                 failures += 1
                 print(f"{network:24} {label:34} specrun failed: {r['error']}")

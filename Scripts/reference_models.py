@@ -47,6 +47,40 @@ def timm_lcnet(width=1.0, classes=1000, head=None):
     return model if head is None else replace_timm_head(model, head, classes)
 
 
+MICRONET_CONFIGS = {
+    # NET_CONFIG, STEM_CH, STEM_GROUPS, OUT_CH, INIT_A, INIT_B: scripts/eval_micronet_m*.sh
+    "m0": ("msnx_dy6_exp4_4M_221", 4, (2, 2), 640, (1.0, 1.0), (0.0, 0.0)),
+    "m1": ("msnx_dy6_exp6_6M_221", 6, (3, 2), 960, (1.0, 1.0), (0.0, 0.0)),
+    "m2": ("msnx_dy9_exp6_12M_221", 8, (4, 2), 1024, (1.0, 1.0), (0.0, 0.0)),
+    "m3": ("msnx_dy12_exp6_20M_020", 12, (4, 3), 1024, (1.0, 0.5), (0.0, 0.5)),
+}
+
+
+def micronet(name, classes=1000, out_ch=None):
+    """The official MicroNet (github.com/liyunsheng13/micronet), configured as its eval
+    scripts do. Set MICRONET_REPO to a checkout of it; its code is not part of speccc."""
+    import contextlib
+    import importlib
+    import io
+    import os
+    import sys
+    import types
+    repo = os.environ.get("MICRONET_REPO")
+    if not repo or not os.path.exists(os.path.join(repo, "backbone", "micronet.py")):
+        raise SystemExit("set MICRONET_REPO to a checkout of https://github.com/liyunsheng13/micronet")
+    if repo not in sys.path:
+        sys.path.insert(0, repo)
+    module = importlib.import_module("backbone.micronet")
+    net, stem, groups, out, init_a, init_b = MICRONET_CONFIGS[name]
+    ns = types.SimpleNamespace
+    micro = ns(BLOCK="DYMicroBlock", NET_CONFIG=net, STEM_CH=stem, STEM_GROUPS=groups, STEM_DILATION=1,
+               STEM_MODE="spatialsepsf", OUT_CH=out_ch or out, DEPTHSEP=True, POINTWISE="group", DROPOUT=0.1, SHUFFLE=True)
+    act = ns(MODULE="DYShiftMax", ACT_MAX=2.0, LINEARSE_BIAS=False, INIT_A_BLOCK3=(1.0, 0.0), INIT_A=init_a,
+             INIT_B=init_b, REDUCTION=8)
+    with contextlib.redirect_stdout(io.StringIO()):  # the official code prints every layer
+        return module.MicroNet(ns(MODEL=ns(MICRONETS=micro, ACTIVATION=act)), num_classes=classes)
+
+
 def torchvision_mobilenet_v2(width=1.0, classes=1000, head=None):
     """`head` replaces the 1280-wide last conv (fixtures shrink it to stay small)."""
     import torch.nn as nn
@@ -104,10 +138,11 @@ def input_dependence(model, resolution, seed=1234, batch_size=8):
     return float((logits - logits.mean(0)).abs().mean() / logits.abs().mean())
 
 
-def save_checkpoint(model, path):
-    """What a user does: safetensors.torch.save_file(model.state_dict(), path)."""
+def save_checkpoint(model, path, prefix=""):
+    """What a user does: safetensors.torch.save_file(model.state_dict(), path). `prefix`
+    mimics checkpoints saved from nn.DataParallel ('module.')."""
     from safetensors.torch import save_file
-    save_file({k: v.contiguous() for k, v in model.state_dict().items()}, path)
+    save_file({prefix + k: v.contiguous() for k, v in model.state_dict().items()}, path)
 
 
 def reference_output(model, images):

@@ -3,7 +3,7 @@ import SpecLang
 
 /// The packed parameters of one kernel call, as the generated `LayerWeights` literal says.
 struct WeightsEntry {
-    enum Packing: String { case pointwise, depthwise, directConv, dense }
+    enum Packing: String { case pointwise, depthwise, directConv, dense, grouped, shiftIndices }
     var packing: Packing
     var layer: String
     var out: Int
@@ -13,6 +13,10 @@ struct WeightsEntry {
     var weight: ModuleName
     var bias = false
     var norm: ModuleName?
+    var groups = 1
+    var shuffles: [Int] = []
+    var blocks = 1
+    var shiftGroups = 0
     var location: SourceLocation
 
     /// Must equal the runtime's `LayerWeights.packedFloats`; loading checks every offset.
@@ -22,16 +26,22 @@ struct WeightsEntry {
         case .pointwise, .dense: return inChannels * padded + padded
         case .depthwise: return padded * (kernel.0 * kernel.1 + 1)
         case .directConv: return padded * (kernel.0 * kernel.1 * inChannels + 1)
+        case .grouped: return padded * (kernel.0 * kernel.1 * inChannels + 2)
+        case .shiftIndices: return 2 * padded
         }
     }
 
     func literal(offset: Int) -> String {
         var parts = [".\(packing.rawValue)", Literal.string(layer), "out: \(out)", "in: \(inChannels)"]
         if kernel != (1, 1) { parts.append("kernel: (\(kernel.0), \(kernel.1))") }
+        if groups != 1 { parts.append("groups: \(groups)") }
         if linear { parts.append("linear: true") }
-        parts.append("weight: \(Literal.strings(weight.perConvention))")
+        if packing != .shiftIndices { parts.append("weight: \(Literal.strings(weight.perConvention))") }
         if bias { parts.append("bias: true") }
         if let norm { parts.append("norm: \(Literal.strings(norm.perConvention))") }
+        if !shuffles.isEmpty { parts.append("shuffles: [\(shuffles.map(String.init).joined(separator: ", "))]") }
+        if blocks != 1 { parts.append("blocks: \(blocks)") }
+        if shiftGroups != 0 { parts.append("shiftGroups: \(shiftGroups)") }
         parts.append("at: \(Literal.int(offset))")
         return "LayerWeights(" + parts.joined(separator: ", ") + ")"
     }
@@ -44,9 +54,11 @@ struct KernelLayer {
         case directConv(Conv)
         case depthwise(Conv)
         case pointwise(Conv)
+        case grouped(Conv)
         case dense(inFeatures: Int, outFeatures: Int, activation: Activation)
-        case globalAveragePool
+        case globalAveragePool(before: Activation, after: Activation)
         case squeezeExcite(SqueezeExcite)
+        case dyShiftMax(DYShiftMax)
     }
 
     var node: Node
@@ -80,33 +92,43 @@ enum KernelSelection {
             let entry = { (packing: WeightsEntry.Packing, inChannels: Int) in
                 WeightsEntry(packing: packing, layer: node.name, out: conv.outChannels, inChannels: inChannels,
                              kernel: (conv.kernelHeight, conv.kernelWidth), weight: conv.weight,
-                             bias: conv.hasBias, norm: conv.foldedNorm, location: location)
+                             bias: conv.hasBias, norm: conv.foldedNorm, groups: packing == .grouped ? conv.groups : 1,
+                             shuffles: conv.outputShuffles, location: location)
             }
-            if conv.residual != nil, !(conv.isPointwise && conv.groups == 1) {
-                throw SpecError("no kernel yet for a residual add fused into \(node.op.mnemonic); only 1x1 convs take one", at: location)
-            }
-            if conv.isPointwise, conv.groups == 1, x.height == 1, x.width == 1 {
+            // Shuffled outputs are a reordering of weight rows for every kernel that mixes
+            // all input channels into each output; the others go to the grouped kernel.
+            let plain = conv.groups == 1
+            if conv.isPointwise, plain, x.height == 1, x.width == 1, conv.residual == nil {
                 return KernelLayer(node: node, kernel: .dense(inFeatures: x.channels, outFeatures: conv.outChannels, activation: conv.activation),
                                    weights: [entry(.dense, x.channels)])
             }
-            if conv.isPointwise, conv.groups == 1 {
+            if conv.isPointwise, plain {
                 return KernelLayer(node: node, kernel: .pointwise(conv), weights: [entry(.pointwise, x.channels)])
             }
-            if conv.groups == x.channels, conv.outChannels == x.channels {
+            if conv.groups == x.channels, conv.outChannels == x.channels, conv.outputShuffles.isEmpty, conv.residual == nil {
                 return KernelLayer(node: node, kernel: .depthwise(conv), weights: [entry(.depthwise, 1)])
             }
-            if conv.groups == 1 {
+            if plain, conv.residual == nil {
                 return KernelLayer(node: node, kernel: .directConv(conv), weights: [entry(.directConv, x.channels)])
             }
-            throw SpecError("no kernel yet for a grouped conv with \(conv.groups) groups", at: location)
+            return KernelLayer(node: node, kernel: .grouped(conv), weights: [entry(.grouped, x.channels / conv.groups)])
         case .linear(let linear):
             let x = graph.node(linear.input).shape
             let entry = WeightsEntry(packing: .dense, layer: node.name, out: linear.outFeatures, inChannels: x.channels,
-                                     linear: true, weight: linear.weight, bias: linear.hasBias, location: location)
+                                     linear: true, weight: linear.weight, bias: linear.hasBias, norm: linear.foldedNorm, location: location)
             return KernelLayer(node: node, kernel: .dense(inFeatures: x.channels, outFeatures: linear.outFeatures, activation: linear.activation),
                                weights: [entry])
-        case .globalAveragePool:
-            return KernelLayer(node: node, kernel: .globalAveragePool, weights: [])
+        case .globalAveragePool(_, let before, let after):
+            return KernelLayer(node: node, kernel: .globalAveragePool(before: before, after: after), weights: [])
+        case .dyShiftMax(let d):
+            let c = node.shape.channels, e = d.params.coefficients
+            let fc1 = WeightsEntry(packing: .dense, layer: node.name + ".fc1", out: d.squeezeChannels, inChannels: c, linear: true,
+                                   weight: d.reduce, bias: true, location: location)
+            let fc2 = WeightsEntry(packing: .dense, layer: node.name + ".fc2", out: e * c, inChannels: d.squeezeChannels, linear: true,
+                                   weight: d.expand, bias: true, shuffles: d.params.outputShuffles, blocks: e, location: location)
+            let indices = WeightsEntry(packing: .shiftIndices, layer: node.name + ".indices", out: c, inChannels: c,
+                                       weight: ModuleName([]), shuffles: d.params.outputShuffles, shiftGroups: d.params.shiftGroups, location: location)
+            return KernelLayer(node: node, kernel: .dyShiftMax(d), weights: [fc1, fc2, indices])
         case .squeezeExcite(let se):
             let c = node.shape.channels
             let reduce = WeightsEntry(packing: .dense, layer: node.name + ".reduce", out: se.squeezeChannels, inChannels: c,
@@ -114,7 +136,7 @@ enum KernelSelection {
             let expand = WeightsEntry(packing: .dense, layer: node.name + ".expand", out: c, inChannels: se.squeezeChannels,
                                       weight: se.expand, bias: true, location: location)
             return KernelLayer(node: node, kernel: .squeezeExcite(se), weights: [reduce, expand])
-        case .batchNorm, .activation, .add, .scaleChannels:
+        case .batchNorm, .activation, .add, .scaleChannels, .channelShuffle, .shiftMax:
             throw SpecError("no kernel for an unfused \(node.op.mnemonic) (\(node.name)); the fusion passes should have absorbed it", at: location)
         }
     }
@@ -166,16 +188,38 @@ extension KernelLayer {
                 "residual: \(try conv.residual.map { (id) throws(SpecError) in try arena(id) } ?? "nil"), output: \(output)",
                 "activation: \(Self.swiftType(conv.activation)).self, threads: threads",
             ])
+        case .grouped(let conv):
+            let x = graph.node(conv.input).shape
+            w.call("Kernels.groupedConv", [
+                "input: \(try arena(conv.input)), inChannels: \(x.channels), inHeight: \(x.height), inWidth: \(x.width), inChannelsPerGroup: \(x.channels / conv.groups)",
+                "weights: \(weights), outChannels: \(conv.outChannels), kernelHeight: \(conv.kernelHeight), kernelWidth: \(conv.kernelWidth)",
+                "strideHeight: \(conv.strideHeight), strideWidth: \(conv.strideWidth), padTop: \(conv.padHeight), padLeft: \(conv.padWidth)",
+                "residual: \(try conv.residual.map { (id) throws(SpecError) in try arena(id) } ?? "nil"), output: \(output), outHeight: \(shape.height), outWidth: \(shape.width)",
+                "activation: \(Self.swiftType(conv.activation)).self, threads: threads",
+            ])
+        case .dyShiftMax(let d):
+            guard let scratch = plan.scratch(of: node.id) else {
+                throw SpecError("internal error: \(node.id) has no scratch buffer", at: node.origin.location)
+            }
+            let fc2 = weightOffset + self.weights[0].packedFloats
+            let float = { (x: Double) in Value.number(x).description }
+            w.call("Kernels.dyShiftMax", [
+                "input: \(try arena(d.input)), pixels: \(shape.pixels), channels: \(shape.channels), squeeze: \(d.squeezeChannels), coefficients: \(d.params.coefficients)",
+                "fc1: \(weights), fc2: w + \(Literal.int(fc2)), indices: w + \(Literal.int(fc2 + self.weights[1].packedFloats))",
+                "actMax: \(float(d.params.actMax)), initA: (\(d.params.initA.map(float).joined(separator: ", "))), initB: (\(d.params.initB.map(float).joined(separator: ", ")))",
+                "scratch: a + \(Literal.int(scratch.offset / 4)), residual: \(try d.residual.map { (id) throws(SpecError) in try arena(id) } ?? "nil"), output: \(output), threads: threads",
+            ])
         case .dense(let inFeatures, let outFeatures, let activation):
             w.call("Kernels.dense", [
                 "input: \(try arena(node.op.operands[0])), inFeatures: \(inFeatures)",
                 "weights: \(weights), outFeatures: \(outFeatures)",
                 "output: \(output), activation: \(Self.swiftType(activation)).self",
             ])
-        case .globalAveragePool:
+        case .globalAveragePool(let before, let after):
             let x = graph.node(node.op.operands[0]).shape
             w.call("Kernels.globalAveragePool", [
                 "input: \(try arena(node.op.operands[0])), pixels: \(x.pixels), channels: \(x.channels), output: \(output)",
+                "before: \(Self.swiftType(before)).self, after: \(Self.swiftType(after)).self",
             ])
         case .squeezeExcite(let se):
             guard let scratch = plan.scratch(of: node.id) else {

@@ -53,6 +53,9 @@ public struct Graph: Sendable {
 
     public func index(of id: NodeID) -> Int? { nodes.firstIndex { $0.id == id } }
 
+    /// The node, unless a rewrite has removed it.
+    public func nodeIfPresent(_ id: NodeID) -> Node? { nodes.first { $0.id == id } }
+
     /// Nodes that read `id`.
     public func users(of id: NodeID) -> [Node] {
         nodes.filter { $0.op.operands.contains(id) }
@@ -131,8 +134,27 @@ public struct Graph: Sendable {
                 throw SpecError("residual add of \(shape(b)) to \(shape(a)): shapes do not match", at: location)
             }
             return shape(a)
-        case .globalAveragePool(let x):
+        case .globalAveragePool(let x, _, _):
             return TensorShape(channels: shape(x).channels, height: 1, width: 1)
+        case .channelShuffle(let x, let groups):
+            guard groups >= 1, shape(x).channels % groups == 0 else {
+                throw SpecError("cannot shuffle \(shape(x).channels) channels in \(groups) groups", at: location)
+            }
+            return shape(x)
+        case .shiftMax(let x, let coefficients, let p):
+            let c = shape(x).channels
+            guard shape(coefficients) == TensorShape(channels: c * p.coefficients, height: 1, width: 1) else {
+                throw SpecError("shift-max of \(shape(x)) needs \(c * p.coefficients)x1x1 coefficients, found \(shape(coefficients))", at: location)
+            }
+            guard p.shiftGroups >= 1, c % p.shiftGroups == 0 else {
+                throw SpecError("cannot shift \(c) channels in \(p.shiftGroups) groups", at: location)
+            }
+            return shape(x)
+        case .dyShiftMax(let d):
+            if let r = d.residual, shape(r) != shape(d.input) {
+                throw SpecError("residual add of \(shape(r)) to \(shape(d.input)): shapes do not match", at: location)
+            }
+            return shape(d.input)
         case .scaleChannels(let x, let gate):
             guard shape(gate) == TensorShape(channels: shape(x).channels, height: 1, width: 1) else {
                 throw SpecError("channel scale of \(shape(x)) by a gate of \(shape(gate))", at: location)
@@ -160,6 +182,7 @@ public struct Graph: Sendable {
     public func scratchElements(of node: Node) -> Int {
         switch node.op {
         case .squeezeExcite(let se): return node.shape.channels + se.squeezeChannels  // pooled means, then squeezed
+        case .dyShiftMax(let d): return node.shape.channels + d.squeezeChannels + node.shape.channels * d.params.coefficients
         default: return 0
         }
     }

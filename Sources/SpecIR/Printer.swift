@@ -47,15 +47,26 @@ public enum GraphPrinter {
             parts.append("w=\(c.weight)")
             if c.hasBias { parts.append("bias") }
             if let norm = c.foldedNorm { parts.append("bn=\(norm)") }
+            if !c.outputShuffles.isEmpty { parts.append("shuffle=" + c.outputShuffles.map(String.init).joined(separator: ",")) }
             return parts.joined(separator: " ")
         case .batchNorm(let x, let module): return "\(x) \(module)"
-        case .activation(let x, _), .globalAveragePool(let x): return x.description
+        case .activation(let x, _), .globalAveragePool(let x, _, _): return x.description
+        case .channelShuffle(let x, let groups): return "\(x) groups=\(groups)"
+        case .shiftMax(let x, let coefficients, let p): return "\(x), \(coefficients) \(describe(p))"
+        case .dyShiftMax(let d):
+            return "\(d.input)\(d.residual.map { ", \($0)" } ?? "") squeeze=\(d.squeezeChannels) \(describe(d.params)) fc1=\(d.reduce) fc2=\(d.expand)"
         case .add(let a, let b): return "\(a), \(b)"
         case .scaleChannels(let x, let gate): return "\(x), \(gate)"
-        case .linear(let l): return "\(l.input) w=\(l.weight)\(l.hasBias ? " bias" : "")"
+        case .linear(let l): return "\(l.input) w=\(l.weight)\(l.hasBias ? " bias" : "")\(l.foldedNorm.map { " bn=\($0)" } ?? "")"
         case .squeezeExcite(let se):
             return "\(se.input) squeeze=\(se.squeezeChannels) \(se.innerActivation.rawValue)/\(se.gateActivation.rawValue) reduce=\(se.reduce) expand=\(se.expand)"
         }
+    }
+
+    static func describe(_ p: ShiftMaxParams) -> String {
+        let numbers = { (values: [Double]) in values.map { Value.number($0).description }.joined(separator: ",") }
+        let shuffles = p.outputShuffles.isEmpty ? "" : " shuffle=" + p.outputShuffles.map(String.init).joined(separator: ",")
+        return "coefficients=\(p.coefficients) shift_groups=\(p.shiftGroups) act_max=\(Value.number(p.actMax)) init_a=\(numbers(p.initA)) init_b=\(numbers(p.initB))\(shuffles)"
     }
 
     public static func json(_ graph: Graph) -> JSON {
@@ -85,16 +96,24 @@ public enum GraphPrinter {
                 ("folded_bn", c.foldedNorm.map(modules) ?? .null),
                 ("activation", .string(c.activation.rawValue)),
                 ("residual", c.residual.map { .int($0.raw) } ?? .null),
+                ("output_shuffles", .array(c.outputShuffles.map(JSON.int))),
             ]
         case .batchNorm(_, let module): attributes = [("module", modules(module))]
         case .activation(_, let a): attributes = [("activation", .string(a.rawValue))]
         case .linear(let l):
             attributes = [("out_features", .int(l.outFeatures)), ("weight", modules(l.weight)), ("bias", .bool(l.hasBias)),
-                          ("activation", .string(l.activation.rawValue))]
+                          ("folded_bn", l.foldedNorm.map(modules) ?? .null), ("activation", .string(l.activation.rawValue))]
         case .squeezeExcite(let se):
             attributes = [("squeeze_channels", .int(se.squeezeChannels)), ("reduce", modules(se.reduce)), ("expand", modules(se.expand)),
                           ("inner_activation", .string(se.innerActivation.rawValue)), ("gate_activation", .string(se.gateActivation.rawValue))]
-        case .input, .add, .globalAveragePool, .scaleChannels: break
+        case .globalAveragePool(_, let before, let after):
+            attributes = [("before", .string(before.rawValue)), ("after", .string(after.rawValue))]
+        case .channelShuffle(_, let groups): attributes = [("groups", .int(groups))]
+        case .shiftMax(_, _, let p): attributes = json(p)
+        case .dyShiftMax(let d):
+            attributes = [("squeeze_channels", .int(d.squeezeChannels)), ("fc1", modules(d.reduce)), ("fc2", modules(d.expand))]
+                + json(d.params)
+        case .input, .add, .scaleChannels: break
         }
         return .object([
             ("id", .int(node.id.raw)),
@@ -106,6 +125,12 @@ public enum GraphPrinter {
             ("row", .string(node.origin.text)),
             ("attributes", .object(attributes)),
         ])
+    }
+
+    static func json(_ p: ShiftMaxParams) -> [(String, JSON)] {
+        [("coefficients", .int(p.coefficients)), ("shift_groups", .int(p.shiftGroups)), ("act_max", .double(p.actMax)),
+         ("init_a", .array(p.initA.map(JSON.double))), ("init_b", .array(p.initB.map(JSON.double))),
+         ("output_shuffles", .array(p.outputShuffles.map(JSON.int)))]
     }
 
     static func modules(_ name: ModuleName) -> JSON { .array(name.perConvention.map(JSON.string)) }

@@ -39,11 +39,14 @@ public struct NetworkStats: Sendable {
             return (2 * node.shape.channels, 0)
         case .linear(let l):
             let weights = l.outFeatures * graph.node(l.input).shape.channels
-            return (weights + (l.hasBias ? l.outFeatures : 0), weights)
+            return (weights + (l.hasBias ? l.outFeatures : 0) + (l.foldedNorm != nil ? 2 * l.outFeatures : 0), weights)
         case .squeezeExcite(let se):
             let c = node.shape.channels, s = se.squeezeChannels
             return (2 * c * s + s + c, 2 * c * s)
-        case .input, .activation, .add, .globalAveragePool, .scaleChannels:
+        case .dyShiftMax(let d):
+            let c = node.shape.channels, s = d.squeezeChannels, e = d.params.coefficients * c
+            return (c * s + s + s * e + e, c * s + s * e)
+        case .input, .activation, .add, .globalAveragePool, .scaleChannels, .channelShuffle, .shiftMax:
             return (0, 0)
         }
     }

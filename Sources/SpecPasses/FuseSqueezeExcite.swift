@@ -16,11 +16,11 @@ public struct FuseSqueezeExcite: Pass {
         var changed = false
         // Re-read each node: earlier rewrites in this loop may have changed its operands.
         for id in graph.nodes.map(\.id) {
-            let node = graph.node(id)
+            guard let node = graph.nodeIfPresent(id) else { continue }
             guard case .scaleChannels(let x, let gate) = node.op,
                   case .conv(let expand) = graph.node(gate).op, isFullyConnected(expand, graph), graph.soleUser(of: gate)?.id == node.id,
                   case .conv(let reduce) = graph.node(expand.input).op, isFullyConnected(reduce, graph), graph.soleUser(of: expand.input)?.id == gate,
-                  case .globalAveragePool(let pooled) = graph.node(reduce.input).op, pooled == x, graph.soleUser(of: reduce.input)?.id == expand.input,
+                  case .globalAveragePool(let pooled, .identity, .identity) = graph.node(reduce.input).op, pooled == x, graph.soleUser(of: reduce.input)?.id == expand.input,
                   Set(graph.users(of: x).map(\.id)) == [reduce.input, node.id], x != graph.output
             else { continue }
             let se = SqueezeExcite(input: x, squeezeChannels: reduce.outChannels, reduce: reduce.weight, expand: expand.weight,
@@ -28,8 +28,9 @@ public struct FuseSqueezeExcite: Pass {
             let name = node.name.hasSuffix(".scale") ? String(node.name.dropLast(".scale".count)) : node.name
             graph.replaceOp(of: node.id, with: .squeezeExcite(se), name: name)
             changed = true
+            // Drop what the rewrite left unread, so it no longer counts as a reader.
+            graph.removeDeadNodes()
         }
-        graph.removeDeadNodes()
         return changed
     }
 

@@ -14,8 +14,10 @@ public protocol Pass: Sendable {
 public enum Pipeline {
     public static let passes: [any Pass] = [
         FoldBatchNorm(),
+        FoldChannelShuffle(),
         FuseActivation(),
         FuseSqueezeExcite(),
+        FuseDynamicShiftMax(),
         FuseResidualAdd(),
         PlanMemory(),
     ]

@@ -18,7 +18,7 @@ enum Bneck: BlockKind {
         ColumnSpec(name: "res", required: false),
     ]
     static let keyLayouts = ["timm", "torchvision"]
-    static let tableOptions = ["expansion": ["ratio", "scaled"]]
+    static let tableOptions: [String: TableOption] = ["expansion": .word(["ratio", "scaled"], default: "ratio")]
 
     static func lower(_ row: inout BlockRow, into b: inout GraphBuilder) throws(SpecError) {
         let kernel = try row.kernel("k")
@@ -33,7 +33,7 @@ enum Bneck: BlockKind {
         let inChannels = b.shape.channels
         let mid: Int
         let hasExpand: Bool
-        if row.options["expansion"] == "scaled" {
+        if row.word("expansion") == "scaled" {
             mid = b.scaled(expandNominal, by: b.spec.width)
             hasExpand = mid != inChannels
         } else {

@@ -14,14 +14,14 @@ enum DepthwiseSeparable: BlockKind {
         ColumnSpec(name: "k", required: false), ColumnSpec(name: "in", required: false), ColumnSpec(name: "se", required: false),
     ]
     static let keyLayouts = ["timm"]
-    static let tableOptions = ["act": ["RE", "RE6", "HS"]]
+    static let tableOptions: [String: TableOption] = ["act": .word(["RE", "RE6", "HS"], default: "RE6")]
 
     static func lower(_ row: inout BlockRow, into b: inout GraphBuilder) throws(SpecError) {
         let kernel = row.cell("k") == nil ? 3 : try row.kernel("k")
         let outNominal = try row.channels("out")
         let stride = try row.stride("s")
         let hasSE = row.cell("se") == nil ? false : try row.flag("se", on: ["SE", "se", "yes"])
-        let act = Activation(specName: row.options["act"] ?? "RE6")!
+        let act = Activation(specName: row.word("act"))!
         if row.cell("in") != nil {
             let inNominal = try row.channels("in")
             guard inNominal == b.nominalChannels else {
@@ -57,7 +57,7 @@ enum InvertedResidual: BlockKind {
         ColumnSpec(name: "k", required: false),
     ]
     static let keyLayouts = ["timm", "torchvision"]
-    static let tableOptions = ["act": ["RE", "RE6", "HS"]]
+    static let tableOptions: [String: TableOption] = ["act": .word(["RE", "RE6", "HS"], default: "RE6")]
 
     static func lower(_ row: inout BlockRow, into b: inout GraphBuilder) throws(SpecError) {
         let expansion = try row.number("t")
@@ -68,7 +68,7 @@ enum InvertedResidual: BlockKind {
         let repeats = try row.integer("n", range: 1...64, what: "repeat count n")
         let firstStride = try row.stride("s")
         let kernel = row.cell("k") == nil ? 3 : try row.kernel("k")
-        let act = Activation(specName: row.options["act"] ?? "RE6")!
+        let act = Activation(specName: row.word("act"))!
         let out = b.scaled(outNominal, by: b.spec.width)
         for i in 0..<repeats {
             let stride = i == 0 ? firstStride : 1

@@ -2,7 +2,7 @@ import SpecLang
 
 /// Lowers `stem` and `head` rows: `conv`, `avgpool`, `linear`, `dropout`.
 enum LayerLowering {
-    static let ops = ["conv", "avgpool", "linear", "dropout"]
+    static let ops = ["conv", "avgpool", "linear", "act", "shuffle", "dropout"]
 
     /// `name` is the node name, e.g. `head.conv2` for the head's second conv.
     static func lower(_ row: LayerRow, named name: String, into b: inout GraphBuilder) throws(SpecError) {
@@ -10,11 +10,11 @@ enum LayerLowering {
         var options = try RowOptions(row, conventions: b.graph.conventions.map(\.name))
         switch row.op {
         case "conv":
-            let kernel = try options.integer("k", range: 1...15, what: "kernel size")
-            guard kernel % 2 == 1 else {
-                throw SpecError("kernel size must be odd (padding is k/2 on each side), found \(kernel)", at: options.location("k"))
+            let kernel = try options.pair("k", range: 1...15, what: "kernel size")
+            guard kernel.0 % 2 == 1, kernel.1 % 2 == 1 else {
+                throw SpecError("kernel size must be odd (padding is k/2 on each side), found \(kernel.0 == kernel.1 ? "\(kernel.0)" : "\(kernel.0)x\(kernel.1)")", at: options.location("k"))
             }
-            let stride = try options.integer("s", default: 1, range: 1...16, what: "stride")
+            let stride = try options.pair("s", default: 1, range: 1...16, what: "stride")
             let groups = try options.integer("groups", default: 1, range: 1...65536, what: "groups")
             let out = try options.channels("out", builder: b)
             let bias = try options.flag("bias")
@@ -27,16 +27,28 @@ enum LayerLowering {
             b.nominalChannels = out.nominal
         case "avgpool":
             try options.rejectUnknown(op: "avgpool")
-            try b.append(.globalAveragePool(input: b.current), name: name, origin: origin)
+            try b.append(.globalAveragePool(input: b.current, before: .identity, after: .identity), name: name, origin: origin)
         case "linear":
             let out = try options.channels("out", builder: b)
             let bias = try options.flag("bias")
+            let bn = try options.flag("bn")
             let act = try options.activation("act")
-            let names = try options.moduleNames(count: 1, what: "linear module")
+            let names = try options.moduleNames(count: bn ? 2 : 1, what: bn ? "linear and BatchNorm1d modules" : "linear module")
             try options.rejectUnknown(op: "linear")
             try b.append(.linear(Linear(input: b.current, outFeatures: out.count, weight: names[0], hasBias: bias, activation: .identity)), name: name, origin: origin)
+            if bn { try b.append(.batchNorm(input: b.current, module: names[1]), name: name + ".bn", origin: origin) }
             if act != .identity { try b.append(.activation(input: b.current, act), name: name + "." + act.rawValue, origin: origin) }
             b.nominalChannels = out.nominal
+        case "act":
+            // `act RE6`: the function is the row's one flag.
+            guard row.options.count == 1, row.options[0].value == nil, let act = Activation(specName: row.options[0].name) else {
+                throw SpecError("'act' takes one activation, e.g. 'act RE6' (known: RE, RE6, HS, hsigmoid)", at: row.location)
+            }
+            try b.append(.activation(input: b.current, act), name: name, origin: origin)
+        case "shuffle":
+            let groups = try options.integer("groups", range: 1...65536, what: "shuffle groups")
+            try options.rejectUnknown(op: "shuffle")
+            try b.shuffle(name, origin: origin, groups: groups)
         case "dropout":
             // Identity at inference; accepted so specs can follow the paper's layer list.
             _ = options.take("p")
@@ -74,6 +86,21 @@ struct RowOptions {
             throw SpecError("option '\(name)' needs a number", at: option.location)
         }
         return n
+    }
+
+    /// `k=3` or `k=3x1` (height × width).
+    mutating func pair(_ name: String, default value: Int? = nil, range: ClosedRange<Int>, what: String) throws(SpecError) -> (Int, Int) {
+        guard case .word(let word)? = options[name]?.value else {
+            let n = try integer(name, default: value, range: range, what: what)
+            return (n, n)
+        }
+        let at = location(name)
+        _ = take(name)
+        let parts = word.split(separator: "x")
+        guard parts.count == 2, let h = Int(parts[0]), let w = Int(parts[1]), range.contains(h), range.contains(w) else {
+            throw SpecError("\(what) must be N or HxW with each in \(range.lowerBound)...\(range.upperBound), found \(word)", at: at)
+        }
+        return (h, w)
     }
 
     mutating func integer(_ name: String, default value: Int? = nil, range: ClosedRange<Int>, what: String) throws(SpecError) -> Int {

@@ -105,8 +105,18 @@ public struct GraphBuilder {
         _ name: String, origin: Origin, out: Int, kernel: Int, stride: Int = 1, groups: Int = 1,
         bias: Bool = false, conv: ModuleName, norm: ModuleName?, activation: Activation
     ) throws(SpecError) -> NodeID {
-        let c = Conv(input: current, outChannels: out, kernel: (kernel, kernel), stride: (stride, stride),
-                     padding: (kernel / 2, kernel / 2), groups: groups, weight: conv, hasBias: bias)
+        try convUnit(name, origin: origin, out: out, kernel: (kernel, kernel), stride: (stride, stride), groups: groups,
+                     bias: bias, conv: conv, norm: norm, activation: activation)
+    }
+
+    /// The same with a kernel and stride per axis (k×1 and 1×k convs); padding is k/2 per axis.
+    @discardableResult
+    public mutating func convUnit(
+        _ name: String, origin: Origin, out: Int, kernel: (Int, Int), stride: (Int, Int), groups: Int = 1,
+        bias: Bool = false, conv: ModuleName, norm: ModuleName?, activation: Activation
+    ) throws(SpecError) -> NodeID {
+        let c = Conv(input: current, outChannels: out, kernel: kernel, stride: stride,
+                     padding: (kernel.0 / 2, kernel.1 / 2), groups: groups, weight: conv, hasBias: bias)
         try append(.conv(c), name: name, origin: origin)
         if let norm { try append(.batchNorm(input: current, module: norm), name: name + ".bn", origin: origin) }
         if activation != .identity { try append(.activation(input: current, activation), name: name + "." + activation.rawValue, origin: origin) }
@@ -120,10 +130,31 @@ public struct GraphBuilder {
     ) throws(SpecError) {
         let x = current
         let channels = shape.channels
-        try append(.globalAveragePool(input: x), name: name + ".pool", origin: origin)
+        try append(.globalAveragePool(input: x, before: .identity, after: .identity), name: name + ".pool", origin: origin)
         try convUnit(name + ".reduce", origin: origin, out: squeeze, kernel: 1, bias: true, conv: reduce, norm: nil, activation: inner)
         try convUnit(name + ".expand", origin: origin, out: channels, kernel: 1, bias: true, conv: expand, norm: nil, activation: gate)
         try append(.scaleChannels(input: x, gate: current), name: name + ".scale", origin: origin)
+    }
+}
+
+extension GraphBuilder {
+    /// Dynamic Shift-Max in generic layers: pool → linear → ReLU → linear → hardsigmoid →
+    /// shift-max of the input by those coefficients. The FC layers are nn.Linear.
+    public mutating func dynamicShiftMax(
+        _ name: String, origin: Origin, squeeze: Int, reduce: ModuleName, expand: ModuleName, params: ShiftMaxParams
+    ) throws(SpecError) {
+        let x = current
+        let channels = shape.channels
+        try append(.globalAveragePool(input: x, before: .identity, after: .identity), name: name + ".pool", origin: origin)
+        try append(.linear(Linear(input: current, outFeatures: squeeze, weight: reduce, hasBias: true, activation: .identity)), name: name + ".fc1", origin: origin)
+        try append(.activation(input: current, .relu), name: name + ".fc1.relu", origin: origin)
+        try append(.linear(Linear(input: current, outFeatures: channels * params.coefficients, weight: expand, hasBias: true, activation: .identity)), name: name + ".fc2", origin: origin)
+        try append(.activation(input: current, .hardsigmoid), name: name + ".fc2.hardsigmoid", origin: origin)
+        try append(.shiftMax(input: x, coefficients: current, params), name: name + ".shift_max", origin: origin)
+    }
+
+    public mutating func shuffle(_ name: String, origin: Origin, groups: Int) throws(SpecError) {
+        try append(.channelShuffle(input: current, groups: groups), name: name, origin: origin)
     }
 }
 

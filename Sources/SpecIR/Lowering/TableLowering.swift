@@ -1,5 +1,11 @@
 import SpecLang
 
+/// What a table option takes: one of some words, or a list of numbers.
+enum TableOption {
+    case word([String], default: String)
+    case numbers(count: Int, default: [Double])
+}
+
 /// A column a block kind reads from its table.
 struct ColumnSpec {
     var name: String
@@ -13,13 +19,13 @@ protocol BlockKind: Sendable {
     static var columns: [ColumnSpec] { get }
     /// Checkpoint conventions whose key layout inside a block this kind knows.
     static var keyLayouts: [String] { get }
-    /// Options the kind reads from its table line (besides key patterns), with their values.
-    static var tableOptions: [String: [String]] { get }
+    /// Options the kind reads from its table line (besides key patterns).
+    static var tableOptions: [String: TableOption] { get }
     static func lower(_ row: inout BlockRow, into b: inout GraphBuilder) throws(SpecError)
 }
 
 enum BlockKinds {
-    static let all: [any BlockKind.Type] = [Bneck.self, DepthwiseSeparable.self, InvertedResidual.self]
+    static let all: [any BlockKind.Type] = [Bneck.self, DepthwiseSeparable.self, InvertedResidual.self, MicroBlock.self]
 
     static func named(_ name: String) -> (any BlockKind.Type)? { all.first { $0.name == name } }
 }
@@ -58,18 +64,39 @@ enum TableLowering {
         b.stageBase += stagesSeen
     }
 
-    /// Options such as `expansion=ratio`; a value may name a param that holds the word.
-    static func kindOptions(_ table: Table, kind: any BlockKind.Type, conventions: [String], spec: Spec) throws(SpecError) -> [String: String] {
-        var options: [String: String] = [:]
+    /// Options such as `expansion=ratio` or `init_a=1,0.5`, with defaults filled in; a
+    /// word may come from a param that holds it.
+    static func kindOptions(_ table: Table, kind: any BlockKind.Type, conventions: [String], spec: Spec) throws(SpecError) -> [String: Value] {
+        var options: [String: Value] = [:]
+        for (name, option) in kind.tableOptions {
+            switch option {
+            case .word(_, let fallback): options[name] = .word(fallback)
+            case .numbers(_, let fallback): options[name] = .list(fallback.map(Value.number))
+            }
+        }
         for option in table.options where !conventions.contains(option.name) {
-            guard let allowed = kind.tableOptions[option.name] else {
+            guard let expected = kind.tableOptions[option.name] else {
                 let known = kind.tableOptions.keys.sorted() + conventions
                 throw SpecError("unknown table option '\(option.name)' for \(kind.name) blocks (known: \(known.joined(separator: ", ")))", at: option.location)
             }
-            guard let word = option.value?.word.map(spec.word), allowed.contains(word) else {
-                throw SpecError("'\(option.name)' takes \(allowed.joined(separator: " or ")), or a param holding one", at: option.location)
+            switch expected {
+            case .word(let allowed, _):
+                guard let word = option.value?.word.map(spec.word), allowed.contains(word) else {
+                    throw SpecError("'\(option.name)' takes \(allowed.joined(separator: " or ")), or a param holding one", at: option.location)
+                }
+                options[option.name] = .word(word)
+            case .numbers(let count, _):
+                let values: [Value]
+                switch option.value {
+                case .number?: values = [option.value!]
+                case .list(let items)?: values = items
+                default: values = []
+                }
+                guard values.count == count, values.allSatisfy({ $0.number != nil }) else {
+                    throw SpecError("'\(option.name)' takes \(count) number\(count == 1 ? "" : "s")\(count > 1 ? ", separated by commas" : "")", at: option.location)
+                }
+                options[option.name] = .list(values)
             }
-            options[option.name] = word
         }
         return options
     }
@@ -104,8 +131,15 @@ struct BlockRow {
     let row: TableRow
     let patterns: [String]
     let conventions: [String]
-    /// The kind's table options, resolved to words.
-    let options: [String: String]
+    /// The kind's table options, defaults filled in.
+    let options: [String: Value]
+
+    func word(_ option: String) -> String { options[option]?.word ?? "" }
+
+    func numbers(_ option: String) -> [Double] {
+        if case .list(let items)? = options[option] { return items.compactMap(\.number) }
+        return options[option]?.number.map { [$0] } ?? []
+    }
 
     var origin: Origin { Origin(location: row.location, text: row.text, columns: columnNames) }
     let columnNames: String

@@ -20,6 +20,15 @@ public enum Kernels {
     public static func globalAveragePool(
         input: UnsafePointer<Float>, pixels: Int, channels: Int, output: UnsafeMutablePointer<Float>
     ) {
+        globalAveragePool(input: input, pixels: pixels, channels: channels, output: output, before: Identity.self, after: Identity.self)
+    }
+
+    /// after(mean over pixels of before(x)), per channel.
+    @inlinable
+    public static func globalAveragePool<Before: ActivationFunction, After: ActivationFunction>(
+        input: UnsafePointer<Float>, pixels: Int, channels: Int, output: UnsafeMutablePointer<Float>,
+        before: Before.Type, after: After.Type
+    ) {
         let scale = 1 / Float(pixels)
         var c = 0
         while c < channels {
@@ -27,10 +36,10 @@ public enum Kernels {
             var sum = Vec.zero
             var p = input + c
             for _ in 0..<pixels {
-                sum += load(p, count: n)
+                sum += Before.apply(load(p, count: n))
                 p += channels
             }
-            store(sum * scale, output + c, count: n)
+            store(After.apply(sum * scale), output + c, count: n)
             c += 16
         }
     }

@@ -22,6 +22,10 @@ public struct LayerWeights: Sendable {
         case directConv
         /// Fully connected on a vector: [in][out]. See `DensePacking`.
         case dense
+        /// Any conv with groups, a channel multiplier or shuffled outputs. See `GroupedConvPacking`.
+        case grouped
+        /// No checkpoint tensors: the gather indices of Dynamic Shift-Max. See `ShiftMaxPacking`.
+        case shiftIndices
     }
 
     public var layer: String
@@ -40,10 +44,20 @@ public struct LayerWeights: Sendable {
     public var norm: [String]?
     /// Where the packed floats start in the network's weight buffer.
     public var offset: Int
+    /// Groups of a grouped conv (`inChannels` is then per group).
+    public var groups: Int
+    /// Channel shuffles folded into the output order (group counts, in order).
+    public var shuffles: [Int]
+    /// For a dense layer whose outputs are `blocks` vectors of out/blocks channels, each
+    /// reordered by `shuffles` (Dynamic Shift-Max's coefficients).
+    public var blocks: Int
+    /// Shift groups, for `.shiftIndices`.
+    public var shiftGroups: Int
 
     public init(
-        _ packing: Packing, _ layer: String, out: Int, in inChannels: Int, kernel: (Int, Int) = (1, 1),
-        linear: Bool = false, weight: [String], bias: Bool = false, norm: [String]? = nil, at offset: Int
+        _ packing: Packing, _ layer: String, out: Int, in inChannels: Int, kernel: (Int, Int) = (1, 1), groups: Int = 1,
+        linear: Bool = false, weight: [String] = [], bias: Bool = false, norm: [String]? = nil,
+        shuffles: [Int] = [], blocks: Int = 1, shiftGroups: Int = 0, at offset: Int
     ) {
         self.layer = layer
         self.packing = packing
@@ -55,6 +69,10 @@ public struct LayerWeights: Sendable {
         self.hasBias = bias
         self.norm = norm
         self.offset = offset
+        self.groups = groups
+        self.shuffles = shuffles
+        self.blocks = blocks
+        self.shiftGroups = shiftGroups
     }
 
     /// Floats the packed form takes.
@@ -64,6 +82,8 @@ public struct LayerWeights: Sendable {
         case .depthwise: return DepthwisePacking.floats(channels: outChannels, kernelHeight: kernelHeight, kernelWidth: kernelWidth)
         case .directConv: return DirectConvPacking.floats(inChannels: inChannels, outChannels: outChannels, kernelHeight: kernelHeight, kernelWidth: kernelWidth)
         case .dense: return DensePacking.floats(inFeatures: inChannels, outFeatures: outChannels)
+        case .grouped: return GroupedConvPacking.floats(outChannels: outChannels, inChannelsPerGroup: inChannels, kernelHeight: kernelHeight, kernelWidth: kernelWidth)
+        case .shiftIndices: return ShiftMaxPacking.floats(channels: outChannels)
         }
     }
 
@@ -73,6 +93,7 @@ public struct LayerWeights: Sendable {
 
     /// Every tensor this layer reads under convention `c`, with its shape.
     public func tensors(convention c: Int) -> [(name: String, shape: [Int])] {
+        if packing == .shiftIndices { return [] }
         var list = [(weight[c] + ".weight", weightShape)]
         if hasBias { list.append((weight[c] + ".bias", [outChannels])) }
         if let norm {
@@ -118,4 +139,23 @@ public struct NetworkInfo: Sendable {
 
     public var weightBytes: Int { weightFloats * MemoryLayout<Float>.size }
     public var inputElements: Int { inputChannels * inputHeight * inputWidth }
+}
+
+/// The order of a tensor's channels after shuffles folded into the op that writes it.
+public enum ChannelOrder {
+    /// For each position, the channel (in unshuffled order) that lands there. A shuffle with
+    /// G groups views the channels as (G, C/G), transposes and flattens:
+    /// position j·G + i takes position i·(C/G) + j.
+    public static func sources(channels: Int, shuffles: [Int]) -> [Int] {
+        var sources = Array(0..<channels)
+        for groups in shuffles {
+            let perGroup = channels / groups
+            var next = sources
+            for i in 0..<groups {
+                for j in 0..<perGroup { next[j * groups + i] = sources[i * perGroup + j] }
+            }
+            sources = next
+        }
+        return sources
+    }
 }

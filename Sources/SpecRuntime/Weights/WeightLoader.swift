@@ -8,6 +8,11 @@ public enum WeightLoader {
         _ info: NetworkInfo, from checkpoint: some Checkpoint, convention requested: String? = nil,
         into destination: UnsafeMutablePointer<Float>
     ) throws -> Convention {
+        // Checkpoints saved from nn.DataParallel name every tensor 'module.…'.
+        let names = checkpoint.tensorNames
+        if !names.isEmpty, names.allSatisfy({ $0.hasPrefix("module.") }) {
+            return try load(info, from: PrefixedCheckpoint(base: checkpoint, prefix: "module."), convention: requested, into: destination)
+        }
         let c = try chooseConvention(info, checkpoint, requested: requested)
         let eps = info.conventions[c].batchNormEps
         var used: Set<String> = []
@@ -18,6 +23,11 @@ public enum WeightLoader {
             for (name, shape) in layer.tensors(convention: c) {
                 values.append(try read(name, shape: shape, from: checkpoint))
                 used.insert(name)
+            }
+            if layer.packing == .shiftIndices {
+                Packer.packShiftIndices(layer, into: destination + layer.offset)
+                position += layer.packedFloats
+                continue
             }
             var weight = values[0]
             var bias = layer.hasBias ? values[1] : [Float](repeating: 0, count: layer.outChannels)
@@ -34,6 +44,9 @@ public enum WeightLoader {
                     for j in 0..<perOutput { weight[o * perOutput + j] = Float(Double(weight[o * perOutput + j]) * scale) }
                     bias[o] = Float((Double(bias[o]) - Double(mean[o])) * scale + Double(beta[o]))
                 }
+            }
+            if !layer.shuffles.isEmpty {
+                (weight, bias) = Packer.reorderOutputs(layer, weight: weight, bias: bias)
             }
             Packer.pack(layer, weight: weight, bias: bias, into: destination + layer.offset)
             position += layer.packedFloats
@@ -95,8 +108,48 @@ public enum WeightLoader {
     }
 }
 
+/// A checkpoint whose tensor names all carry a prefix, seen without it.
+struct PrefixedCheckpoint<Base: Checkpoint>: Checkpoint {
+    let base: Base
+    let prefix: String
+
+    var source: String { base.source }
+    var tensorNames: [String] { base.tensorNames.map { String($0.dropFirst(prefix.count)) } }
+    func tensor(named name: String) throws -> TensorData? { try base.tensor(named: prefix + name) }
+}
+
 /// Reorders a layer's folded weights [out][in][kh][kw] into its kernel's packed layout.
 enum Packer {
+    /// Rows in the order the layer writes its outputs: each of its `blocks` blocks of
+    /// channels permuted by its shuffles.
+    static func reorderOutputs(_ layer: LayerWeights, weight: [Float], bias: [Float]) -> ([Float], [Float]) {
+        let perBlock = layer.outChannels / layer.blocks
+        let sources = ChannelOrder.sources(channels: perBlock, shuffles: layer.shuffles)
+        let row = weight.count / layer.outChannels
+        var w = weight, b = bias
+        for block in 0..<layer.blocks {
+            for (position, source) in sources.enumerated() {
+                let to = block * perBlock + position, from = block * perBlock + source
+                b[to] = bias[from]
+                for k in 0..<row { w[to * row + k] = weight[from * row + k] }
+            }
+        }
+        return (w, b)
+    }
+
+    /// Dynamic Shift-Max's gathers: for each output position, the input channel of x and of
+    /// its circular shift (`ShiftMaxPacking`).
+    static func packShiftIndices(_ layer: LayerWeights, into dst: UnsafeMutablePointer<Float>) {
+        let c = layer.outChannels, g = layer.shiftGroups, gc = c / g
+        let sources = ChannelOrder.sources(channels: c, shuffles: layer.shuffles)
+        let padded = roundUp(c, 16)
+        dst.initialize(repeating: 0, count: layer.packedFloats)
+        for (position, source) in sources.enumerated() {
+            dst[position] = Float(source)
+            dst[padded + position] = Float(((source / gc + 1) % g) * gc + (source % gc + 1) % gc)
+        }
+    }
+
     static func pack(_ layer: LayerWeights, weight w: [Float], bias: [Float], into dst: UnsafeMutablePointer<Float>) {
         let out = layer.outChannels, cin = layer.inChannels
         let kh = layer.kernelHeight, kw = layer.kernelWidth
@@ -135,6 +188,23 @@ enum Packer {
                 for i in 0..<cin { dst[i * padded + o] = w[o * cin + i] }
                 dst[cin * padded + o] = bias[o]
             }
+        case .grouped:
+            // Per chunk of 16 output positions: [kh][kw][in per group][16], bias, input base channel.
+            let taps = kh * kw
+            // Rows are already in output order; each row's group comes from its source channel.
+            let outPerGroup = out / layer.groups
+            let order = ChannelOrder.sources(channels: out, shuffles: layer.shuffles)
+            for o in 0..<out {
+                let chunk = dst + (o / 16) * GroupedConvPacking.chunkFloats(inChannelsPerGroup: cin, taps: taps)
+                let lane = o % 16
+                for t in 0..<taps {
+                    for i in 0..<cin { chunk[(t * cin + i) * 16 + lane] = w[(o * cin + i) * taps + t] }
+                }
+                chunk[taps * cin * 16 + lane] = bias[o]
+                chunk[taps * cin * 16 + 16 + lane] = Float(order[o] / outPerGroup * cin)
+            }
+        case .shiftIndices:
+            preconditionFailure("shift indices are packed by packShiftIndices")
         }
     }
 }
