@@ -9,7 +9,8 @@ weights, randomized BatchNorm affine terms and calibrated BatchNorm statistics:
 Tests/ParityNetworks/<name>.spec describes the same network for speccc.
 
   pip install torch torchvision timm safetensors numpy
-  python3 Scripts/make_fixtures.py
+  git clone https://github.com/liyunsheng13/micronet   # the MicroNet reference
+  MICRONET_REPO=micronet python3 Scripts/make_fixtures.py [name ...]
 """
 import json
 import os
@@ -29,6 +30,10 @@ CASES = {
     "parity_v2_timm": (lambda: ref.timm_mobilenet_v2(0.35, 10, head=256), 96),
     "parity_v2_torchvision": (lambda: ref.torchvision_mobilenet_v2(0.5, 10, head=256), 96),
     "parity_lcnet_timm": (lambda: ref.timm_lcnet(0.35, 10, head=256), 96),
+    "parity_micronet_m0": (lambda: ref.micronet("m0", 10, out_ch=128), 96),
+    "parity_micronet_m1": (lambda: ref.micronet("m1", 10, out_ch=192), 96),
+    "parity_micronet_m2": (lambda: ref.micronet("m2", 10, out_ch=208), 96),
+    "parity_micronet_m3": (lambda: ref.micronet("m3", 10, out_ch=208), 64),
     "parity_v3_large_timm": (lambda: ref.timm_mobilenet_v3("large", 0.35, 10, head=320), 96),
     "parity_v3_large_torchvision": (lambda: ref.torchvision_mobilenet_v3("large", 0.5, 10), 96),
     "parity_v3_small_timm": (lambda: ref.timm_mobilenet_v3("small", 0.35, 10, head=256), 112),

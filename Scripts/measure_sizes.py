@@ -2,7 +2,7 @@
 """Prints params and conv+linear MACs of each shipped spec's reference model, as PyTorch
 counts them: the numbers Tests/SpecIRTests/NetworkSizeTests.swift asserts.
 
-  python3 Scripts/measure_sizes.py
+  MICRONET_REPO=<checkout of liyunsheng13/micronet> python3 Scripts/measure_sizes.py
 """
 import os
 import sys
@@ -23,6 +23,10 @@ MODELS = [
     ("pp_lcnet_050.spec", lambda: ref.timm_model("lcnet_050")),
     ("pp_lcnet_075.spec", lambda: ref.timm_model("lcnet_075")),
     ("pp_lcnet_150.spec", lambda: ref.timm_model("lcnet_150")),
+    ("micronet_m0.spec", lambda: ref.micronet("m0")),
+    ("micronet_m1.spec", lambda: ref.micronet("m1")),
+    ("micronet_m2.spec", lambda: ref.micronet("m2")),
+    ("micronet_m3.spec", lambda: ref.micronet("m3")),
 ]
 
 if __name__ == "__main__":

@@ -93,9 +93,9 @@ func lowering(_ text: String, fails expected: String) {
 
     @Test("bad specs fail with file:line:column and a message", arguments: [
         ("  linear out=classes bias   timm=classifier", "  fully out=classes bias   timm=classifier",
-         "tiny.spec:15:3: error: unknown op 'fully' (stem and head rows take conv, avgpool, linear, dropout)"),
+         "tiny.spec:15:3: error: unknown op 'fully' (stem and head rows take conv, avgpool, linear, act, shuffle, dropout)"),
         ("blocks bneck  timm", "blocks bottleneck  timm",
-         "tiny.spec:8:1: error: unknown block kind 'bottleneck' (known: bneck, dsconv, ir)"),
+         "tiny.spec:8:1: error: unknown block kind 'bottleneck' (known: bneck, dsconv, ir, micro)"),
         ("  k   exp  out  se  nl  s", "  k   exp  out  se  nl  stride",
          "tiny.spec:9:25: error: unknown column 'stride' for bneck blocks (columns: k exp out se nl s [res])"),
         ("  k   exp  out  se  nl  s", "  k   exp  out  se  nl",

@@ -21,7 +21,8 @@ import Testing
 
     static let checked = ["mobilenet_v1.spec", "mobilenet_v1_075.spec", "mobilenet_v1_050.spec", "mobilenet_v1_025.spec",
                           "mobilenet_v2.spec", "mobilenet_v3_large.spec", "mobilenet_v3_large_075.spec", "mobilenet_v3_small.spec",
-                          "pp_lcnet.spec", "pp_lcnet_050.spec", "pp_lcnet_075.spec", "pp_lcnet_150.spec"]
+                          "pp_lcnet.spec", "pp_lcnet_050.spec", "pp_lcnet_075.spec", "pp_lcnet_150.spec",
+                          "micronet_m0.spec", "micronet_m1.spec", "micronet_m2.spec", "micronet_m3.spec"]
 
     @Test("params equal PyTorch's exactly; MACs are within 0.5%", arguments: [
         ("mobilenet_v1.spec", 4_231_976, 568_740_352),
@@ -36,6 +37,10 @@ import Testing
         ("pp_lcnet_050.spec", 1_880_856, 44_731_008),
         ("pp_lcnet_075.spec", 2_358_288, 94_786_496),
         ("pp_lcnet_150.spec", 4_501_112, 334_188_416),
+        ("micronet_m0.spec", 1_019_590, 3_448_880),
+        ("micronet_m1.spec", 1_777_587, 5_314_080),
+        ("micronet_m2.spec", 2_393_876, 10_338_128),
+        ("micronet_m3.spec", 2_622_960, 18_236_000),
     ])
     func sizes(spec: String, params: Int, macs: Int) throws {
         let stats = NetworkStats(try Lowering.lower(specAt: Self.specs + spec, from: FileSystemSource()))

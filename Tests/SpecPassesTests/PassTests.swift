@@ -189,7 +189,8 @@ func after(_ pass: String, _ text: String = blockSpec) throws -> Graph {
 
     @Test("passes are named and listed once, in order")
     func passList() {
-        #expect(Pipeline.passes.map(\.name) == ["fold-batchnorm", "fuse-activation", "fuse-squeeze-excite", "fuse-residual", "plan-memory"])
+        #expect(Pipeline.passes.map(\.name) == ["fold-batchnorm", "fold-channel-shuffle", "fuse-activation", "fuse-squeeze-excite",
+                                                "fuse-dy-shift-max", "fuse-residual", "plan-memory"])
     }
 
     @Test("an unknown pass name is an error")

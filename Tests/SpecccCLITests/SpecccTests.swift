@@ -46,11 +46,11 @@ func speccc(_ arguments: String) -> CommandOutput {
         #expect(lines.last == "  return %20")
     }
 
-    @Test("dump-ir --after shows the graph after any pass", arguments: ["fold-batchnorm", "fuse-activation", "fuse-squeeze-excite", "fuse-residual", "plan-memory"])
+    @Test("dump-ir --after shows the graph after any pass", arguments: ["fold-batchnorm", "fold-channel-shuffle", "fuse-activation", "fuse-squeeze-excite", "fuse-dy-shift-max", "fuse-residual", "plan-memory"])
     func dumpAfter(pass: String) {
         let out = speccc("dump-ir tiny.spec --after \(pass)")
         #expect(out.exitCode == 0)
-        #expect(out.stdout.contains(pass == "fold-batchnorm" ? "conv2d_bn " : "conv2d_bn_hardswish"))
+        #expect(out.stdout.contains(["fold-batchnorm", "fold-channel-shuffle"].contains(pass) ? "conv2d_bn " : "conv2d_bn_hardswish"))
         #expect(out.stdout.contains("memory plan:") == (pass == "plan-memory"))
     }
 
@@ -136,6 +136,6 @@ func speccc(_ arguments: String) -> CommandOutput {
 
     @Test("passes lists the pipeline")
     func passes() {
-        #expect(speccc("passes").stdout.split(separator: "\n").count == 5)
+        #expect(speccc("passes").stdout.split(separator: "\n").count == 7)
     }
 }
