@@ -108,7 +108,7 @@ public final class MicronetM1: CompiledNetwork {
         Kernels.imageToNHWC(image, channels: 3, height: 224, width: 224, output: a + 0)
 
         // %1 stem.conv: conv2d_bn %0 -> 3x112x224
-        // micronet_m1.spec:19: conv k=3x1 s=2x1 out=3 bn                 micronet=features.0.stem.0.conv.0,features.0.stem.0.conv.1
+        // micronet_m1.spec:22: conv k=3x1 s=2x1 out=3 bn                 micronet=features.0.stem.0.conv.0,features.0.stem.0.conv.1
         Kernels.directConv(
             input: a + 0, inChannels: 3, inHeight: 224, inWidth: 224,
             weights: w + 0, outChannels: 3, kernelHeight: 3, kernelWidth: 1,
@@ -117,7 +117,7 @@ public final class MicronetM1: CompiledNetwork {
             activation: Identity.self, threads: threads)
 
         // %3 stem.conv2: conv2d_bn_shuffle_relu6 %1 -> 6x112x112
-        // micronet_m1.spec:20: conv k=1x3 s=1x2 out=6 groups=3 bn        micronet=features.0.stem.0.conv.2,features.0.stem.0.conv.3
+        // micronet_m1.spec:23: conv k=1x3 s=1x2 out=6 groups=3 bn        micronet=features.0.stem.0.conv.2,features.0.stem.0.conv.3
         Kernels.groupedConv(
             input: a + 150_528, inChannels: 3, inHeight: 112, inWidth: 224, inChannelsPerGroup: 1,
             weights: w + 160, outChannels: 6, kernelHeight: 1, kernelWidth: 3,
@@ -126,7 +126,7 @@ public final class MicronetM1: CompiledNetwork {
             activation: ReLU6.self, threads: threads)
 
         // %7 block0.dss1.conv1: conv2d_bn %3 -> 12x56x112
-        // micronet_m1.spec:28: 2  1  8    3   2   2   0   6   8    2   2   2   0   1   1   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
+        // micronet_m1.spec:31: 2  1  8    3   2   2   0   6   8    2   2   2   0   1   1   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
         Kernels.groupedConv(
             input: a + 0, inChannels: 6, inHeight: 112, inWidth: 112, inChannelsPerGroup: 1,
             weights: w + 240, outChannels: 12, kernelHeight: 3, kernelWidth: 1,
@@ -135,7 +135,7 @@ public final class MicronetM1: CompiledNetwork {
             activation: Identity.self, threads: threads)
 
         // %9 block0.dss1.conv2: conv2d_bn_shuffle_relu6 %7 -> 24x56x56
-        // micronet_m1.spec:28: 2  1  8    3   2   2   0   6   8    2   2   2   0   1   1   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
+        // micronet_m1.spec:31: 2  1  8    3   2   2   0   6   8    2   2   2   0   1   1   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
         Kernels.groupedConv(
             input: a + 75_264, inChannels: 12, inHeight: 56, inWidth: 112, inChannelsPerGroup: 1,
             weights: w + 320, outChannels: 24, kernelHeight: 1, kernelWidth: 3,
@@ -144,7 +144,7 @@ public final class MicronetM1: CompiledNetwork {
             activation: ReLU6.self, threads: threads)
 
         // %13 block0.pw1: conv2d_bn %9 -> 8x56x56
-        // micronet_m1.spec:28: 2  1  8    3   2   2   0   6   8    2   2   2   0   1   1   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
+        // micronet_m1.spec:31: 2  1  8    3   2   2   0   6   8    2   2   2   0   1   1   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
         Kernels.groupedConv(
             input: a + 0, inChannels: 24, inHeight: 56, inWidth: 56, inChannelsPerGroup: 12,
             weights: w + 480, outChannels: 8, kernelHeight: 1, kernelWidth: 1,
@@ -153,7 +153,7 @@ public final class MicronetM1: CompiledNetwork {
             activation: Identity.self, threads: threads)
 
         // %20 block0.dys1: dy_shift_max_shuffle %13 -> 8x56x56
-        // micronet_m1.spec:28: 2  1  8    3   2   2   0   6   8    2   2   2   0   1   1   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
+        // micronet_m1.spec:31: 2  1  8    3   2   2   0   6   8    2   2   2   0   1   1   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
         Kernels.dyShiftMax(
             input: a + 75_264, pixels: 3136, channels: 8, squeeze: 4, coefficients: 2,
             fc1: w + 704, fc2: w + 848, indices: w + 928,
@@ -161,7 +161,7 @@ public final class MicronetM1: CompiledNetwork {
             scratch: a + 25_088, residual: nil, output: a + 0, threads: threads)
 
         // %23 block1.dss1.conv1: conv2d_bn %20 -> 16x28x56
-        // micronet_m1.spec:29: 2  1  16   3   2   2   0   8   16   4   4   2   2   1   1   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
+        // micronet_m1.spec:32: 2  1  16   3   2   2   0   8   16   4   4   2   2   1   1   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
         Kernels.groupedConv(
             input: a + 0, inChannels: 8, inHeight: 56, inWidth: 56, inChannelsPerGroup: 1,
             weights: w + 960, outChannels: 16, kernelHeight: 3, kernelWidth: 1,
@@ -170,7 +170,7 @@ public final class MicronetM1: CompiledNetwork {
             activation: Identity.self, threads: threads)
 
         // %25 block1.dss1.conv2: conv2d_bn %23 -> 32x28x28
-        // micronet_m1.spec:29: 2  1  16   3   2   2   0   8   16   4   4   2   2   1   1   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
+        // micronet_m1.spec:32: 2  1  16   3   2   2   0   8   16   4   4   2   2   1   1   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
         Kernels.groupedConv(
             input: a + 25_088, inChannels: 16, inHeight: 28, inWidth: 56, inChannelsPerGroup: 1,
             weights: w + 1040, outChannels: 32, kernelHeight: 1, kernelWidth: 3,
@@ -179,7 +179,7 @@ public final class MicronetM1: CompiledNetwork {
             activation: Identity.self, threads: threads)
 
         // %32 block1.dys1: dy_shift_max_shuffle %25 -> 32x28x28
-        // micronet_m1.spec:29: 2  1  16   3   2   2   0   8   16   4   4   2   2   1   1   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
+        // micronet_m1.spec:32: 2  1  16   3   2   2   0   8   16   4   4   2   2   1   1   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
         Kernels.dyShiftMax(
             input: a + 0, pixels: 784, channels: 32, squeeze: 4, coefficients: 4,
             fc1: w + 1200, fc2: w + 1728, indices: w + 2368,
@@ -187,7 +187,7 @@ public final class MicronetM1: CompiledNetwork {
             scratch: a + 50_176, residual: nil, output: a + 25_088, threads: threads)
 
         // %35 block1.pw1: conv2d_bn %32 -> 16x28x28
-        // micronet_m1.spec:29: 2  1  16   3   2   2   0   8   16   4   4   2   2   1   1   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
+        // micronet_m1.spec:32: 2  1  16   3   2   2   0   8   16   4   4   2   2   1   1   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
         Kernels.groupedConv(
             input: a + 25_088, inChannels: 32, inHeight: 28, inWidth: 28, inChannelsPerGroup: 8,
             weights: w + 2432, outChannels: 16, kernelHeight: 1, kernelWidth: 1,
@@ -196,7 +196,7 @@ public final class MicronetM1: CompiledNetwork {
             activation: Identity.self, threads: threads)
 
         // %42 block1.dys2: dy_shift_max_shuffle %35 -> 16x28x28
-        // micronet_m1.spec:29: 2  1  16   3   2   2   0   8   16   4   4   2   2   1   1   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
+        // micronet_m1.spec:32: 2  1  16   3   2   2   0   8   16   4   4   2   2   1   1   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
         Kernels.dyShiftMax(
             input: a + 0, pixels: 784, channels: 16, squeeze: 4, coefficients: 2,
             fc1: w + 2592, fc2: w + 2864, indices: w + 3024,
@@ -204,7 +204,7 @@ public final class MicronetM1: CompiledNetwork {
             scratch: a + 25_088, residual: nil, output: a + 12_544, threads: threads)
 
         // %45 block2.dss1.conv1: conv2d_bn %42 -> 32x14x28
-        // micronet_m1.spec:30: 2  1  16   5   2   2   0   16  16   4   4   2   2   1   1   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
+        // micronet_m1.spec:33: 2  1  16   5   2   2   0   16  16   4   4   2   2   1   1   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
         Kernels.groupedConv(
             input: a + 12_544, inChannels: 16, inHeight: 28, inWidth: 28, inChannelsPerGroup: 1,
             weights: w + 3056, outChannels: 32, kernelHeight: 5, kernelWidth: 1,
@@ -213,7 +213,7 @@ public final class MicronetM1: CompiledNetwork {
             activation: Identity.self, threads: threads)
 
         // %47 block2.dss1.conv2: conv2d_bn %45 -> 64x14x14
-        // micronet_m1.spec:30: 2  1  16   5   2   2   0   16  16   4   4   2   2   1   1   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
+        // micronet_m1.spec:33: 2  1  16   5   2   2   0   16  16   4   4   2   2   1   1   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
         Kernels.groupedConv(
             input: a + 0, inChannels: 32, inHeight: 14, inWidth: 28, inChannelsPerGroup: 1,
             weights: w + 3280, outChannels: 64, kernelHeight: 1, kernelWidth: 5,
@@ -222,7 +222,7 @@ public final class MicronetM1: CompiledNetwork {
             activation: Identity.self, threads: threads)
 
         // %54 block2.dys1: dy_shift_max_shuffle %47 -> 64x14x14
-        // micronet_m1.spec:30: 2  1  16   5   2   2   0   16  16   4   4   2   2   1   1   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
+        // micronet_m1.spec:33: 2  1  16   5   2   2   0   16  16   4   4   2   2   1   1   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
         Kernels.dyShiftMax(
             input: a + 12_544, pixels: 196, channels: 64, squeeze: 8, coefficients: 4,
             fc1: w + 3728, fc2: w + 4768, indices: w + 7072,
@@ -230,7 +230,7 @@ public final class MicronetM1: CompiledNetwork {
             scratch: a + 25_088, residual: nil, output: a + 0, threads: threads)
 
         // %57 block2.pw1: conv2d_bn %54 -> 16x14x14
-        // micronet_m1.spec:30: 2  1  16   5   2   2   0   16  16   4   4   2   2   1   1   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
+        // micronet_m1.spec:33: 2  1  16   5   2   2   0   16  16   4   4   2   2   1   1   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
         Kernels.groupedConv(
             input: a + 0, inChannels: 64, inHeight: 14, inWidth: 14, inChannelsPerGroup: 16,
             weights: w + 7200, outChannels: 16, kernelHeight: 1, kernelWidth: 1,
@@ -239,7 +239,7 @@ public final class MicronetM1: CompiledNetwork {
             activation: Identity.self, threads: threads)
 
         // %64 block2.dys2: dy_shift_max_shuffle %57 -> 16x14x14
-        // micronet_m1.spec:30: 2  1  16   5   2   2   0   16  16   4   4   2   2   1   1   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
+        // micronet_m1.spec:33: 2  1  16   5   2   2   0   16  16   4   4   2   2   1   1   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
         Kernels.dyShiftMax(
             input: a + 12_544, pixels: 196, channels: 16, squeeze: 4, coefficients: 2,
             fc1: w + 7488, fc2: w + 7760, indices: w + 7920,
@@ -247,7 +247,7 @@ public final class MicronetM1: CompiledNetwork {
             scratch: a + 0, residual: nil, output: a + 18_816, threads: threads)
 
         // %67 block3.pw1: conv2d_bn %64 -> 96x14x14
-        // micronet_m1.spec:31: 1  1  32   5   1   6   4   4   32   4   4   2   2   1   1   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
+        // micronet_m1.spec:34: 1  1  32   5   1   6   4   4   32   4   4   2   2   1   1   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
         Kernels.groupedConv(
             input: a + 18_816, inChannels: 16, inHeight: 14, inWidth: 14, inChannelsPerGroup: 4,
             weights: w + 7952, outChannels: 96, kernelHeight: 1, kernelWidth: 1,
@@ -256,7 +256,7 @@ public final class MicronetM1: CompiledNetwork {
             activation: Identity.self, threads: threads)
 
         // %74 block3.dys1: dy_shift_max_shuffle %67 -> 96x14x14
-        // micronet_m1.spec:31: 1  1  32   5   1   6   4   4   32   4   4   2   2   1   1   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
+        // micronet_m1.spec:34: 1  1  32   5   1   6   4   4   32   4   4   2   2   1   1   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
         Kernels.dyShiftMax(
             input: a + 0, pixels: 196, channels: 96, squeeze: 12, coefficients: 4,
             fc1: w + 8528, fc2: w + 10_080, indices: w + 15_072,
@@ -264,7 +264,7 @@ public final class MicronetM1: CompiledNetwork {
             scratch: a + 37_632, residual: nil, output: a + 18_816, threads: threads)
 
         // %76 block3.dss1.conv1: dwconv2d_bn %74 -> 96x14x14
-        // micronet_m1.spec:31: 1  1  32   5   1   6   4   4   32   4   4   2   2   1   1   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
+        // micronet_m1.spec:34: 1  1  32   5   1   6   4   4   32   4   4   2   2   1   1   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
         Kernels.depthwiseConv(
             input: a + 18_816, channels: 96, inHeight: 14, inWidth: 14,
             weights: w + 15_264, kernelHeight: 5, kernelWidth: 1,
@@ -273,7 +273,7 @@ public final class MicronetM1: CompiledNetwork {
             activation: Identity.self, threads: threads)
 
         // %78 block3.dss1.conv2: dwconv2d_bn %76 -> 96x14x14
-        // micronet_m1.spec:31: 1  1  32   5   1   6   4   4   32   4   4   2   2   1   1   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
+        // micronet_m1.spec:34: 1  1  32   5   1   6   4   4   32   4   4   2   2   1   1   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
         Kernels.depthwiseConv(
             input: a + 0, channels: 96, inHeight: 14, inWidth: 14,
             weights: w + 15_840, kernelHeight: 1, kernelWidth: 5,
@@ -282,7 +282,7 @@ public final class MicronetM1: CompiledNetwork {
             activation: Identity.self, threads: threads)
 
         // %85 block3.dys2: dy_shift_max_shuffle %78 -> 96x14x14
-        // micronet_m1.spec:31: 1  1  32   5   1   6   4   4   32   4   4   2   2   1   1   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
+        // micronet_m1.spec:34: 1  1  32   5   1   6   4   4   32   4   4   2   2   1   1   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
         Kernels.dyShiftMax(
             input: a + 18_816, pixels: 196, channels: 96, squeeze: 12, coefficients: 4,
             fc1: w + 16_416, fc2: w + 17_968, indices: w + 22_960,
@@ -290,7 +290,7 @@ public final class MicronetM1: CompiledNetwork {
             scratch: a + 37_632, residual: nil, output: a + 0, threads: threads)
 
         // %87 block3.pw2: conv2d_bn %85 -> 32x14x14
-        // micronet_m1.spec:31: 1  1  32   5   1   6   4   4   32   4   4   2   2   1   1   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
+        // micronet_m1.spec:34: 1  1  32   5   1   6   4   4   32   4   4   2   2   1   1   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
         Kernels.groupedConv(
             input: a + 0, inChannels: 96, inHeight: 14, inWidth: 14, inChannelsPerGroup: 24,
             weights: w + 23_152, outChannels: 32, kernelHeight: 1, kernelWidth: 1,
@@ -299,7 +299,7 @@ public final class MicronetM1: CompiledNetwork {
             activation: Identity.self, threads: threads)
 
         // %94 block3.dys3: dy_shift_max_shuffle %87 -> 32x14x14
-        // micronet_m1.spec:31: 1  1  32   5   1   6   4   4   32   4   4   2   2   1   1   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
+        // micronet_m1.spec:34: 1  1  32   5   1   6   4   4   32   4   4   2   2   1   1   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
         Kernels.dyShiftMax(
             input: a + 18_816, pixels: 196, channels: 32, squeeze: 8, coefficients: 2,
             fc1: w + 23_984, fc2: w + 24_512, indices: w + 25_088,
@@ -307,7 +307,7 @@ public final class MicronetM1: CompiledNetwork {
             scratch: a + 0, residual: nil, output: a + 37_632, threads: threads)
 
         // %97 block4.pw1: conv2d_bn %94 -> 192x14x14
-        // micronet_m1.spec:32: 2  1  64   5   1   6   8   8   64   8   8   2   2   1   1   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
+        // micronet_m1.spec:35: 2  1  64   5   1   6   8   8   64   8   8   2   2   1   1   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
         Kernels.groupedConv(
             input: a + 37_632, inChannels: 32, inHeight: 14, inWidth: 14, inChannelsPerGroup: 4,
             weights: w + 25_152, outChannels: 192, kernelHeight: 1, kernelWidth: 1,
@@ -316,7 +316,7 @@ public final class MicronetM1: CompiledNetwork {
             activation: Identity.self, threads: threads)
 
         // %104 block4.dys1: dy_shift_max_shuffle %97 -> 192x14x14
-        // micronet_m1.spec:32: 2  1  64   5   1   6   8   8   64   8   8   2   2   1   1   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
+        // micronet_m1.spec:35: 2  1  64   5   1   6   8   8   64   8   8   2   2   1   1   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
         Kernels.dyShiftMax(
             input: a + 0, pixels: 196, channels: 192, squeeze: 24, coefficients: 4,
             fc1: w + 26_304, fc2: w + 32_480, indices: w + 51_680,
@@ -324,7 +324,7 @@ public final class MicronetM1: CompiledNetwork {
             scratch: a + 75_264, residual: nil, output: a + 37_632, threads: threads)
 
         // %106 block4.dss1.conv1: dwconv2d_bn %104 -> 192x7x14
-        // micronet_m1.spec:32: 2  1  64   5   1   6   8   8   64   8   8   2   2   1   1   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
+        // micronet_m1.spec:35: 2  1  64   5   1   6   8   8   64   8   8   2   2   1   1   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
         Kernels.depthwiseConv(
             input: a + 37_632, channels: 192, inHeight: 14, inWidth: 14,
             weights: w + 52_064, kernelHeight: 5, kernelWidth: 1,
@@ -333,7 +333,7 @@ public final class MicronetM1: CompiledNetwork {
             activation: Identity.self, threads: threads)
 
         // %108 block4.dss1.conv2: dwconv2d_bn %106 -> 192x7x7
-        // micronet_m1.spec:32: 2  1  64   5   1   6   8   8   64   8   8   2   2   1   1   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
+        // micronet_m1.spec:35: 2  1  64   5   1   6   8   8   64   8   8   2   2   1   1   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
         Kernels.depthwiseConv(
             input: a + 0, channels: 192, inHeight: 7, inWidth: 14,
             weights: w + 53_216, kernelHeight: 1, kernelWidth: 5,
@@ -342,7 +342,7 @@ public final class MicronetM1: CompiledNetwork {
             activation: Identity.self, threads: threads)
 
         // %115 block4.dys2: dy_shift_max_shuffle %108 -> 192x7x7
-        // micronet_m1.spec:32: 2  1  64   5   1   6   8   8   64   8   8   2   2   1   1   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
+        // micronet_m1.spec:35: 2  1  64   5   1   6   8   8   64   8   8   2   2   1   1   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
         Kernels.dyShiftMax(
             input: a + 18_816, pixels: 49, channels: 192, squeeze: 24, coefficients: 4,
             fc1: w + 54_368, fc2: w + 60_544, indices: w + 79_744,
@@ -350,7 +350,7 @@ public final class MicronetM1: CompiledNetwork {
             scratch: a + 9408, residual: nil, output: a + 0, threads: threads)
 
         // %117 block4.pw2: conv2d_bn %115 -> 64x7x7
-        // micronet_m1.spec:32: 2  1  64   5   1   6   8   8   64   8   8   2   2   1   1   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
+        // micronet_m1.spec:35: 2  1  64   5   1   6   8   8   64   8   8   2   2   1   1   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
         Kernels.groupedConv(
             input: a + 0, inChannels: 192, inHeight: 7, inWidth: 7, inChannelsPerGroup: 24,
             weights: w + 80_128, outChannels: 64, kernelHeight: 1, kernelWidth: 1,
@@ -359,7 +359,7 @@ public final class MicronetM1: CompiledNetwork {
             activation: Identity.self, threads: threads)
 
         // %124 block4.dys3: dy_shift_max_shuffle %117 -> 64x7x7
-        // micronet_m1.spec:32: 2  1  64   5   1   6   8   8   64   8   8   2   2   1   1   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
+        // micronet_m1.spec:35: 2  1  64   5   1   6   8   8   64   8   8   2   2   1   1   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
         Kernels.dyShiftMax(
             input: a + 9408, pixels: 49, channels: 64, squeeze: 16, coefficients: 2,
             fc1: w + 81_792, fc2: w + 82_832, indices: w + 85_008,
@@ -367,7 +367,7 @@ public final class MicronetM1: CompiledNetwork {
             scratch: a + 0, residual: nil, output: a + 18_816, threads: threads)
 
         // %127 block5.pw1: conv2d_bn %124 -> 384x7x7
-        // micronet_m1.spec:33: 1  1  96   3   1   6   8   8   96   8   8   2   2   1   2   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
+        // micronet_m1.spec:36: 1  1  96   3   1   6   8   8   96   8   8   2   2   1   2   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
         Kernels.groupedConv(
             input: a + 18_816, inChannels: 64, inHeight: 7, inWidth: 7, inChannelsPerGroup: 8,
             weights: w + 85_136, outChannels: 384, kernelHeight: 1, kernelWidth: 1,
@@ -376,7 +376,7 @@ public final class MicronetM1: CompiledNetwork {
             activation: Identity.self, threads: threads)
 
         // %134 block5.dys1: dy_shift_max_shuffle %127 -> 384x7x7
-        // micronet_m1.spec:33: 1  1  96   3   1   6   8   8   96   8   8   2   2   1   2   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
+        // micronet_m1.spec:36: 1  1  96   3   1   6   8   8   96   8   8   2   2   1   2   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
         Kernels.dyShiftMax(
             input: a + 0, pixels: 49, channels: 384, squeeze: 24, coefficients: 4,
             fc1: w + 88_976, fc2: w + 101_296, indices: w + 139_696,
@@ -384,7 +384,7 @@ public final class MicronetM1: CompiledNetwork {
             scratch: a + 37_632, residual: nil, output: a + 18_816, threads: threads)
 
         // %136 block5.dss1.conv1: dwconv2d_bn %134 -> 384x7x7
-        // micronet_m1.spec:33: 1  1  96   3   1   6   8   8   96   8   8   2   2   1   2   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
+        // micronet_m1.spec:36: 1  1  96   3   1   6   8   8   96   8   8   2   2   1   2   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
         Kernels.depthwiseConv(
             input: a + 18_816, channels: 384, inHeight: 7, inWidth: 7,
             weights: w + 140_464, kernelHeight: 3, kernelWidth: 1,
@@ -393,7 +393,7 @@ public final class MicronetM1: CompiledNetwork {
             activation: Identity.self, threads: threads)
 
         // %138 block5.dss1.conv2: dwconv2d_bn %136 -> 384x7x7
-        // micronet_m1.spec:33: 1  1  96   3   1   6   8   8   96   8   8   2   2   1   2   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
+        // micronet_m1.spec:36: 1  1  96   3   1   6   8   8   96   8   8   2   2   1   2   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
         Kernels.depthwiseConv(
             input: a + 0, channels: 384, inHeight: 7, inWidth: 7,
             weights: w + 142_000, kernelHeight: 1, kernelWidth: 3,
@@ -402,7 +402,7 @@ public final class MicronetM1: CompiledNetwork {
             activation: Identity.self, threads: threads)
 
         // %145 block5.dys2: dy_shift_max_shuffle %138 -> 384x7x7
-        // micronet_m1.spec:33: 1  1  96   3   1   6   8   8   96   8   8   2   2   1   2   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
+        // micronet_m1.spec:36: 1  1  96   3   1   6   8   8   96   8   8   2   2   1   2   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
         Kernels.dyShiftMax(
             input: a + 18_816, pixels: 49, channels: 384, squeeze: 24, coefficients: 4,
             fc1: w + 143_536, fc2: w + 155_856, indices: w + 194_256,
@@ -410,7 +410,7 @@ public final class MicronetM1: CompiledNetwork {
             scratch: a + 37_632, residual: nil, output: a + 0, threads: threads)
 
         // %147 block5.pw2: conv2d_bn %145 -> 96x7x7
-        // micronet_m1.spec:33: 1  1  96   3   1   6   8   8   96   8   8   2   2   1   2   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
+        // micronet_m1.spec:36: 1  1  96   3   1   6   8   8   96   8   8   2   2   1   2   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
         Kernels.groupedConv(
             input: a + 0, inChannels: 384, inHeight: 7, inWidth: 7, inChannelsPerGroup: 48,
             weights: w + 195_024, outChannels: 96, kernelHeight: 1, kernelWidth: 1,
@@ -419,7 +419,7 @@ public final class MicronetM1: CompiledNetwork {
             activation: Identity.self, threads: threads)
 
         // %154 block5.dys3: dy_shift_max_shuffle %147 -> 96x7x7
-        // micronet_m1.spec:33: 1  1  96   3   1   6   8   8   96   8   8   2   2   1   2   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
+        // micronet_m1.spec:36: 1  1  96   3   1   6   8   8   96   8   8   2   2   1   2   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
         Kernels.dyShiftMax(
             input: a + 18_816, pixels: 49, channels: 96, squeeze: 12, coefficients: 2,
             fc1: w + 199_824, fc2: w + 201_376, indices: w + 203_872,
@@ -427,7 +427,7 @@ public final class MicronetM1: CompiledNetwork {
             scratch: a + 0, residual: nil, output: a + 28_224, threads: threads)
 
         // %157 block6.pw1: conv2d_bn %154 -> 576x7x7
-        // micronet_m1.spec:34: 1  1  576  3   1   6   12  12  0    0   0   2   2   1   2   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
+        // micronet_m1.spec:37: 1  1  576  3   1   6   12  12  0    0   0   2   2   1   2   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
         Kernels.groupedConv(
             input: a + 28_224, inChannels: 96, inHeight: 7, inWidth: 7, inChannelsPerGroup: 8,
             weights: w + 204_064, outChannels: 576, kernelHeight: 1, kernelWidth: 1,
@@ -436,7 +436,7 @@ public final class MicronetM1: CompiledNetwork {
             activation: Identity.self, threads: threads)
 
         // %164 block6.dys1: dy_shift_max %157 -> 576x7x7
-        // micronet_m1.spec:34: 1  1  576  3   1   6   12  12  0    0   0   2   2   1   2   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
+        // micronet_m1.spec:37: 1  1  576  3   1   6   12  12  0    0   0   2   2   1   2   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
         Kernels.dyShiftMax(
             input: a + 0, pixels: 49, channels: 576, squeeze: 36, coefficients: 2,
             fc1: w + 209_824, fc2: w + 237_520, indices: w + 280_144,
@@ -444,20 +444,20 @@ public final class MicronetM1: CompiledNetwork {
             scratch: a + 56_448, residual: nil, output: a + 28_224, threads: threads)
 
         // %166 head.avgpool: relu6_global_avg_pool_hardswish %164 -> 576x1x1
-        // micronet_m1.spec:41: avgpool
+        // micronet_m1.spec:44: avgpool
         Kernels.globalAveragePool(
             input: a + 28_224, pixels: 49, channels: 576, output: a + 0,
             before: ReLU6.self, after: HardSwish.self)
 
         // %168 head.linear: linear_bn_hardswish %166 -> 960x1x1
-        // micronet_m1.spec:43: linear out=960 bias bn act=HS scale=head_width   micronet=classifier.0.linear.0,classifier.0.linear.1
+        // micronet_m1.spec:46: linear out=960 bias bn act=HS scale=head_width   micronet=classifier.0.linear.0,classifier.0.linear.1
         Kernels.dense(
             input: a + 0, inFeatures: 576,
             weights: w + 281_296, outFeatures: 960,
             output: a + 1008, activation: HardSwish.self)
 
         // %171 head.linear2: linear_bn_hardswish %168 -> 1000x1x1
-        // micronet_m1.spec:45: linear out=classes bias bn act=HS                      micronet=classifier.2.linear.0,classifier.2.linear.1
+        // micronet_m1.spec:48: linear out=classes bias bn act=HS                      micronet=classifier.2.linear.0,classifier.2.linear.1
         Kernels.dense(
             input: a + 1008, inFeatures: 960,
             weights: w + 835_216, outFeatures: 1000,

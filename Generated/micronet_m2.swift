@@ -134,7 +134,7 @@ public final class MicronetM2: CompiledNetwork {
         Kernels.imageToNHWC(image, channels: 3, height: 224, width: 224, output: a + 0)
 
         // %1 stem.conv: conv2d_bn %0 -> 4x112x224
-        // micronet_m2.spec:19: conv k=3x1 s=2x1 out=4 bn                 micronet=features.0.stem.0.conv.0,features.0.stem.0.conv.1
+        // micronet_m2.spec:22: conv k=3x1 s=2x1 out=4 bn                 micronet=features.0.stem.0.conv.0,features.0.stem.0.conv.1
         Kernels.directConv(
             input: a + 0, inChannels: 3, inHeight: 224, inWidth: 224,
             weights: w + 0, outChannels: 4, kernelHeight: 3, kernelWidth: 1,
@@ -143,7 +143,7 @@ public final class MicronetM2: CompiledNetwork {
             activation: Identity.self, threads: threads)
 
         // %3 stem.conv2: conv2d_bn_shuffle_relu6 %1 -> 8x112x112
-        // micronet_m2.spec:20: conv k=1x3 s=1x2 out=8 groups=4 bn        micronet=features.0.stem.0.conv.2,features.0.stem.0.conv.3
+        // micronet_m2.spec:23: conv k=1x3 s=1x2 out=8 groups=4 bn        micronet=features.0.stem.0.conv.2,features.0.stem.0.conv.3
         Kernels.groupedConv(
             input: a + 150_528, inChannels: 4, inHeight: 112, inWidth: 224, inChannelsPerGroup: 1,
             weights: w + 160, outChannels: 8, kernelHeight: 1, kernelWidth: 3,
@@ -152,7 +152,7 @@ public final class MicronetM2: CompiledNetwork {
             activation: ReLU6.self, threads: threads)
 
         // %7 block0.dss1.conv1: conv2d_bn %3 -> 16x56x112
-        // micronet_m2.spec:28: 2  1  12   3   2   2   0   8   12   4   4   2   0   1   1   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
+        // micronet_m2.spec:31: 2  1  12   3   2   2   0   8   12   4   4   2   0   1   1   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
         Kernels.groupedConv(
             input: a + 0, inChannels: 8, inHeight: 112, inWidth: 112, inChannelsPerGroup: 1,
             weights: w + 240, outChannels: 16, kernelHeight: 3, kernelWidth: 1,
@@ -161,7 +161,7 @@ public final class MicronetM2: CompiledNetwork {
             activation: Identity.self, threads: threads)
 
         // %9 block0.dss1.conv2: conv2d_bn_shuffle_relu6 %7 -> 32x56x56
-        // micronet_m2.spec:28: 2  1  12   3   2   2   0   8   12   4   4   2   0   1   1   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
+        // micronet_m2.spec:31: 2  1  12   3   2   2   0   8   12   4   4   2   0   1   1   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
         Kernels.groupedConv(
             input: a + 100_352, inChannels: 16, inHeight: 56, inWidth: 112, inChannelsPerGroup: 1,
             weights: w + 320, outChannels: 32, kernelHeight: 1, kernelWidth: 3,
@@ -170,7 +170,7 @@ public final class MicronetM2: CompiledNetwork {
             activation: ReLU6.self, threads: threads)
 
         // %13 block0.pw1: conv2d_bn %9 -> 12x56x56
-        // micronet_m2.spec:28: 2  1  12   3   2   2   0   8   12   4   4   2   0   1   1   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
+        // micronet_m2.spec:31: 2  1  12   3   2   2   0   8   12   4   4   2   0   1   1   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
         Kernels.groupedConv(
             input: a + 0, inChannels: 32, inHeight: 56, inWidth: 56, inChannelsPerGroup: 8,
             weights: w + 480, outChannels: 12, kernelHeight: 1, kernelWidth: 1,
@@ -179,7 +179,7 @@ public final class MicronetM2: CompiledNetwork {
             activation: Identity.self, threads: threads)
 
         // %20 block0.dys1: dy_shift_max_shuffle %13 -> 12x56x56
-        // micronet_m2.spec:28: 2  1  12   3   2   2   0   8   12   4   4   2   0   1   1   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
+        // micronet_m2.spec:31: 2  1  12   3   2   2   0   8   12   4   4   2   0   1   1   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
         Kernels.dyShiftMax(
             input: a + 100_352, pixels: 3136, channels: 12, squeeze: 4, coefficients: 2,
             fc1: w + 640, fc2: w + 848, indices: w + 1008,
@@ -187,7 +187,7 @@ public final class MicronetM2: CompiledNetwork {
             scratch: a + 37_632, residual: nil, output: a + 0, threads: threads)
 
         // %23 block1.dss1.conv1: conv2d_bn %20 -> 24x28x56
-        // micronet_m2.spec:29: 2  1  16   3   2   2   0   12  16   4   4   2   2   1   1   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
+        // micronet_m2.spec:32: 2  1  16   3   2   2   0   12  16   4   4   2   2   1   1   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
         Kernels.groupedConv(
             input: a + 0, inChannels: 12, inHeight: 56, inWidth: 56, inChannelsPerGroup: 1,
             weights: w + 1040, outChannels: 24, kernelHeight: 3, kernelWidth: 1,
@@ -196,7 +196,7 @@ public final class MicronetM2: CompiledNetwork {
             activation: Identity.self, threads: threads)
 
         // %25 block1.dss1.conv2: conv2d_bn %23 -> 48x28x28
-        // micronet_m2.spec:29: 2  1  16   3   2   2   0   12  16   4   4   2   2   1   1   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
+        // micronet_m2.spec:32: 2  1  16   3   2   2   0   12  16   4   4   2   2   1   1   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
         Kernels.groupedConv(
             input: a + 37_632, inChannels: 24, inHeight: 28, inWidth: 56, inChannelsPerGroup: 1,
             weights: w + 1200, outChannels: 48, kernelHeight: 1, kernelWidth: 3,
@@ -205,7 +205,7 @@ public final class MicronetM2: CompiledNetwork {
             activation: Identity.self, threads: threads)
 
         // %32 block1.dys1: dy_shift_max_shuffle %25 -> 48x28x28
-        // micronet_m2.spec:29: 2  1  16   3   2   2   0   12  16   4   4   2   2   1   1   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
+        // micronet_m2.spec:32: 2  1  16   3   2   2   0   12  16   4   4   2   2   1   1   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
         Kernels.dyShiftMax(
             input: a + 0, pixels: 784, channels: 48, squeeze: 8, coefficients: 4,
             fc1: w + 1440, fc2: w + 2224, indices: w + 3952,
@@ -213,7 +213,7 @@ public final class MicronetM2: CompiledNetwork {
             scratch: a + 75_264, residual: nil, output: a + 37_632, threads: threads)
 
         // %35 block1.pw1: conv2d_bn %32 -> 16x28x28
-        // micronet_m2.spec:29: 2  1  16   3   2   2   0   12  16   4   4   2   2   1   1   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
+        // micronet_m2.spec:32: 2  1  16   3   2   2   0   12  16   4   4   2   2   1   1   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
         Kernels.groupedConv(
             input: a + 37_632, inChannels: 48, inHeight: 28, inWidth: 28, inChannelsPerGroup: 12,
             weights: w + 4048, outChannels: 16, kernelHeight: 1, kernelWidth: 1,
@@ -222,7 +222,7 @@ public final class MicronetM2: CompiledNetwork {
             activation: Identity.self, threads: threads)
 
         // %42 block1.dys2: dy_shift_max_shuffle %35 -> 16x28x28
-        // micronet_m2.spec:29: 2  1  16   3   2   2   0   12  16   4   4   2   2   1   1   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
+        // micronet_m2.spec:32: 2  1  16   3   2   2   0   12  16   4   4   2   2   1   1   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
         Kernels.dyShiftMax(
             input: a + 0, pixels: 784, channels: 16, squeeze: 4, coefficients: 2,
             fc1: w + 4272, fc2: w + 4544, indices: w + 4704,
@@ -230,7 +230,7 @@ public final class MicronetM2: CompiledNetwork {
             scratch: a + 25_088, residual: nil, output: a + 12_544, threads: threads)
 
         // %45 block2.dss1.conv1: conv2d_bn %42 -> 32x28x28
-        // micronet_m2.spec:30: 1  1  24   3   2   2   0   16  24   4   4   2   2   1   1   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
+        // micronet_m2.spec:33: 1  1  24   3   2   2   0   16  24   4   4   2   2   1   1   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
         Kernels.groupedConv(
             input: a + 12_544, inChannels: 16, inHeight: 28, inWidth: 28, inChannelsPerGroup: 1,
             weights: w + 4736, outChannels: 32, kernelHeight: 3, kernelWidth: 1,
@@ -239,7 +239,7 @@ public final class MicronetM2: CompiledNetwork {
             activation: Identity.self, threads: threads)
 
         // %47 block2.dss1.conv2: conv2d_bn %45 -> 64x28x28
-        // micronet_m2.spec:30: 1  1  24   3   2   2   0   16  24   4   4   2   2   1   1   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
+        // micronet_m2.spec:33: 1  1  24   3   2   2   0   16  24   4   4   2   2   1   1   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
         Kernels.groupedConv(
             input: a + 50_176, inChannels: 32, inHeight: 28, inWidth: 28, inChannelsPerGroup: 1,
             weights: w + 4896, outChannels: 64, kernelHeight: 1, kernelWidth: 3,
@@ -248,7 +248,7 @@ public final class MicronetM2: CompiledNetwork {
             activation: Identity.self, threads: threads)
 
         // %54 block2.dys1: dy_shift_max_shuffle %47 -> 64x28x28
-        // micronet_m2.spec:30: 1  1  24   3   2   2   0   16  24   4   4   2   2   1   1   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
+        // micronet_m2.spec:33: 1  1  24   3   2   2   0   16  24   4   4   2   2   1   1   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
         Kernels.dyShiftMax(
             input: a + 0, pixels: 784, channels: 64, squeeze: 8, coefficients: 4,
             fc1: w + 5216, fc2: w + 6256, indices: w + 8560,
@@ -256,7 +256,7 @@ public final class MicronetM2: CompiledNetwork {
             scratch: a + 100_352, residual: nil, output: a + 50_176, threads: threads)
 
         // %57 block2.pw1: conv2d_bn %54 -> 24x28x28
-        // micronet_m2.spec:30: 1  1  24   3   2   2   0   16  24   4   4   2   2   1   1   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
+        // micronet_m2.spec:33: 1  1  24   3   2   2   0   16  24   4   4   2   2   1   1   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
         Kernels.groupedConv(
             input: a + 50_176, inChannels: 64, inHeight: 28, inWidth: 28, inChannelsPerGroup: 16,
             weights: w + 8688, outChannels: 24, kernelHeight: 1, kernelWidth: 1,
@@ -265,7 +265,7 @@ public final class MicronetM2: CompiledNetwork {
             activation: Identity.self, threads: threads)
 
         // %64 block2.dys2: dy_shift_max_shuffle %57 -> 24x28x28
-        // micronet_m2.spec:30: 1  1  24   3   2   2   0   16  24   4   4   2   2   1   1   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
+        // micronet_m2.spec:33: 1  1  24   3   2   2   0   16  24   4   4   2   2   1   1   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
         Kernels.dyShiftMax(
             input: a + 0, pixels: 784, channels: 24, squeeze: 8, coefficients: 2,
             fc1: w + 9264, fc2: w + 9664, indices: w + 10_096,
@@ -273,7 +273,7 @@ public final class MicronetM2: CompiledNetwork {
             scratch: a + 18_816, residual: nil, output: a + 112_896, threads: threads)
 
         // %67 block3.pw1: conv2d_bn %64 -> 144x28x28
-        // micronet_m2.spec:31: 2  1  32   5   1   6   6   6   32   4   4   2   2   1   1   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
+        // micronet_m2.spec:34: 2  1  32   5   1   6   6   6   32   4   4   2   2   1   1   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
         Kernels.groupedConv(
             input: a + 112_896, inChannels: 24, inHeight: 28, inWidth: 28, inChannelsPerGroup: 4,
             weights: w + 10_160, outChannels: 144, kernelHeight: 1, kernelWidth: 1,
@@ -282,7 +282,7 @@ public final class MicronetM2: CompiledNetwork {
             activation: Identity.self, threads: threads)
 
         // %74 block3.dys1: dy_shift_max_shuffle %67 -> 144x28x28
-        // micronet_m2.spec:31: 2  1  32   5   1   6   6   6   32   4   4   2   2   1   1   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
+        // micronet_m2.spec:34: 2  1  32   5   1   6   6   6   32   4   4   2   2   1   1   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
         Kernels.dyShiftMax(
             input: a + 0, pixels: 784, channels: 144, squeeze: 20, coefficients: 4,
             fc1: w + 11_024, fc2: w + 15_664, indices: w + 27_760,
@@ -290,7 +290,7 @@ public final class MicronetM2: CompiledNetwork {
             scratch: a + 225_792, residual: nil, output: a + 112_896, threads: threads)
 
         // %76 block3.dss1.conv1: dwconv2d_bn %74 -> 144x14x28
-        // micronet_m2.spec:31: 2  1  32   5   1   6   6   6   32   4   4   2   2   1   1   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
+        // micronet_m2.spec:34: 2  1  32   5   1   6   6   6   32   4   4   2   2   1   1   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
         Kernels.depthwiseConv(
             input: a + 112_896, channels: 144, inHeight: 28, inWidth: 28,
             weights: w + 28_048, kernelHeight: 5, kernelWidth: 1,
@@ -299,7 +299,7 @@ public final class MicronetM2: CompiledNetwork {
             activation: Identity.self, threads: threads)
 
         // %78 block3.dss1.conv2: dwconv2d_bn %76 -> 144x14x14
-        // micronet_m2.spec:31: 2  1  32   5   1   6   6   6   32   4   4   2   2   1   1   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
+        // micronet_m2.spec:34: 2  1  32   5   1   6   6   6   32   4   4   2   2   1   1   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
         Kernels.depthwiseConv(
             input: a + 0, channels: 144, inHeight: 14, inWidth: 28,
             weights: w + 28_912, kernelHeight: 1, kernelWidth: 5,
@@ -308,7 +308,7 @@ public final class MicronetM2: CompiledNetwork {
             activation: Identity.self, threads: threads)
 
         // %85 block3.dys2: dy_shift_max_shuffle %78 -> 144x14x14
-        // micronet_m2.spec:31: 2  1  32   5   1   6   6   6   32   4   4   2   2   1   1   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
+        // micronet_m2.spec:34: 2  1  32   5   1   6   6   6   32   4   4   2   2   1   1   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
         Kernels.dyShiftMax(
             input: a + 56_448, pixels: 196, channels: 144, squeeze: 20, coefficients: 4,
             fc1: w + 29_776, fc2: w + 34_416, indices: w + 46_512,
@@ -316,7 +316,7 @@ public final class MicronetM2: CompiledNetwork {
             scratch: a + 28_224, residual: nil, output: a + 0, threads: threads)
 
         // %87 block3.pw2: conv2d_bn %85 -> 32x14x14
-        // micronet_m2.spec:31: 2  1  32   5   1   6   6   6   32   4   4   2   2   1   1   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
+        // micronet_m2.spec:34: 2  1  32   5   1   6   6   6   32   4   4   2   2   1   1   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
         Kernels.groupedConv(
             input: a + 0, inChannels: 144, inHeight: 14, inWidth: 14, inChannelsPerGroup: 36,
             weights: w + 46_800, outChannels: 32, kernelHeight: 1, kernelWidth: 1,
@@ -325,7 +325,7 @@ public final class MicronetM2: CompiledNetwork {
             activation: Identity.self, threads: threads)
 
         // %94 block3.dys3: dy_shift_max_shuffle %87 -> 32x14x14
-        // micronet_m2.spec:31: 2  1  32   5   1   6   6   6   32   4   4   2   2   1   1   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
+        // micronet_m2.spec:34: 2  1  32   5   1   6   6   6   32   4   4   2   2   1   1   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
         Kernels.dyShiftMax(
             input: a + 28_224, pixels: 196, channels: 32, squeeze: 8, coefficients: 2,
             fc1: w + 48_016, fc2: w + 48_544, indices: w + 49_120,
@@ -333,7 +333,7 @@ public final class MicronetM2: CompiledNetwork {
             scratch: a + 0, residual: nil, output: a + 75_264, threads: threads)
 
         // %97 block4.pw1: conv2d_bn %94 -> 192x14x14
-        // micronet_m2.spec:32: 1  1  32   5   1   6   8   8   32   4   4   2   2   1   2   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
+        // micronet_m2.spec:35: 1  1  32   5   1   6   8   8   32   4   4   2   2   1   2   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
         Kernels.groupedConv(
             input: a + 75_264, inChannels: 32, inHeight: 14, inWidth: 14, inChannelsPerGroup: 4,
             weights: w + 49_184, outChannels: 192, kernelHeight: 1, kernelWidth: 1,
@@ -342,7 +342,7 @@ public final class MicronetM2: CompiledNetwork {
             activation: Identity.self, threads: threads)
 
         // %104 block4.dys1: dy_shift_max_shuffle %97 -> 192x14x14
-        // micronet_m2.spec:32: 1  1  32   5   1   6   8   8   32   4   4   2   2   1   2   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
+        // micronet_m2.spec:35: 1  1  32   5   1   6   8   8   32   4   4   2   2   1   2   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
         Kernels.dyShiftMax(
             input: a + 0, pixels: 196, channels: 192, squeeze: 12, coefficients: 4,
             fc1: w + 50_336, fc2: w + 53_424, indices: w + 63_408,
@@ -350,7 +350,7 @@ public final class MicronetM2: CompiledNetwork {
             scratch: a + 81_536, residual: nil, output: a + 37_632, threads: threads)
 
         // %106 block4.dss1.conv1: dwconv2d_bn %104 -> 192x14x14
-        // micronet_m2.spec:32: 1  1  32   5   1   6   8   8   32   4   4   2   2   1   2   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
+        // micronet_m2.spec:35: 1  1  32   5   1   6   8   8   32   4   4   2   2   1   2   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
         Kernels.depthwiseConv(
             input: a + 37_632, channels: 192, inHeight: 14, inWidth: 14,
             weights: w + 63_792, kernelHeight: 5, kernelWidth: 1,
@@ -359,7 +359,7 @@ public final class MicronetM2: CompiledNetwork {
             activation: Identity.self, threads: threads)
 
         // %108 block4.dss1.conv2: dwconv2d_bn %106 -> 192x14x14
-        // micronet_m2.spec:32: 1  1  32   5   1   6   8   8   32   4   4   2   2   1   2   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
+        // micronet_m2.spec:35: 1  1  32   5   1   6   8   8   32   4   4   2   2   1   2   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
         Kernels.depthwiseConv(
             input: a + 0, channels: 192, inHeight: 14, inWidth: 14,
             weights: w + 64_944, kernelHeight: 1, kernelWidth: 5,
@@ -368,7 +368,7 @@ public final class MicronetM2: CompiledNetwork {
             activation: Identity.self, threads: threads)
 
         // %115 block4.dys2: dy_shift_max_shuffle %108 -> 192x14x14
-        // micronet_m2.spec:32: 1  1  32   5   1   6   8   8   32   4   4   2   2   1   2   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
+        // micronet_m2.spec:35: 1  1  32   5   1   6   8   8   32   4   4   2   2   1   2   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
         Kernels.dyShiftMax(
             input: a + 37_632, pixels: 196, channels: 192, squeeze: 12, coefficients: 4,
             fc1: w + 66_096, fc2: w + 69_184, indices: w + 79_168,
@@ -376,7 +376,7 @@ public final class MicronetM2: CompiledNetwork {
             scratch: a + 81_536, residual: nil, output: a + 0, threads: threads)
 
         // %117 block4.pw2: conv2d_bn %115 -> 32x14x14
-        // micronet_m2.spec:32: 1  1  32   5   1   6   8   8   32   4   4   2   2   1   2   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
+        // micronet_m2.spec:35: 1  1  32   5   1   6   8   8   32   4   4   2   2   1   2   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
         Kernels.groupedConv(
             input: a + 0, inChannels: 192, inHeight: 14, inWidth: 14, inChannelsPerGroup: 48,
             weights: w + 79_552, outChannels: 32, kernelHeight: 1, kernelWidth: 1,
@@ -385,7 +385,7 @@ public final class MicronetM2: CompiledNetwork {
             activation: Identity.self, threads: threads)
 
         // %124 block4.dys3: dy_shift_max_shuffle_add %117, %94 -> 32x14x14
-        // micronet_m2.spec:32: 1  1  32   5   1   6   8   8   32   4   4   2   2   1   2   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
+        // micronet_m2.spec:35: 1  1  32   5   1   6   8   8   32   4   4   2   2   1   2   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
         Kernels.dyShiftMax(
             input: a + 37_632, pixels: 196, channels: 32, squeeze: 4, coefficients: 2,
             fc1: w + 81_152, fc2: w + 81_680, indices: w + 82_000,
@@ -393,7 +393,7 @@ public final class MicronetM2: CompiledNetwork {
             scratch: a + 0, residual: a + 75_264, output: a + 43_904, threads: threads)
 
         // %128 block5.pw1: conv2d_bn %124 -> 192x14x14
-        // micronet_m2.spec:33: 1  1  64   5   1   6   8   8   64   8   8   2   2   1   2   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
+        // micronet_m2.spec:36: 1  1  64   5   1   6   8   8   64   8   8   2   2   1   2   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
         Kernels.groupedConv(
             input: a + 43_904, inChannels: 32, inHeight: 14, inWidth: 14, inChannelsPerGroup: 4,
             weights: w + 82_064, outChannels: 192, kernelHeight: 1, kernelWidth: 1,
@@ -402,7 +402,7 @@ public final class MicronetM2: CompiledNetwork {
             activation: Identity.self, threads: threads)
 
         // %135 block5.dys1: dy_shift_max_shuffle %128 -> 192x14x14
-        // micronet_m2.spec:33: 1  1  64   5   1   6   8   8   64   8   8   2   2   1   2   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
+        // micronet_m2.spec:36: 1  1  64   5   1   6   8   8   64   8   8   2   2   1   2   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
         Kernels.dyShiftMax(
             input: a + 0, pixels: 196, channels: 192, squeeze: 12, coefficients: 4,
             fc1: w + 83_216, fc2: w + 86_304, indices: w + 96_288,
@@ -410,7 +410,7 @@ public final class MicronetM2: CompiledNetwork {
             scratch: a + 75_264, residual: nil, output: a + 37_632, threads: threads)
 
         // %137 block5.dss1.conv1: dwconv2d_bn %135 -> 192x14x14
-        // micronet_m2.spec:33: 1  1  64   5   1   6   8   8   64   8   8   2   2   1   2   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
+        // micronet_m2.spec:36: 1  1  64   5   1   6   8   8   64   8   8   2   2   1   2   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
         Kernels.depthwiseConv(
             input: a + 37_632, channels: 192, inHeight: 14, inWidth: 14,
             weights: w + 96_672, kernelHeight: 5, kernelWidth: 1,
@@ -419,7 +419,7 @@ public final class MicronetM2: CompiledNetwork {
             activation: Identity.self, threads: threads)
 
         // %139 block5.dss1.conv2: dwconv2d_bn %137 -> 192x14x14
-        // micronet_m2.spec:33: 1  1  64   5   1   6   8   8   64   8   8   2   2   1   2   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
+        // micronet_m2.spec:36: 1  1  64   5   1   6   8   8   64   8   8   2   2   1   2   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
         Kernels.depthwiseConv(
             input: a + 0, channels: 192, inHeight: 14, inWidth: 14,
             weights: w + 97_824, kernelHeight: 1, kernelWidth: 5,
@@ -428,7 +428,7 @@ public final class MicronetM2: CompiledNetwork {
             activation: Identity.self, threads: threads)
 
         // %146 block5.dys2: dy_shift_max_shuffle %139 -> 192x14x14
-        // micronet_m2.spec:33: 1  1  64   5   1   6   8   8   64   8   8   2   2   1   2   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
+        // micronet_m2.spec:36: 1  1  64   5   1   6   8   8   64   8   8   2   2   1   2   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
         Kernels.dyShiftMax(
             input: a + 37_632, pixels: 196, channels: 192, squeeze: 12, coefficients: 4,
             fc1: w + 98_976, fc2: w + 102_064, indices: w + 112_048,
@@ -436,7 +436,7 @@ public final class MicronetM2: CompiledNetwork {
             scratch: a + 75_264, residual: nil, output: a + 0, threads: threads)
 
         // %148 block5.pw2: conv2d_bn %146 -> 64x14x14
-        // micronet_m2.spec:33: 1  1  64   5   1   6   8   8   64   8   8   2   2   1   2   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
+        // micronet_m2.spec:36: 1  1  64   5   1   6   8   8   64   8   8   2   2   1   2   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
         Kernels.groupedConv(
             input: a + 0, inChannels: 192, inHeight: 14, inWidth: 14, inChannelsPerGroup: 24,
             weights: w + 112_432, outChannels: 64, kernelHeight: 1, kernelWidth: 1,
@@ -445,7 +445,7 @@ public final class MicronetM2: CompiledNetwork {
             activation: Identity.self, threads: threads)
 
         // %155 block5.dys3: dy_shift_max_shuffle %148 -> 64x14x14
-        // micronet_m2.spec:33: 1  1  64   5   1   6   8   8   64   8   8   2   2   1   2   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
+        // micronet_m2.spec:36: 1  1  64   5   1   6   8   8   64   8   8   2   2   1   2   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
         Kernels.dyShiftMax(
             input: a + 37_632, pixels: 196, channels: 64, squeeze: 8, coefficients: 2,
             fc1: w + 114_096, fc2: w + 115_136, indices: w + 116_288,
@@ -453,7 +453,7 @@ public final class MicronetM2: CompiledNetwork {
             scratch: a + 0, residual: nil, output: a + 75_264, threads: threads)
 
         // %158 block6.pw1: conv2d_bn %155 -> 384x14x14
-        // micronet_m2.spec:34: 2  1  96   5   1   6   8   8   96   8   8   2   2   1   2   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
+        // micronet_m2.spec:37: 2  1  96   5   1   6   8   8   96   8   8   2   2   1   2   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
         Kernels.groupedConv(
             input: a + 75_264, inChannels: 64, inHeight: 14, inWidth: 14, inChannelsPerGroup: 8,
             weights: w + 116_416, outChannels: 384, kernelHeight: 1, kernelWidth: 1,
@@ -462,7 +462,7 @@ public final class MicronetM2: CompiledNetwork {
             activation: Identity.self, threads: threads)
 
         // %165 block6.dys1: dy_shift_max_shuffle %158 -> 384x14x14
-        // micronet_m2.spec:34: 2  1  96   5   1   6   8   8   96   8   8   2   2   1   2   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
+        // micronet_m2.spec:37: 2  1  96   5   1   6   8   8   96   8   8   2   2   1   2   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
         Kernels.dyShiftMax(
             input: a + 0, pixels: 196, channels: 384, squeeze: 24, coefficients: 4,
             fc1: w + 120_256, fc2: w + 132_576, indices: w + 170_976,
@@ -470,7 +470,7 @@ public final class MicronetM2: CompiledNetwork {
             scratch: a + 150_528, residual: nil, output: a + 75_264, threads: threads)
 
         // %167 block6.dss1.conv1: dwconv2d_bn %165 -> 384x7x14
-        // micronet_m2.spec:34: 2  1  96   5   1   6   8   8   96   8   8   2   2   1   2   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
+        // micronet_m2.spec:37: 2  1  96   5   1   6   8   8   96   8   8   2   2   1   2   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
         Kernels.depthwiseConv(
             input: a + 75_264, channels: 384, inHeight: 14, inWidth: 14,
             weights: w + 171_744, kernelHeight: 5, kernelWidth: 1,
@@ -479,7 +479,7 @@ public final class MicronetM2: CompiledNetwork {
             activation: Identity.self, threads: threads)
 
         // %169 block6.dss1.conv2: dwconv2d_bn %167 -> 384x7x7
-        // micronet_m2.spec:34: 2  1  96   5   1   6   8   8   96   8   8   2   2   1   2   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
+        // micronet_m2.spec:37: 2  1  96   5   1   6   8   8   96   8   8   2   2   1   2   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
         Kernels.depthwiseConv(
             input: a + 0, channels: 384, inHeight: 7, inWidth: 14,
             weights: w + 174_048, kernelHeight: 1, kernelWidth: 5,
@@ -488,7 +488,7 @@ public final class MicronetM2: CompiledNetwork {
             activation: Identity.self, threads: threads)
 
         // %176 block6.dys2: dy_shift_max_shuffle %169 -> 384x7x7
-        // micronet_m2.spec:34: 2  1  96   5   1   6   8   8   96   8   8   2   2   1   2   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
+        // micronet_m2.spec:37: 2  1  96   5   1   6   8   8   96   8   8   2   2   1   2   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
         Kernels.dyShiftMax(
             input: a + 37_632, pixels: 49, channels: 384, squeeze: 24, coefficients: 4,
             fc1: w + 176_352, fc2: w + 188_672, indices: w + 227_072,
@@ -496,7 +496,7 @@ public final class MicronetM2: CompiledNetwork {
             scratch: a + 18_816, residual: nil, output: a + 0, threads: threads)
 
         // %178 block6.pw2: conv2d_bn %176 -> 96x7x7
-        // micronet_m2.spec:34: 2  1  96   5   1   6   8   8   96   8   8   2   2   1   2   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
+        // micronet_m2.spec:37: 2  1  96   5   1   6   8   8   96   8   8   2   2   1   2   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
         Kernels.groupedConv(
             input: a + 0, inChannels: 384, inHeight: 7, inWidth: 7, inChannelsPerGroup: 48,
             weights: w + 227_840, outChannels: 96, kernelHeight: 1, kernelWidth: 1,
@@ -505,7 +505,7 @@ public final class MicronetM2: CompiledNetwork {
             activation: Identity.self, threads: threads)
 
         // %185 block6.dys3: dy_shift_max_shuffle %178 -> 96x7x7
-        // micronet_m2.spec:34: 2  1  96   5   1   6   8   8   96   8   8   2   2   1   2   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
+        // micronet_m2.spec:37: 2  1  96   5   1   6   8   8   96   8   8   2   2   1   2   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
         Kernels.dyShiftMax(
             input: a + 18_816, pixels: 49, channels: 96, squeeze: 12, coefficients: 2,
             fc1: w + 232_640, fc2: w + 234_192, indices: w + 236_688,
@@ -513,7 +513,7 @@ public final class MicronetM2: CompiledNetwork {
             scratch: a + 0, residual: nil, output: a + 28_224, threads: threads)
 
         // %188 block7.pw1: conv2d_bn %185 -> 576x7x7
-        // micronet_m2.spec:35: 1  1  128  3   1   6   12  12  128  8   8   2   2   1   2   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
+        // micronet_m2.spec:38: 1  1  128  3   1   6   12  12  128  8   8   2   2   1   2   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
         Kernels.groupedConv(
             input: a + 28_224, inChannels: 96, inHeight: 7, inWidth: 7, inChannelsPerGroup: 8,
             weights: w + 236_880, outChannels: 576, kernelHeight: 1, kernelWidth: 1,
@@ -522,7 +522,7 @@ public final class MicronetM2: CompiledNetwork {
             activation: Identity.self, threads: threads)
 
         // %195 block7.dys1: dy_shift_max_shuffle %188 -> 576x7x7
-        // micronet_m2.spec:35: 1  1  128  3   1   6   12  12  128  8   8   2   2   1   2   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
+        // micronet_m2.spec:38: 1  1  128  3   1   6   12  12  128  8   8   2   2   1   2   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
         Kernels.dyShiftMax(
             input: a + 0, pixels: 49, channels: 576, squeeze: 36, coefficients: 4,
             fc1: w + 242_640, fc2: w + 270_336, indices: w + 355_584,
@@ -530,7 +530,7 @@ public final class MicronetM2: CompiledNetwork {
             scratch: a + 56_448, residual: nil, output: a + 28_224, threads: threads)
 
         // %197 block7.dss1.conv1: dwconv2d_bn %195 -> 576x7x7
-        // micronet_m2.spec:35: 1  1  128  3   1   6   12  12  128  8   8   2   2   1   2   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
+        // micronet_m2.spec:38: 1  1  128  3   1   6   12  12  128  8   8   2   2   1   2   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
         Kernels.depthwiseConv(
             input: a + 28_224, channels: 576, inHeight: 7, inWidth: 7,
             weights: w + 356_736, kernelHeight: 3, kernelWidth: 1,
@@ -539,7 +539,7 @@ public final class MicronetM2: CompiledNetwork {
             activation: Identity.self, threads: threads)
 
         // %199 block7.dss1.conv2: dwconv2d_bn %197 -> 576x7x7
-        // micronet_m2.spec:35: 1  1  128  3   1   6   12  12  128  8   8   2   2   1   2   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
+        // micronet_m2.spec:38: 1  1  128  3   1   6   12  12  128  8   8   2   2   1   2   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
         Kernels.depthwiseConv(
             input: a + 0, channels: 576, inHeight: 7, inWidth: 7,
             weights: w + 359_040, kernelHeight: 1, kernelWidth: 3,
@@ -548,7 +548,7 @@ public final class MicronetM2: CompiledNetwork {
             activation: Identity.self, threads: threads)
 
         // %206 block7.dys2: dy_shift_max_shuffle %199 -> 576x7x7
-        // micronet_m2.spec:35: 1  1  128  3   1   6   12  12  128  8   8   2   2   1   2   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
+        // micronet_m2.spec:38: 1  1  128  3   1   6   12  12  128  8   8   2   2   1   2   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
         Kernels.dyShiftMax(
             input: a + 28_224, pixels: 49, channels: 576, squeeze: 36, coefficients: 4,
             fc1: w + 361_344, fc2: w + 389_040, indices: w + 474_288,
@@ -556,7 +556,7 @@ public final class MicronetM2: CompiledNetwork {
             scratch: a + 56_448, residual: nil, output: a + 0, threads: threads)
 
         // %208 block7.pw2: conv2d_bn %206 -> 128x7x7
-        // micronet_m2.spec:35: 1  1  128  3   1   6   12  12  128  8   8   2   2   1   2   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
+        // micronet_m2.spec:38: 1  1  128  3   1   6   12  12  128  8   8   2   2   1   2   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
         Kernels.groupedConv(
             input: a + 0, inChannels: 576, inHeight: 7, inWidth: 7, inChannelsPerGroup: 72,
             weights: w + 475_440, outChannels: 128, kernelHeight: 1, kernelWidth: 1,
@@ -565,7 +565,7 @@ public final class MicronetM2: CompiledNetwork {
             activation: Identity.self, threads: threads)
 
         // %215 block7.dys3: dy_shift_max_shuffle %208 -> 128x7x7
-        // micronet_m2.spec:35: 1  1  128  3   1   6   12  12  128  8   8   2   2   1   2   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
+        // micronet_m2.spec:38: 1  1  128  3   1   6   12  12  128  8   8   2   2   1   2   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
         Kernels.dyShiftMax(
             input: a + 28_224, pixels: 49, channels: 128, squeeze: 16, coefficients: 2,
             fc1: w + 484_912, fc2: w + 486_976, indices: w + 491_328,
@@ -573,7 +573,7 @@ public final class MicronetM2: CompiledNetwork {
             scratch: a + 0, residual: nil, output: a + 37_632, threads: threads)
 
         // %218 block8.pw1: conv2d_bn %215 -> 768x7x7
-        // micronet_m2.spec:36: 1  1  768  3   1   6   16  16  0    0   0   2   2   1   2   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
+        // micronet_m2.spec:39: 1  1  768  3   1   6   16  16  0    0   0   2   2   1   2   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
         Kernels.groupedConv(
             input: a + 37_632, inChannels: 128, inHeight: 7, inWidth: 7, inChannelsPerGroup: 8,
             weights: w + 491_584, outChannels: 768, kernelHeight: 1, kernelWidth: 1,
@@ -582,7 +582,7 @@ public final class MicronetM2: CompiledNetwork {
             activation: Identity.self, threads: threads)
 
         // %225 block8.dys1: dy_shift_max %218 -> 768x7x7
-        // micronet_m2.spec:36: 1  1  768  3   1   6   16  16  0    0   0   2   2   1   2   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
+        // micronet_m2.spec:39: 1  1  768  3   1   6   16  16  0    0   0   2   2   1   2   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
         Kernels.dyShiftMax(
             input: a + 0, pixels: 49, channels: 768, squeeze: 48, coefficients: 2,
             fc1: w + 499_264, fc2: w + 536_176, indices: w + 611_440,
@@ -590,20 +590,20 @@ public final class MicronetM2: CompiledNetwork {
             scratch: a + 75_264, residual: nil, output: a + 37_632, threads: threads)
 
         // %227 head.avgpool: relu6_global_avg_pool_hardswish %225 -> 768x1x1
-        // micronet_m2.spec:43: avgpool
+        // micronet_m2.spec:46: avgpool
         Kernels.globalAveragePool(
             input: a + 37_632, pixels: 49, channels: 768, output: a + 1024,
             before: ReLU6.self, after: HardSwish.self)
 
         // %229 head.linear: linear_bn_hardswish %227 -> 1024x1x1
-        // micronet_m2.spec:45: linear out=1024 bias bn act=HS scale=head_width   micronet=classifier.0.linear.0,classifier.0.linear.1
+        // micronet_m2.spec:48: linear out=1024 bias bn act=HS scale=head_width   micronet=classifier.0.linear.0,classifier.0.linear.1
         Kernels.dense(
             input: a + 1024, inFeatures: 768,
             weights: w + 612_976, outFeatures: 1024,
             output: a + 0, activation: HardSwish.self)
 
         // %232 head.linear2: linear_bn_hardswish %229 -> 1000x1x1
-        // micronet_m2.spec:47: linear out=classes bias bn act=HS                      micronet=classifier.2.linear.0,classifier.2.linear.1
+        // micronet_m2.spec:50: linear out=classes bias bn act=HS                      micronet=classifier.2.linear.0,classifier.2.linear.1
         Kernels.dense(
             input: a + 0, inFeatures: 1024,
             weights: w + 1_400_432, outFeatures: 1000,

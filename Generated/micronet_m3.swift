@@ -116,7 +116,7 @@ public final class MicronetM3: CompiledNetwork {
         Kernels.imageToNHWC(image, channels: 3, height: 224, width: 224, output: a + 0)
 
         // %1 stem.conv: conv2d_bn %0 -> 4x112x224
-        // micronet_m3.spec:19: conv k=3x1 s=2x1 out=4 bn                 micronet=features.0.stem.0.conv.0,features.0.stem.0.conv.1
+        // micronet_m3.spec:22: conv k=3x1 s=2x1 out=4 bn                 micronet=features.0.stem.0.conv.0,features.0.stem.0.conv.1
         Kernels.directConv(
             input: a + 0, inChannels: 3, inHeight: 224, inWidth: 224,
             weights: w + 0, outChannels: 4, kernelHeight: 3, kernelWidth: 1,
@@ -125,7 +125,7 @@ public final class MicronetM3: CompiledNetwork {
             activation: Identity.self, threads: threads)
 
         // %3 stem.conv2: conv2d_bn_shuffle_relu6 %1 -> 12x112x112
-        // micronet_m3.spec:20: conv k=1x3 s=1x2 out=12 groups=4 bn       micronet=features.0.stem.0.conv.2,features.0.stem.0.conv.3
+        // micronet_m3.spec:23: conv k=1x3 s=1x2 out=12 groups=4 bn       micronet=features.0.stem.0.conv.2,features.0.stem.0.conv.3
         Kernels.groupedConv(
             input: a + 150_528, inChannels: 4, inHeight: 112, inWidth: 224, inChannelsPerGroup: 1,
             weights: w + 160, outChannels: 12, kernelHeight: 1, kernelWidth: 3,
@@ -134,7 +134,7 @@ public final class MicronetM3: CompiledNetwork {
             activation: ReLU6.self, threads: threads)
 
         // %7 block0.dss1.conv1: conv2d_bn %3 -> 24x56x112
-        // micronet_m3.spec:28: 2  1  16   3   2   2   0   12  16   4   4   0   2   0   1   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
+        // micronet_m3.spec:31: 2  1  16   3   2   2   0   12  16   4   4   0   2   0   1   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
         Kernels.groupedConv(
             input: a + 0, inChannels: 12, inHeight: 112, inWidth: 112, inChannelsPerGroup: 1,
             weights: w + 240, outChannels: 24, kernelHeight: 3, kernelWidth: 1,
@@ -143,7 +143,7 @@ public final class MicronetM3: CompiledNetwork {
             activation: Identity.self, threads: threads)
 
         // %9 block0.dss1.conv2: conv2d_bn %7 -> 48x56x56
-        // micronet_m3.spec:28: 2  1  16   3   2   2   0   12  16   4   4   0   2   0   1   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
+        // micronet_m3.spec:31: 2  1  16   3   2   2   0   12  16   4   4   0   2   0   1   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
         Kernels.groupedConv(
             input: a + 150_528, inChannels: 24, inHeight: 56, inWidth: 112, inChannelsPerGroup: 1,
             weights: w + 400, outChannels: 48, kernelHeight: 1, kernelWidth: 3,
@@ -152,7 +152,7 @@ public final class MicronetM3: CompiledNetwork {
             activation: Identity.self, threads: threads)
 
         // %16 block0.dys1: dy_shift_max_shuffle %9 -> 48x56x56
-        // micronet_m3.spec:28: 2  1  16   3   2   2   0   12  16   4   4   0   2   0   1   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
+        // micronet_m3.spec:31: 2  1  16   3   2   2   0   12  16   4   4   0   2   0   1   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
         Kernels.dyShiftMax(
             input: a + 0, pixels: 3136, channels: 48, squeeze: 8, coefficients: 4,
             fc1: w + 640, fc2: w + 1424, indices: w + 3152,
@@ -160,7 +160,7 @@ public final class MicronetM3: CompiledNetwork {
             scratch: a + 301_056, residual: nil, output: a + 150_528, threads: threads)
 
         // %19 block0.pw1: conv2d_bn_shuffle %16 -> 16x56x56
-        // micronet_m3.spec:28: 2  1  16   3   2   2   0   12  16   4   4   0   2   0   1   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
+        // micronet_m3.spec:31: 2  1  16   3   2   2   0   12  16   4   4   0   2   0   1   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
         Kernels.groupedConv(
             input: a + 150_528, inChannels: 48, inHeight: 56, inWidth: 56, inChannelsPerGroup: 12,
             weights: w + 3248, outChannels: 16, kernelHeight: 1, kernelWidth: 1,
@@ -169,7 +169,7 @@ public final class MicronetM3: CompiledNetwork {
             activation: Identity.self, threads: threads)
 
         // %22 block1.dss1.conv1: conv2d_bn %19 -> 32x28x56
-        // micronet_m3.spec:29: 2  1  24   3   2   2   0   16  24   4   4   0   2   0   1   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
+        // micronet_m3.spec:32: 2  1  24   3   2   2   0   16  24   4   4   0   2   0   1   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
         Kernels.groupedConv(
             input: a + 0, inChannels: 16, inHeight: 56, inWidth: 56, inChannelsPerGroup: 1,
             weights: w + 3472, outChannels: 32, kernelHeight: 3, kernelWidth: 1,
@@ -178,7 +178,7 @@ public final class MicronetM3: CompiledNetwork {
             activation: Identity.self, threads: threads)
 
         // %24 block1.dss1.conv2: conv2d_bn %22 -> 64x28x28
-        // micronet_m3.spec:29: 2  1  24   3   2   2   0   16  24   4   4   0   2   0   1   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
+        // micronet_m3.spec:32: 2  1  24   3   2   2   0   16  24   4   4   0   2   0   1   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
         Kernels.groupedConv(
             input: a + 50_176, inChannels: 32, inHeight: 28, inWidth: 56, inChannelsPerGroup: 1,
             weights: w + 3632, outChannels: 64, kernelHeight: 1, kernelWidth: 3,
@@ -187,7 +187,7 @@ public final class MicronetM3: CompiledNetwork {
             activation: Identity.self, threads: threads)
 
         // %31 block1.dys1: dy_shift_max_shuffle %24 -> 64x28x28
-        // micronet_m3.spec:29: 2  1  24   3   2   2   0   16  24   4   4   0   2   0   1   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
+        // micronet_m3.spec:32: 2  1  24   3   2   2   0   16  24   4   4   0   2   0   1   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
         Kernels.dyShiftMax(
             input: a + 0, pixels: 784, channels: 64, squeeze: 8, coefficients: 4,
             fc1: w + 3952, fc2: w + 4992, indices: w + 7296,
@@ -195,7 +195,7 @@ public final class MicronetM3: CompiledNetwork {
             scratch: a + 100_352, residual: nil, output: a + 50_176, threads: threads)
 
         // %34 block1.pw1: conv2d_bn_shuffle %31 -> 24x28x28
-        // micronet_m3.spec:29: 2  1  24   3   2   2   0   16  24   4   4   0   2   0   1   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
+        // micronet_m3.spec:32: 2  1  24   3   2   2   0   16  24   4   4   0   2   0   1   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
         Kernels.groupedConv(
             input: a + 50_176, inChannels: 64, inHeight: 28, inWidth: 28, inChannelsPerGroup: 16,
             weights: w + 7424, outChannels: 24, kernelHeight: 1, kernelWidth: 1,
@@ -204,7 +204,7 @@ public final class MicronetM3: CompiledNetwork {
             activation: Identity.self, threads: threads)
 
         // %37 block2.dss1.conv1: conv2d_bn %34 -> 48x28x28
-        // micronet_m3.spec:30: 1  1  24   3   2   2   0   24  24   4   4   0   2   0   1   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
+        // micronet_m3.spec:33: 1  1  24   3   2   2   0   24  24   4   4   0   2   0   1   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
         Kernels.groupedConv(
             input: a + 150_528, inChannels: 24, inHeight: 28, inWidth: 28, inChannelsPerGroup: 1,
             weights: w + 8000, outChannels: 48, kernelHeight: 3, kernelWidth: 1,
@@ -213,7 +213,7 @@ public final class MicronetM3: CompiledNetwork {
             activation: Identity.self, threads: threads)
 
         // %39 block2.dss1.conv2: conv2d_bn %37 -> 96x28x28
-        // micronet_m3.spec:30: 1  1  24   3   2   2   0   24  24   4   4   0   2   0   1   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
+        // micronet_m3.spec:33: 1  1  24   3   2   2   0   24  24   4   4   0   2   0   1   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
         Kernels.groupedConv(
             input: a + 75_264, inChannels: 48, inHeight: 28, inWidth: 28, inChannelsPerGroup: 1,
             weights: w + 8240, outChannels: 96, kernelHeight: 1, kernelWidth: 3,
@@ -222,7 +222,7 @@ public final class MicronetM3: CompiledNetwork {
             activation: Identity.self, threads: threads)
 
         // %46 block2.dys1: dy_shift_max_shuffle %39 -> 96x28x28
-        // micronet_m3.spec:30: 1  1  24   3   2   2   0   24  24   4   4   0   2   0   1   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
+        // micronet_m3.spec:33: 1  1  24   3   2   2   0   24  24   4   4   0   2   0   1   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
         Kernels.dyShiftMax(
             input: a + 0, pixels: 784, channels: 96, squeeze: 12, coefficients: 4,
             fc1: w + 8720, fc2: w + 10_272, indices: w + 15_264,
@@ -230,7 +230,7 @@ public final class MicronetM3: CompiledNetwork {
             scratch: a + 169_344, residual: nil, output: a + 75_264, threads: threads)
 
         // %49 block2.pw1: conv2d_bn_shuffle_add %46, %34 -> 24x28x28
-        // micronet_m3.spec:30: 1  1  24   3   2   2   0   24  24   4   4   0   2   0   1   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
+        // micronet_m3.spec:33: 1  1  24   3   2   2   0   24  24   4   4   0   2   0   1   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
         Kernels.groupedConv(
             input: a + 75_264, inChannels: 96, inHeight: 28, inWidth: 28, inChannelsPerGroup: 24,
             weights: w + 15_456, outChannels: 24, kernelHeight: 1, kernelWidth: 1,
@@ -239,7 +239,7 @@ public final class MicronetM3: CompiledNetwork {
             activation: Identity.self, threads: threads)
 
         // %53 block3.pw1: conv2d_bn_shuffle_relu6 %49 -> 144x28x28
-        // micronet_m3.spec:31: 2  1  32   5   1   6   6   6   32   4   4   0   2   0   1   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
+        // micronet_m3.spec:34: 2  1  32   5   1   6   6   6   32   4   4   0   2   0   1   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
         Kernels.groupedConv(
             input: a + 169_344, inChannels: 24, inHeight: 28, inWidth: 28, inChannelsPerGroup: 4,
             weights: w + 16_288, outChannels: 144, kernelHeight: 1, kernelWidth: 1,
@@ -248,7 +248,7 @@ public final class MicronetM3: CompiledNetwork {
             activation: ReLU6.self, threads: threads)
 
         // %57 block3.dss1.conv1: dwconv2d_bn %53 -> 144x14x28
-        // micronet_m3.spec:31: 2  1  32   5   1   6   6   6   32   4   4   0   2   0   1   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
+        // micronet_m3.spec:34: 2  1  32   5   1   6   6   6   32   4   4   0   2   0   1   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
         Kernels.depthwiseConv(
             input: a + 0, channels: 144, inHeight: 28, inWidth: 28,
             weights: w + 17_152, kernelHeight: 5, kernelWidth: 1,
@@ -257,7 +257,7 @@ public final class MicronetM3: CompiledNetwork {
             activation: Identity.self, threads: threads)
 
         // %59 block3.dss1.conv2: dwconv2d_bn %57 -> 144x14x14
-        // micronet_m3.spec:31: 2  1  32   5   1   6   6   6   32   4   4   0   2   0   1   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
+        // micronet_m3.spec:34: 2  1  32   5   1   6   6   6   32   4   4   0   2   0   1   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
         Kernels.depthwiseConv(
             input: a + 112_896, channels: 144, inHeight: 14, inWidth: 28,
             weights: w + 18_016, kernelHeight: 1, kernelWidth: 5,
@@ -266,7 +266,7 @@ public final class MicronetM3: CompiledNetwork {
             activation: Identity.self, threads: threads)
 
         // %66 block3.dys1: dy_shift_max_shuffle %59 -> 144x14x14
-        // micronet_m3.spec:31: 2  1  32   5   1   6   6   6   32   4   4   0   2   0   1   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
+        // micronet_m3.spec:34: 2  1  32   5   1   6   6   6   32   4   4   0   2   0   1   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
         Kernels.dyShiftMax(
             input: a + 0, pixels: 196, channels: 144, squeeze: 20, coefficients: 4,
             fc1: w + 18_880, fc2: w + 23_520, indices: w + 35_616,
@@ -274,7 +274,7 @@ public final class MicronetM3: CompiledNetwork {
             scratch: a + 56_448, residual: nil, output: a + 28_224, threads: threads)
 
         // %68 block3.pw2: conv2d_bn_shuffle %66 -> 32x14x14
-        // micronet_m3.spec:31: 2  1  32   5   1   6   6   6   32   4   4   0   2   0   1   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
+        // micronet_m3.spec:34: 2  1  32   5   1   6   6   6   32   4   4   0   2   0   1   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
         Kernels.groupedConv(
             input: a + 28_224, inChannels: 144, inHeight: 14, inWidth: 14, inChannelsPerGroup: 36,
             weights: w + 35_904, outChannels: 32, kernelHeight: 1, kernelWidth: 1,
@@ -283,7 +283,7 @@ public final class MicronetM3: CompiledNetwork {
             activation: Identity.self, threads: threads)
 
         // %71 block4.pw1: conv2d_bn_shuffle_relu6 %68 -> 192x14x14
-        // micronet_m3.spec:32: 1  1  32   5   1   6   8   8   32   4   4   0   2   0   2   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
+        // micronet_m3.spec:35: 1  1  32   5   1   6   8   8   32   4   4   0   2   0   2   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
         Kernels.groupedConv(
             input: a + 75_264, inChannels: 32, inHeight: 14, inWidth: 14, inChannelsPerGroup: 4,
             weights: w + 37_120, outChannels: 192, kernelHeight: 1, kernelWidth: 1,
@@ -292,7 +292,7 @@ public final class MicronetM3: CompiledNetwork {
             activation: ReLU6.self, threads: threads)
 
         // %75 block4.dss1.conv1: dwconv2d_bn %71 -> 192x14x14
-        // micronet_m3.spec:32: 1  1  32   5   1   6   8   8   32   4   4   0   2   0   2   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
+        // micronet_m3.spec:35: 1  1  32   5   1   6   8   8   32   4   4   0   2   0   2   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
         Kernels.depthwiseConv(
             input: a + 0, channels: 192, inHeight: 14, inWidth: 14,
             weights: w + 38_272, kernelHeight: 5, kernelWidth: 1,
@@ -301,7 +301,7 @@ public final class MicronetM3: CompiledNetwork {
             activation: Identity.self, threads: threads)
 
         // %77 block4.dss1.conv2: dwconv2d_bn %75 -> 192x14x14
-        // micronet_m3.spec:32: 1  1  32   5   1   6   8   8   32   4   4   0   2   0   2   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
+        // micronet_m3.spec:35: 1  1  32   5   1   6   8   8   32   4   4   0   2   0   2   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
         Kernels.depthwiseConv(
             input: a + 37_632, channels: 192, inHeight: 14, inWidth: 14,
             weights: w + 39_424, kernelHeight: 1, kernelWidth: 5,
@@ -310,7 +310,7 @@ public final class MicronetM3: CompiledNetwork {
             activation: Identity.self, threads: threads)
 
         // %84 block4.dys1: dy_shift_max_shuffle %77 -> 192x14x14
-        // micronet_m3.spec:32: 1  1  32   5   1   6   8   8   32   4   4   0   2   0   2   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
+        // micronet_m3.spec:35: 1  1  32   5   1   6   8   8   32   4   4   0   2   0   2   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
         Kernels.dyShiftMax(
             input: a + 0, pixels: 196, channels: 192, squeeze: 12, coefficients: 4,
             fc1: w + 40_576, fc2: w + 43_664, indices: w + 53_648,
@@ -318,7 +318,7 @@ public final class MicronetM3: CompiledNetwork {
             scratch: a + 81_536, residual: nil, output: a + 37_632, threads: threads)
 
         // %86 block4.pw2: conv2d_bn_shuffle_add %84, %68 -> 32x14x14
-        // micronet_m3.spec:32: 1  1  32   5   1   6   8   8   32   4   4   0   2   0   2   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
+        // micronet_m3.spec:35: 1  1  32   5   1   6   8   8   32   4   4   0   2   0   2   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
         Kernels.groupedConv(
             input: a + 37_632, inChannels: 192, inHeight: 14, inWidth: 14, inChannelsPerGroup: 48,
             weights: w + 54_032, outChannels: 32, kernelHeight: 1, kernelWidth: 1,
@@ -327,7 +327,7 @@ public final class MicronetM3: CompiledNetwork {
             activation: Identity.self, threads: threads)
 
         // %90 block5.pw1: conv2d_bn_shuffle_relu6 %86 -> 192x14x14
-        // micronet_m3.spec:33: 1  1  64   5   1   6   8   8   48   8   8   0   2   0   2   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
+        // micronet_m3.spec:36: 1  1  64   5   1   6   8   8   48   8   8   0   2   0   2   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
         Kernels.groupedConv(
             input: a + 81_536, inChannels: 32, inHeight: 14, inWidth: 14, inChannelsPerGroup: 4,
             weights: w + 55_632, outChannels: 192, kernelHeight: 1, kernelWidth: 1,
@@ -336,7 +336,7 @@ public final class MicronetM3: CompiledNetwork {
             activation: ReLU6.self, threads: threads)
 
         // %94 block5.dss1.conv1: dwconv2d_bn %90 -> 192x14x14
-        // micronet_m3.spec:33: 1  1  64   5   1   6   8   8   48   8   8   0   2   0   2   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
+        // micronet_m3.spec:36: 1  1  64   5   1   6   8   8   48   8   8   0   2   0   2   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
         Kernels.depthwiseConv(
             input: a + 0, channels: 192, inHeight: 14, inWidth: 14,
             weights: w + 56_784, kernelHeight: 5, kernelWidth: 1,
@@ -345,7 +345,7 @@ public final class MicronetM3: CompiledNetwork {
             activation: Identity.self, threads: threads)
 
         // %96 block5.dss1.conv2: dwconv2d_bn %94 -> 192x14x14
-        // micronet_m3.spec:33: 1  1  64   5   1   6   8   8   48   8   8   0   2   0   2   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
+        // micronet_m3.spec:36: 1  1  64   5   1   6   8   8   48   8   8   0   2   0   2   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
         Kernels.depthwiseConv(
             input: a + 37_632, channels: 192, inHeight: 14, inWidth: 14,
             weights: w + 57_936, kernelHeight: 1, kernelWidth: 5,
@@ -354,7 +354,7 @@ public final class MicronetM3: CompiledNetwork {
             activation: Identity.self, threads: threads)
 
         // %103 block5.dys1: dy_shift_max_shuffle %96 -> 192x14x14
-        // micronet_m3.spec:33: 1  1  64   5   1   6   8   8   48   8   8   0   2   0   2   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
+        // micronet_m3.spec:36: 1  1  64   5   1   6   8   8   48   8   8   0   2   0   2   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
         Kernels.dyShiftMax(
             input: a + 0, pixels: 196, channels: 192, squeeze: 12, coefficients: 4,
             fc1: w + 59_088, fc2: w + 62_176, indices: w + 72_160,
@@ -362,7 +362,7 @@ public final class MicronetM3: CompiledNetwork {
             scratch: a + 75_264, residual: nil, output: a + 37_632, threads: threads)
 
         // %105 block5.pw2: conv2d_bn_shuffle %103 -> 64x14x14
-        // micronet_m3.spec:33: 1  1  64   5   1   6   8   8   48   8   8   0   2   0   2   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
+        // micronet_m3.spec:36: 1  1  64   5   1   6   8   8   48   8   8   0   2   0   2   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
         Kernels.groupedConv(
             input: a + 37_632, inChannels: 192, inHeight: 14, inWidth: 14, inChannelsPerGroup: 24,
             weights: w + 72_544, outChannels: 64, kernelHeight: 1, kernelWidth: 1,
@@ -371,7 +371,7 @@ public final class MicronetM3: CompiledNetwork {
             activation: Identity.self, threads: threads)
 
         // %108 block6.pw1: conv2d_bn_shuffle_relu6 %105 -> 384x14x14
-        // micronet_m3.spec:34: 1  1  80   5   1   6   8   8   80   8   8   0   2   0   2   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
+        // micronet_m3.spec:37: 1  1  80   5   1   6   8   8   80   8   8   0   2   0   2   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
         Kernels.groupedConv(
             input: a + 75_264, inChannels: 64, inHeight: 14, inWidth: 14, inChannelsPerGroup: 8,
             weights: w + 74_208, outChannels: 384, kernelHeight: 1, kernelWidth: 1,
@@ -380,7 +380,7 @@ public final class MicronetM3: CompiledNetwork {
             activation: ReLU6.self, threads: threads)
 
         // %112 block6.dss1.conv1: dwconv2d_bn %108 -> 384x14x14
-        // micronet_m3.spec:34: 1  1  80   5   1   6   8   8   80   8   8   0   2   0   2   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
+        // micronet_m3.spec:37: 1  1  80   5   1   6   8   8   80   8   8   0   2   0   2   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
         Kernels.depthwiseConv(
             input: a + 0, channels: 384, inHeight: 14, inWidth: 14,
             weights: w + 78_048, kernelHeight: 5, kernelWidth: 1,
@@ -389,7 +389,7 @@ public final class MicronetM3: CompiledNetwork {
             activation: Identity.self, threads: threads)
 
         // %114 block6.dss1.conv2: dwconv2d_bn %112 -> 384x14x14
-        // micronet_m3.spec:34: 1  1  80   5   1   6   8   8   80   8   8   0   2   0   2   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
+        // micronet_m3.spec:37: 1  1  80   5   1   6   8   8   80   8   8   0   2   0   2   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
         Kernels.depthwiseConv(
             input: a + 75_264, channels: 384, inHeight: 14, inWidth: 14,
             weights: w + 80_352, kernelHeight: 1, kernelWidth: 5,
@@ -398,7 +398,7 @@ public final class MicronetM3: CompiledNetwork {
             activation: Identity.self, threads: threads)
 
         // %121 block6.dys1: dy_shift_max_shuffle %114 -> 384x14x14
-        // micronet_m3.spec:34: 1  1  80   5   1   6   8   8   80   8   8   0   2   0   2   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
+        // micronet_m3.spec:37: 1  1  80   5   1   6   8   8   80   8   8   0   2   0   2   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
         Kernels.dyShiftMax(
             input: a + 0, pixels: 196, channels: 384, squeeze: 24, coefficients: 4,
             fc1: w + 82_656, fc2: w + 94_976, indices: w + 133_376,
@@ -406,7 +406,7 @@ public final class MicronetM3: CompiledNetwork {
             scratch: a + 150_528, residual: nil, output: a + 75_264, threads: threads)
 
         // %123 block6.pw2: conv2d_bn_shuffle %121 -> 80x14x14
-        // micronet_m3.spec:34: 1  1  80   5   1   6   8   8   80   8   8   0   2   0   2   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
+        // micronet_m3.spec:37: 1  1  80   5   1   6   8   8   80   8   8   0   2   0   2   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
         Kernels.groupedConv(
             input: a + 75_264, inChannels: 384, inHeight: 14, inWidth: 14, inChannelsPerGroup: 48,
             weights: w + 134_144, outChannels: 80, kernelHeight: 1, kernelWidth: 1,
@@ -415,7 +415,7 @@ public final class MicronetM3: CompiledNetwork {
             activation: Identity.self, threads: threads)
 
         // %126 block7.pw1: conv2d_bn_shuffle_relu6 %123 -> 480x14x14
-        // micronet_m3.spec:35: 1  1  80   5   1   6   10  10  80   8   8   0   2   0   2   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
+        // micronet_m3.spec:38: 1  1  80   5   1   6   10  10  80   8   8   0   2   0   2   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
         Kernels.groupedConv(
             input: a + 188_160, inChannels: 80, inHeight: 14, inWidth: 14, inChannelsPerGroup: 8,
             weights: w + 138_144, outChannels: 480, kernelHeight: 1, kernelWidth: 1,
@@ -424,7 +424,7 @@ public final class MicronetM3: CompiledNetwork {
             activation: ReLU6.self, threads: threads)
 
         // %130 block7.dss1.conv1: dwconv2d_bn %126 -> 480x14x14
-        // micronet_m3.spec:35: 1  1  80   5   1   6   10  10  80   8   8   0   2   0   2   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
+        // micronet_m3.spec:38: 1  1  80   5   1   6   10  10  80   8   8   0   2   0   2   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
         Kernels.depthwiseConv(
             input: a + 0, channels: 480, inHeight: 14, inWidth: 14,
             weights: w + 142_944, kernelHeight: 5, kernelWidth: 1,
@@ -433,7 +433,7 @@ public final class MicronetM3: CompiledNetwork {
             activation: Identity.self, threads: threads)
 
         // %132 block7.dss1.conv2: dwconv2d_bn %130 -> 480x14x14
-        // micronet_m3.spec:35: 1  1  80   5   1   6   10  10  80   8   8   0   2   0   2   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
+        // micronet_m3.spec:38: 1  1  80   5   1   6   10  10  80   8   8   0   2   0   2   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
         Kernels.depthwiseConv(
             input: a + 94_080, channels: 480, inHeight: 14, inWidth: 14,
             weights: w + 145_824, kernelHeight: 1, kernelWidth: 5,
@@ -442,7 +442,7 @@ public final class MicronetM3: CompiledNetwork {
             activation: Identity.self, threads: threads)
 
         // %139 block7.dys1: dy_shift_max_shuffle %132 -> 480x14x14
-        // micronet_m3.spec:35: 1  1  80   5   1   6   10  10  80   8   8   0   2   0   2   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
+        // micronet_m3.spec:38: 1  1  80   5   1   6   10  10  80   8   8   0   2   0   2   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
         Kernels.dyShiftMax(
             input: a + 0, pixels: 196, channels: 480, squeeze: 32, coefficients: 4,
             fc1: w + 148_704, fc2: w + 164_096, indices: w + 227_456,
@@ -450,7 +450,7 @@ public final class MicronetM3: CompiledNetwork {
             scratch: a + 203_840, residual: nil, output: a + 94_080, threads: threads)
 
         // %141 block7.pw2: conv2d_bn_shuffle_add %139, %123 -> 80x14x14
-        // micronet_m3.spec:35: 1  1  80   5   1   6   10  10  80   8   8   0   2   0   2   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
+        // micronet_m3.spec:38: 1  1  80   5   1   6   10  10  80   8   8   0   2   0   2   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
         Kernels.groupedConv(
             input: a + 94_080, inChannels: 480, inHeight: 14, inWidth: 14, inChannelsPerGroup: 60,
             weights: w + 228_416, outChannels: 80, kernelHeight: 1, kernelWidth: 1,
@@ -459,7 +459,7 @@ public final class MicronetM3: CompiledNetwork {
             activation: Identity.self, threads: threads)
 
         // %145 block8.pw1: conv2d_bn_shuffle_relu6 %141 -> 480x14x14
-        // micronet_m3.spec:36: 2  1  120  5   1   6   10  10  120  10  10  0   2   0   2   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
+        // micronet_m3.spec:39: 2  1  120  5   1   6   10  10  120  10  10  0   2   0   2   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
         Kernels.groupedConv(
             input: a + 203_840, inChannels: 80, inHeight: 14, inWidth: 14, inChannelsPerGroup: 8,
             weights: w + 233_376, outChannels: 480, kernelHeight: 1, kernelWidth: 1,
@@ -468,7 +468,7 @@ public final class MicronetM3: CompiledNetwork {
             activation: ReLU6.self, threads: threads)
 
         // %149 block8.dss1.conv1: dwconv2d_bn %145 -> 480x7x14
-        // micronet_m3.spec:36: 2  1  120  5   1   6   10  10  120  10  10  0   2   0   2   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
+        // micronet_m3.spec:39: 2  1  120  5   1   6   10  10  120  10  10  0   2   0   2   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
         Kernels.depthwiseConv(
             input: a + 0, channels: 480, inHeight: 14, inWidth: 14,
             weights: w + 238_176, kernelHeight: 5, kernelWidth: 1,
@@ -477,7 +477,7 @@ public final class MicronetM3: CompiledNetwork {
             activation: Identity.self, threads: threads)
 
         // %151 block8.dss1.conv2: dwconv2d_bn %149 -> 480x7x7
-        // micronet_m3.spec:36: 2  1  120  5   1   6   10  10  120  10  10  0   2   0   2   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
+        // micronet_m3.spec:39: 2  1  120  5   1   6   10  10  120  10  10  0   2   0   2   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
         Kernels.depthwiseConv(
             input: a + 94_080, channels: 480, inHeight: 7, inWidth: 14,
             weights: w + 241_056, kernelHeight: 1, kernelWidth: 5,
@@ -486,7 +486,7 @@ public final class MicronetM3: CompiledNetwork {
             activation: Identity.self, threads: threads)
 
         // %158 block8.dys1: dy_shift_max_shuffle %151 -> 480x7x7
-        // micronet_m3.spec:36: 2  1  120  5   1   6   10  10  120  10  10  0   2   0   2   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
+        // micronet_m3.spec:39: 2  1  120  5   1   6   10  10  120  10  10  0   2   0   2   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
         Kernels.dyShiftMax(
             input: a + 0, pixels: 49, channels: 480, squeeze: 32, coefficients: 4,
             fc1: w + 243_936, fc2: w + 259_328, indices: w + 322_688,
@@ -494,7 +494,7 @@ public final class MicronetM3: CompiledNetwork {
             scratch: a + 47_040, residual: nil, output: a + 23_520, threads: threads)
 
         // %160 block8.pw2: conv2d_bn_shuffle %158 -> 120x7x7
-        // micronet_m3.spec:36: 2  1  120  5   1   6   10  10  120  10  10  0   2   0   2   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
+        // micronet_m3.spec:39: 2  1  120  5   1   6   10  10  120  10  10  0   2   0   2   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
         Kernels.groupedConv(
             input: a + 23_520, inChannels: 480, inHeight: 7, inWidth: 7, inChannelsPerGroup: 48,
             weights: w + 323_648, outChannels: 120, kernelHeight: 1, kernelWidth: 1,
@@ -503,7 +503,7 @@ public final class MicronetM3: CompiledNetwork {
             activation: Identity.self, threads: threads)
 
         // %163 block9.pw1: conv2d_bn_shuffle_relu6 %160 -> 720x7x7
-        // micronet_m3.spec:37: 1  1  120  5   1   6   12  12  120  10  10  0   2   0   2   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
+        // micronet_m3.spec:40: 1  1  120  5   1   6   12  12  120  10  10  0   2   0   2   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
         Kernels.groupedConv(
             input: a + 70_560, inChannels: 120, inHeight: 7, inWidth: 7, inChannelsPerGroup: 10,
             weights: w + 330_048, outChannels: 720, kernelHeight: 1, kernelWidth: 1,
@@ -512,7 +512,7 @@ public final class MicronetM3: CompiledNetwork {
             activation: ReLU6.self, threads: threads)
 
         // %167 block9.dss1.conv1: dwconv2d_bn %163 -> 720x7x7
-        // micronet_m3.spec:37: 1  1  120  5   1   6   12  12  120  10  10  0   2   0   2   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
+        // micronet_m3.spec:40: 1  1  120  5   1   6   12  12  120  10  10  0   2   0   2   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
         Kernels.depthwiseConv(
             input: a + 0, channels: 720, inHeight: 7, inWidth: 7,
             weights: w + 338_688, kernelHeight: 5, kernelWidth: 1,
@@ -521,7 +521,7 @@ public final class MicronetM3: CompiledNetwork {
             activation: Identity.self, threads: threads)
 
         // %169 block9.dss1.conv2: dwconv2d_bn %167 -> 720x7x7
-        // micronet_m3.spec:37: 1  1  120  5   1   6   12  12  120  10  10  0   2   0   2   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
+        // micronet_m3.spec:40: 1  1  120  5   1   6   12  12  120  10  10  0   2   0   2   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
         Kernels.depthwiseConv(
             input: a + 35_280, channels: 720, inHeight: 7, inWidth: 7,
             weights: w + 343_008, kernelHeight: 1, kernelWidth: 5,
@@ -530,7 +530,7 @@ public final class MicronetM3: CompiledNetwork {
             activation: Identity.self, threads: threads)
 
         // %176 block9.dys1: dy_shift_max_shuffle %169 -> 720x7x7
-        // micronet_m3.spec:37: 1  1  120  5   1   6   12  12  120  10  10  0   2   0   2   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
+        // micronet_m3.spec:40: 1  1  120  5   1   6   12  12  120  10  10  0   2   0   2   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
         Kernels.dyShiftMax(
             input: a + 0, pixels: 49, channels: 720, squeeze: 44, coefficients: 4,
             fc1: w + 347_328, fc2: w + 381_936, indices: w + 511_536,
@@ -538,7 +538,7 @@ public final class MicronetM3: CompiledNetwork {
             scratch: a + 76_448, residual: nil, output: a + 35_280, threads: threads)
 
         // %178 block9.pw2: conv2d_bn_shuffle_add %176, %160 -> 120x7x7
-        // micronet_m3.spec:37: 1  1  120  5   1   6   12  12  120  10  10  0   2   0   2   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
+        // micronet_m3.spec:40: 1  1  120  5   1   6   12  12  120  10  10  0   2   0   2   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
         Kernels.groupedConv(
             input: a + 35_280, inChannels: 720, inHeight: 7, inWidth: 7, inChannelsPerGroup: 72,
             weights: w + 512_976, outChannels: 120, kernelHeight: 1, kernelWidth: 1,
@@ -547,7 +547,7 @@ public final class MicronetM3: CompiledNetwork {
             activation: Identity.self, threads: threads)
 
         // %182 block10.pw1: conv2d_bn_shuffle_relu6 %178 -> 720x7x7
-        // micronet_m3.spec:38: 1  1  144  3   1   6   12  12  144  12  12  0   2   0   2   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
+        // micronet_m3.spec:41: 1  1  144  3   1   6   12  12  144  12  12  0   2   0   2   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
         Kernels.groupedConv(
             input: a + 76_448, inChannels: 120, inHeight: 7, inWidth: 7, inChannelsPerGroup: 10,
             weights: w + 522_448, outChannels: 720, kernelHeight: 1, kernelWidth: 1,
@@ -556,7 +556,7 @@ public final class MicronetM3: CompiledNetwork {
             activation: ReLU6.self, threads: threads)
 
         // %186 block10.dss1.conv1: dwconv2d_bn %182 -> 720x7x7
-        // micronet_m3.spec:38: 1  1  144  3   1   6   12  12  144  12  12  0   2   0   2   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
+        // micronet_m3.spec:41: 1  1  144  3   1   6   12  12  144  12  12  0   2   0   2   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
         Kernels.depthwiseConv(
             input: a + 0, channels: 720, inHeight: 7, inWidth: 7,
             weights: w + 531_088, kernelHeight: 3, kernelWidth: 1,
@@ -565,7 +565,7 @@ public final class MicronetM3: CompiledNetwork {
             activation: Identity.self, threads: threads)
 
         // %188 block10.dss1.conv2: dwconv2d_bn %186 -> 720x7x7
-        // micronet_m3.spec:38: 1  1  144  3   1   6   12  12  144  12  12  0   2   0   2   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
+        // micronet_m3.spec:41: 1  1  144  3   1   6   12  12  144  12  12  0   2   0   2   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
         Kernels.depthwiseConv(
             input: a + 35_280, channels: 720, inHeight: 7, inWidth: 7,
             weights: w + 533_968, kernelHeight: 1, kernelWidth: 3,
@@ -574,7 +574,7 @@ public final class MicronetM3: CompiledNetwork {
             activation: Identity.self, threads: threads)
 
         // %195 block10.dys1: dy_shift_max_shuffle %188 -> 720x7x7
-        // micronet_m3.spec:38: 1  1  144  3   1   6   12  12  144  12  12  0   2   0   2   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
+        // micronet_m3.spec:41: 1  1  144  3   1   6   12  12  144  12  12  0   2   0   2   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
         Kernels.dyShiftMax(
             input: a + 0, pixels: 49, channels: 720, squeeze: 44, coefficients: 4,
             fc1: w + 536_848, fc2: w + 571_456, indices: w + 701_056,
@@ -582,7 +582,7 @@ public final class MicronetM3: CompiledNetwork {
             scratch: a + 70_560, residual: nil, output: a + 35_280, threads: threads)
 
         // %197 block10.pw2: conv2d_bn_shuffle %195 -> 144x7x7
-        // micronet_m3.spec:38: 1  1  144  3   1   6   12  12  144  12  12  0   2   0   2   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
+        // micronet_m3.spec:41: 1  1  144  3   1   6   12  12  144  12  12  0   2   0   2   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
         Kernels.groupedConv(
             input: a + 35_280, inChannels: 720, inHeight: 7, inWidth: 7, inChannelsPerGroup: 60,
             weights: w + 702_496, outChannels: 144, kernelHeight: 1, kernelWidth: 1,
@@ -591,7 +591,7 @@ public final class MicronetM3: CompiledNetwork {
             activation: Identity.self, threads: threads)
 
         // %200 block11.pw1: conv2d_bn_relu6 %197 -> 864x7x7
-        // micronet_m3.spec:39: 1  1  864  3   1   6   12  12  0    0   0   0   2   0   2   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
+        // micronet_m3.spec:42: 1  1  864  3   1   6   12  12  0    0   0   0   2   0   2   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
         Kernels.groupedConv(
             input: a + 70_560, inChannels: 144, inHeight: 7, inWidth: 7, inChannelsPerGroup: 12,
             weights: w + 711_424, outChannels: 864, kernelHeight: 1, kernelWidth: 1,
@@ -600,20 +600,20 @@ public final class MicronetM3: CompiledNetwork {
             activation: ReLU6.self, threads: threads)
 
         // %203 head.avgpool: global_avg_pool_hardswish %200 -> 864x1x1
-        // micronet_m3.spec:46: avgpool
+        // micronet_m3.spec:49: avgpool
         Kernels.globalAveragePool(
             input: a + 0, pixels: 49, channels: 864, output: a + 42_336,
             before: Identity.self, after: HardSwish.self)
 
         // %205 head.linear: linear_bn_hardswish %203 -> 1024x1x1
-        // micronet_m3.spec:48: linear out=1024 bias bn act=HS scale=head_width   micronet=classifier.0.linear.0,classifier.0.linear.1
+        // micronet_m3.spec:51: linear out=1024 bias bn act=HS scale=head_width   micronet=classifier.0.linear.0,classifier.0.linear.1
         Kernels.dense(
             input: a + 42_336, inFeatures: 864,
             weights: w + 723_520, outFeatures: 1024,
             output: a + 0, activation: HardSwish.self)
 
         // %208 head.linear2: linear_bn_hardswish %205 -> 1000x1x1
-        // micronet_m3.spec:50: linear out=classes bias bn act=HS                      micronet=classifier.2.linear.0,classifier.2.linear.1
+        // micronet_m3.spec:53: linear out=classes bias bn act=HS                      micronet=classifier.2.linear.0,classifier.2.linear.1
         Kernels.dense(
             input: a + 0, inFeatures: 1024,
             weights: w + 1_609_280, outFeatures: 1000,

@@ -65,7 +65,7 @@ public final class MobilenetV1: CompiledNetwork {
         Kernels.imageToNHWC(image, channels: 3, height: 224, width: 224, output: a + 401_408)
 
         // %1 stem.conv: conv2d_bn_relu6 %0 -> 32x112x112
-        // mobilenet_v1.spec:14: conv k=3 s=2 out=32 bn act=RE6   timm=conv_stem,bn1
+        // mobilenet_v1.spec:17: conv k=3 s=2 out=32 bn act=RE6   timm=conv_stem,bn1
         Kernels.directConv(
             input: a + 401_408, inChannels: 3, inHeight: 224, inWidth: 224,
             weights: w + 0, outChannels: 32, kernelHeight: 3, kernelWidth: 3,
@@ -74,7 +74,7 @@ public final class MobilenetV1: CompiledNetwork {
             activation: ReLU6.self, threads: threads)
 
         // %4 block0.dw: dwconv2d_bn_relu6 %1 -> 32x112x112
-        // mobilenet_v1.spec:21: 64     1   (out s)
+        // mobilenet_v1.spec:24: 64     1   (out s)
         Kernels.depthwiseConv(
             input: a + 0, channels: 32, inHeight: 112, inWidth: 112,
             weights: w + 896, kernelHeight: 3, kernelWidth: 3,
@@ -83,7 +83,7 @@ public final class MobilenetV1: CompiledNetwork {
             activation: ReLU6.self, threads: threads)
 
         // %7 block0.pw: conv2d_bn_relu6 %4 -> 64x112x112
-        // mobilenet_v1.spec:21: 64     1   (out s)
+        // mobilenet_v1.spec:24: 64     1   (out s)
         Kernels.pointwiseConv(
             input: a + 802_816, pixels: 12544, inChannels: 32,
             weights: w + 1216, outChannels: 64,
@@ -91,7 +91,7 @@ public final class MobilenetV1: CompiledNetwork {
             activation: ReLU6.self, threads: threads)
 
         // %10 block1.dw: dwconv2d_bn_relu6 %7 -> 64x56x56
-        // mobilenet_v1.spec:23: 128    2   (out s)
+        // mobilenet_v1.spec:26: 128    2   (out s)
         Kernels.depthwiseConv(
             input: a + 0, channels: 64, inHeight: 112, inWidth: 112,
             weights: w + 3328, kernelHeight: 3, kernelWidth: 3,
@@ -100,7 +100,7 @@ public final class MobilenetV1: CompiledNetwork {
             activation: ReLU6.self, threads: threads)
 
         // %13 block1.pw: conv2d_bn_relu6 %10 -> 128x56x56
-        // mobilenet_v1.spec:23: 128    2   (out s)
+        // mobilenet_v1.spec:26: 128    2   (out s)
         Kernels.pointwiseConv(
             input: a + 802_816, pixels: 3136, inChannels: 64,
             weights: w + 3968, outChannels: 128,
@@ -108,7 +108,7 @@ public final class MobilenetV1: CompiledNetwork {
             activation: ReLU6.self, threads: threads)
 
         // %16 block2.dw: dwconv2d_bn_relu6 %13 -> 128x56x56
-        // mobilenet_v1.spec:24: 128    1   (out s)
+        // mobilenet_v1.spec:27: 128    1   (out s)
         Kernels.depthwiseConv(
             input: a + 0, channels: 128, inHeight: 56, inWidth: 56,
             weights: w + 12_288, kernelHeight: 3, kernelWidth: 3,
@@ -117,7 +117,7 @@ public final class MobilenetV1: CompiledNetwork {
             activation: ReLU6.self, threads: threads)
 
         // %19 block2.pw: conv2d_bn_relu6 %16 -> 128x56x56
-        // mobilenet_v1.spec:24: 128    1   (out s)
+        // mobilenet_v1.spec:27: 128    1   (out s)
         Kernels.pointwiseConv(
             input: a + 401_408, pixels: 3136, inChannels: 128,
             weights: w + 13_568, outChannels: 128,
@@ -125,7 +125,7 @@ public final class MobilenetV1: CompiledNetwork {
             activation: ReLU6.self, threads: threads)
 
         // %22 block3.dw: dwconv2d_bn_relu6 %19 -> 128x28x28
-        // mobilenet_v1.spec:26: 256    2   (out s)
+        // mobilenet_v1.spec:29: 256    2   (out s)
         Kernels.depthwiseConv(
             input: a + 0, channels: 128, inHeight: 56, inWidth: 56,
             weights: w + 30_080, kernelHeight: 3, kernelWidth: 3,
@@ -134,7 +134,7 @@ public final class MobilenetV1: CompiledNetwork {
             activation: ReLU6.self, threads: threads)
 
         // %25 block3.pw: conv2d_bn_relu6 %22 -> 256x28x28
-        // mobilenet_v1.spec:26: 256    2   (out s)
+        // mobilenet_v1.spec:29: 256    2   (out s)
         Kernels.pointwiseConv(
             input: a + 401_408, pixels: 784, inChannels: 128,
             weights: w + 31_360, outChannels: 256,
@@ -142,7 +142,7 @@ public final class MobilenetV1: CompiledNetwork {
             activation: ReLU6.self, threads: threads)
 
         // %28 block4.dw: dwconv2d_bn_relu6 %25 -> 256x28x28
-        // mobilenet_v1.spec:27: 256    1   (out s)
+        // mobilenet_v1.spec:30: 256    1   (out s)
         Kernels.depthwiseConv(
             input: a + 0, channels: 256, inHeight: 28, inWidth: 28,
             weights: w + 64_384, kernelHeight: 3, kernelWidth: 3,
@@ -151,7 +151,7 @@ public final class MobilenetV1: CompiledNetwork {
             activation: ReLU6.self, threads: threads)
 
         // %31 block4.pw: conv2d_bn_relu6 %28 -> 256x28x28
-        // mobilenet_v1.spec:27: 256    1   (out s)
+        // mobilenet_v1.spec:30: 256    1   (out s)
         Kernels.pointwiseConv(
             input: a + 200_704, pixels: 784, inChannels: 256,
             weights: w + 66_944, outChannels: 256,
@@ -159,7 +159,7 @@ public final class MobilenetV1: CompiledNetwork {
             activation: ReLU6.self, threads: threads)
 
         // %34 block5.dw: dwconv2d_bn_relu6 %31 -> 256x14x14
-        // mobilenet_v1.spec:29: 512    2   (out s)
+        // mobilenet_v1.spec:32: 512    2   (out s)
         Kernels.depthwiseConv(
             input: a + 0, channels: 256, inHeight: 28, inWidth: 28,
             weights: w + 132_736, kernelHeight: 3, kernelWidth: 3,
@@ -168,7 +168,7 @@ public final class MobilenetV1: CompiledNetwork {
             activation: ReLU6.self, threads: threads)
 
         // %37 block5.pw: conv2d_bn_relu6 %34 -> 512x14x14
-        // mobilenet_v1.spec:29: 512    2   (out s)
+        // mobilenet_v1.spec:32: 512    2   (out s)
         Kernels.pointwiseConv(
             input: a + 200_704, pixels: 196, inChannels: 256,
             weights: w + 135_296, outChannels: 512,
@@ -176,7 +176,7 @@ public final class MobilenetV1: CompiledNetwork {
             activation: ReLU6.self, threads: threads)
 
         // %40 block6.dw: dwconv2d_bn_relu6 %37 -> 512x14x14
-        // mobilenet_v1.spec:30: 512    1   x5   (out s)
+        // mobilenet_v1.spec:33: 512    1   x5   (out s)
         Kernels.depthwiseConv(
             input: a + 0, channels: 512, inHeight: 14, inWidth: 14,
             weights: w + 266_880, kernelHeight: 3, kernelWidth: 3,
@@ -185,7 +185,7 @@ public final class MobilenetV1: CompiledNetwork {
             activation: ReLU6.self, threads: threads)
 
         // %43 block6.pw: conv2d_bn_relu6 %40 -> 512x14x14
-        // mobilenet_v1.spec:30: 512    1   x5   (out s)
+        // mobilenet_v1.spec:33: 512    1   x5   (out s)
         Kernels.pointwiseConv(
             input: a + 100_352, pixels: 196, inChannels: 512,
             weights: w + 272_000, outChannels: 512,
@@ -193,7 +193,7 @@ public final class MobilenetV1: CompiledNetwork {
             activation: ReLU6.self, threads: threads)
 
         // %46 block7.dw: dwconv2d_bn_relu6 %43 -> 512x14x14
-        // mobilenet_v1.spec:30: 512    1   x5   (out s)
+        // mobilenet_v1.spec:33: 512    1   x5   (out s)
         Kernels.depthwiseConv(
             input: a + 0, channels: 512, inHeight: 14, inWidth: 14,
             weights: w + 534_656, kernelHeight: 3, kernelWidth: 3,
@@ -202,7 +202,7 @@ public final class MobilenetV1: CompiledNetwork {
             activation: ReLU6.self, threads: threads)
 
         // %49 block7.pw: conv2d_bn_relu6 %46 -> 512x14x14
-        // mobilenet_v1.spec:30: 512    1   x5   (out s)
+        // mobilenet_v1.spec:33: 512    1   x5   (out s)
         Kernels.pointwiseConv(
             input: a + 100_352, pixels: 196, inChannels: 512,
             weights: w + 539_776, outChannels: 512,
@@ -210,7 +210,7 @@ public final class MobilenetV1: CompiledNetwork {
             activation: ReLU6.self, threads: threads)
 
         // %52 block8.dw: dwconv2d_bn_relu6 %49 -> 512x14x14
-        // mobilenet_v1.spec:30: 512    1   x5   (out s)
+        // mobilenet_v1.spec:33: 512    1   x5   (out s)
         Kernels.depthwiseConv(
             input: a + 0, channels: 512, inHeight: 14, inWidth: 14,
             weights: w + 802_432, kernelHeight: 3, kernelWidth: 3,
@@ -219,7 +219,7 @@ public final class MobilenetV1: CompiledNetwork {
             activation: ReLU6.self, threads: threads)
 
         // %55 block8.pw: conv2d_bn_relu6 %52 -> 512x14x14
-        // mobilenet_v1.spec:30: 512    1   x5   (out s)
+        // mobilenet_v1.spec:33: 512    1   x5   (out s)
         Kernels.pointwiseConv(
             input: a + 100_352, pixels: 196, inChannels: 512,
             weights: w + 807_552, outChannels: 512,
@@ -227,7 +227,7 @@ public final class MobilenetV1: CompiledNetwork {
             activation: ReLU6.self, threads: threads)
 
         // %58 block9.dw: dwconv2d_bn_relu6 %55 -> 512x14x14
-        // mobilenet_v1.spec:30: 512    1   x5   (out s)
+        // mobilenet_v1.spec:33: 512    1   x5   (out s)
         Kernels.depthwiseConv(
             input: a + 0, channels: 512, inHeight: 14, inWidth: 14,
             weights: w + 1_070_208, kernelHeight: 3, kernelWidth: 3,
@@ -236,7 +236,7 @@ public final class MobilenetV1: CompiledNetwork {
             activation: ReLU6.self, threads: threads)
 
         // %61 block9.pw: conv2d_bn_relu6 %58 -> 512x14x14
-        // mobilenet_v1.spec:30: 512    1   x5   (out s)
+        // mobilenet_v1.spec:33: 512    1   x5   (out s)
         Kernels.pointwiseConv(
             input: a + 100_352, pixels: 196, inChannels: 512,
             weights: w + 1_075_328, outChannels: 512,
@@ -244,7 +244,7 @@ public final class MobilenetV1: CompiledNetwork {
             activation: ReLU6.self, threads: threads)
 
         // %64 block10.dw: dwconv2d_bn_relu6 %61 -> 512x14x14
-        // mobilenet_v1.spec:30: 512    1   x5   (out s)
+        // mobilenet_v1.spec:33: 512    1   x5   (out s)
         Kernels.depthwiseConv(
             input: a + 0, channels: 512, inHeight: 14, inWidth: 14,
             weights: w + 1_337_984, kernelHeight: 3, kernelWidth: 3,
@@ -253,7 +253,7 @@ public final class MobilenetV1: CompiledNetwork {
             activation: ReLU6.self, threads: threads)
 
         // %67 block10.pw: conv2d_bn_relu6 %64 -> 512x14x14
-        // mobilenet_v1.spec:30: 512    1   x5   (out s)
+        // mobilenet_v1.spec:33: 512    1   x5   (out s)
         Kernels.pointwiseConv(
             input: a + 100_352, pixels: 196, inChannels: 512,
             weights: w + 1_343_104, outChannels: 512,
@@ -261,7 +261,7 @@ public final class MobilenetV1: CompiledNetwork {
             activation: ReLU6.self, threads: threads)
 
         // %70 block11.dw: dwconv2d_bn_relu6 %67 -> 512x7x7
-        // mobilenet_v1.spec:32: 1024   2   (out s)
+        // mobilenet_v1.spec:35: 1024   2   (out s)
         Kernels.depthwiseConv(
             input: a + 0, channels: 512, inHeight: 14, inWidth: 14,
             weights: w + 1_605_760, kernelHeight: 3, kernelWidth: 3,
@@ -270,7 +270,7 @@ public final class MobilenetV1: CompiledNetwork {
             activation: ReLU6.self, threads: threads)
 
         // %73 block11.pw: conv2d_bn_relu6 %70 -> 1024x7x7
-        // mobilenet_v1.spec:32: 1024   2   (out s)
+        // mobilenet_v1.spec:35: 1024   2   (out s)
         Kernels.pointwiseConv(
             input: a + 100_352, pixels: 49, inChannels: 512,
             weights: w + 1_610_880, outChannels: 1024,
@@ -278,7 +278,7 @@ public final class MobilenetV1: CompiledNetwork {
             activation: ReLU6.self, threads: threads)
 
         // %76 block12.dw: dwconv2d_bn_relu6 %73 -> 1024x7x7
-        // mobilenet_v1.spec:33: 1024   1   (out s)
+        // mobilenet_v1.spec:36: 1024   1   (out s)
         Kernels.depthwiseConv(
             input: a + 0, channels: 1024, inHeight: 7, inWidth: 7,
             weights: w + 2_136_192, kernelHeight: 3, kernelWidth: 3,
@@ -287,7 +287,7 @@ public final class MobilenetV1: CompiledNetwork {
             activation: ReLU6.self, threads: threads)
 
         // %79 block12.pw: conv2d_bn_relu6 %76 -> 1024x7x7
-        // mobilenet_v1.spec:33: 1024   1   (out s)
+        // mobilenet_v1.spec:36: 1024   1   (out s)
         Kernels.pointwiseConv(
             input: a + 50_176, pixels: 49, inChannels: 1024,
             weights: w + 2_146_432, outChannels: 1024,
@@ -295,13 +295,13 @@ public final class MobilenetV1: CompiledNetwork {
             activation: ReLU6.self, threads: threads)
 
         // %82 head.avgpool: global_avg_pool %79 -> 1024x1x1
-        // mobilenet_v1.spec:37: avgpool
+        // mobilenet_v1.spec:40: avgpool
         Kernels.globalAveragePool(
             input: a + 0, pixels: 49, channels: 1024, output: a + 50_176,
             before: Identity.self, after: Identity.self)
 
         // %83 head.linear: linear %82 -> 1000x1x1
-        // mobilenet_v1.spec:39: linear out=classes bias   timm=classifier
+        // mobilenet_v1.spec:42: linear out=classes bias   timm=classifier
         Kernels.dense(
             input: a + 50_176, inFeatures: 1024,
             weights: w + 3_196_032, outFeatures: 1000,

@@ -65,7 +65,7 @@ public final class MobilenetV1050: CompiledNetwork {
         Kernels.imageToNHWC(image, channels: 3, height: 224, width: 224, output: a + 200_704)
 
         // %1 stem.conv: conv2d_bn_relu6 %0 -> 16x112x112
-        // mobilenet_v1.spec:14: conv k=3 s=2 out=32 bn act=RE6   timm=conv_stem,bn1
+        // mobilenet_v1.spec:17: conv k=3 s=2 out=32 bn act=RE6   timm=conv_stem,bn1
         Kernels.directConv(
             input: a + 200_704, inChannels: 3, inHeight: 224, inWidth: 224,
             weights: w + 0, outChannels: 16, kernelHeight: 3, kernelWidth: 3,
@@ -74,7 +74,7 @@ public final class MobilenetV1050: CompiledNetwork {
             activation: ReLU6.self, threads: threads)
 
         // %4 block0.dw: dwconv2d_bn_relu6 %1 -> 16x112x112
-        // mobilenet_v1.spec:21: 64     1   (out s)
+        // mobilenet_v1.spec:24: 64     1   (out s)
         Kernels.depthwiseConv(
             input: a + 0, channels: 16, inHeight: 112, inWidth: 112,
             weights: w + 448, kernelHeight: 3, kernelWidth: 3,
@@ -83,7 +83,7 @@ public final class MobilenetV1050: CompiledNetwork {
             activation: ReLU6.self, threads: threads)
 
         // %7 block0.pw: conv2d_bn_relu6 %4 -> 32x112x112
-        // mobilenet_v1.spec:21: 64     1   (out s)
+        // mobilenet_v1.spec:24: 64     1   (out s)
         Kernels.pointwiseConv(
             input: a + 401_408, pixels: 12544, inChannels: 16,
             weights: w + 608, outChannels: 32,
@@ -91,7 +91,7 @@ public final class MobilenetV1050: CompiledNetwork {
             activation: ReLU6.self, threads: threads)
 
         // %10 block1.dw: dwconv2d_bn_relu6 %7 -> 32x56x56
-        // mobilenet_v1.spec:23: 128    2   (out s)
+        // mobilenet_v1.spec:26: 128    2   (out s)
         Kernels.depthwiseConv(
             input: a + 0, channels: 32, inHeight: 112, inWidth: 112,
             weights: w + 1152, kernelHeight: 3, kernelWidth: 3,
@@ -100,7 +100,7 @@ public final class MobilenetV1050: CompiledNetwork {
             activation: ReLU6.self, threads: threads)
 
         // %13 block1.pw: conv2d_bn_relu6 %10 -> 64x56x56
-        // mobilenet_v1.spec:23: 128    2   (out s)
+        // mobilenet_v1.spec:26: 128    2   (out s)
         Kernels.pointwiseConv(
             input: a + 401_408, pixels: 3136, inChannels: 32,
             weights: w + 1472, outChannels: 64,
@@ -108,7 +108,7 @@ public final class MobilenetV1050: CompiledNetwork {
             activation: ReLU6.self, threads: threads)
 
         // %16 block2.dw: dwconv2d_bn_relu6 %13 -> 64x56x56
-        // mobilenet_v1.spec:24: 128    1   (out s)
+        // mobilenet_v1.spec:27: 128    1   (out s)
         Kernels.depthwiseConv(
             input: a + 0, channels: 64, inHeight: 56, inWidth: 56,
             weights: w + 3584, kernelHeight: 3, kernelWidth: 3,
@@ -117,7 +117,7 @@ public final class MobilenetV1050: CompiledNetwork {
             activation: ReLU6.self, threads: threads)
 
         // %19 block2.pw: conv2d_bn_relu6 %16 -> 64x56x56
-        // mobilenet_v1.spec:24: 128    1   (out s)
+        // mobilenet_v1.spec:27: 128    1   (out s)
         Kernels.pointwiseConv(
             input: a + 200_704, pixels: 3136, inChannels: 64,
             weights: w + 4224, outChannels: 64,
@@ -125,7 +125,7 @@ public final class MobilenetV1050: CompiledNetwork {
             activation: ReLU6.self, threads: threads)
 
         // %22 block3.dw: dwconv2d_bn_relu6 %19 -> 64x28x28
-        // mobilenet_v1.spec:26: 256    2   (out s)
+        // mobilenet_v1.spec:29: 256    2   (out s)
         Kernels.depthwiseConv(
             input: a + 0, channels: 64, inHeight: 56, inWidth: 56,
             weights: w + 8384, kernelHeight: 3, kernelWidth: 3,
@@ -134,7 +134,7 @@ public final class MobilenetV1050: CompiledNetwork {
             activation: ReLU6.self, threads: threads)
 
         // %25 block3.pw: conv2d_bn_relu6 %22 -> 128x28x28
-        // mobilenet_v1.spec:26: 256    2   (out s)
+        // mobilenet_v1.spec:29: 256    2   (out s)
         Kernels.pointwiseConv(
             input: a + 200_704, pixels: 784, inChannels: 64,
             weights: w + 9024, outChannels: 128,
@@ -142,7 +142,7 @@ public final class MobilenetV1050: CompiledNetwork {
             activation: ReLU6.self, threads: threads)
 
         // %28 block4.dw: dwconv2d_bn_relu6 %25 -> 128x28x28
-        // mobilenet_v1.spec:27: 256    1   (out s)
+        // mobilenet_v1.spec:30: 256    1   (out s)
         Kernels.depthwiseConv(
             input: a + 0, channels: 128, inHeight: 28, inWidth: 28,
             weights: w + 17_344, kernelHeight: 3, kernelWidth: 3,
@@ -151,7 +151,7 @@ public final class MobilenetV1050: CompiledNetwork {
             activation: ReLU6.self, threads: threads)
 
         // %31 block4.pw: conv2d_bn_relu6 %28 -> 128x28x28
-        // mobilenet_v1.spec:27: 256    1   (out s)
+        // mobilenet_v1.spec:30: 256    1   (out s)
         Kernels.pointwiseConv(
             input: a + 100_352, pixels: 784, inChannels: 128,
             weights: w + 18_624, outChannels: 128,
@@ -159,7 +159,7 @@ public final class MobilenetV1050: CompiledNetwork {
             activation: ReLU6.self, threads: threads)
 
         // %34 block5.dw: dwconv2d_bn_relu6 %31 -> 128x14x14
-        // mobilenet_v1.spec:29: 512    2   (out s)
+        // mobilenet_v1.spec:32: 512    2   (out s)
         Kernels.depthwiseConv(
             input: a + 0, channels: 128, inHeight: 28, inWidth: 28,
             weights: w + 35_136, kernelHeight: 3, kernelWidth: 3,
@@ -168,7 +168,7 @@ public final class MobilenetV1050: CompiledNetwork {
             activation: ReLU6.self, threads: threads)
 
         // %37 block5.pw: conv2d_bn_relu6 %34 -> 256x14x14
-        // mobilenet_v1.spec:29: 512    2   (out s)
+        // mobilenet_v1.spec:32: 512    2   (out s)
         Kernels.pointwiseConv(
             input: a + 100_352, pixels: 196, inChannels: 128,
             weights: w + 36_416, outChannels: 256,
@@ -176,7 +176,7 @@ public final class MobilenetV1050: CompiledNetwork {
             activation: ReLU6.self, threads: threads)
 
         // %40 block6.dw: dwconv2d_bn_relu6 %37 -> 256x14x14
-        // mobilenet_v1.spec:30: 512    1   x5   (out s)
+        // mobilenet_v1.spec:33: 512    1   x5   (out s)
         Kernels.depthwiseConv(
             input: a + 0, channels: 256, inHeight: 14, inWidth: 14,
             weights: w + 69_440, kernelHeight: 3, kernelWidth: 3,
@@ -185,7 +185,7 @@ public final class MobilenetV1050: CompiledNetwork {
             activation: ReLU6.self, threads: threads)
 
         // %43 block6.pw: conv2d_bn_relu6 %40 -> 256x14x14
-        // mobilenet_v1.spec:30: 512    1   x5   (out s)
+        // mobilenet_v1.spec:33: 512    1   x5   (out s)
         Kernels.pointwiseConv(
             input: a + 50_176, pixels: 196, inChannels: 256,
             weights: w + 72_000, outChannels: 256,
@@ -193,7 +193,7 @@ public final class MobilenetV1050: CompiledNetwork {
             activation: ReLU6.self, threads: threads)
 
         // %46 block7.dw: dwconv2d_bn_relu6 %43 -> 256x14x14
-        // mobilenet_v1.spec:30: 512    1   x5   (out s)
+        // mobilenet_v1.spec:33: 512    1   x5   (out s)
         Kernels.depthwiseConv(
             input: a + 0, channels: 256, inHeight: 14, inWidth: 14,
             weights: w + 137_792, kernelHeight: 3, kernelWidth: 3,
@@ -202,7 +202,7 @@ public final class MobilenetV1050: CompiledNetwork {
             activation: ReLU6.self, threads: threads)
 
         // %49 block7.pw: conv2d_bn_relu6 %46 -> 256x14x14
-        // mobilenet_v1.spec:30: 512    1   x5   (out s)
+        // mobilenet_v1.spec:33: 512    1   x5   (out s)
         Kernels.pointwiseConv(
             input: a + 50_176, pixels: 196, inChannels: 256,
             weights: w + 140_352, outChannels: 256,
@@ -210,7 +210,7 @@ public final class MobilenetV1050: CompiledNetwork {
             activation: ReLU6.self, threads: threads)
 
         // %52 block8.dw: dwconv2d_bn_relu6 %49 -> 256x14x14
-        // mobilenet_v1.spec:30: 512    1   x5   (out s)
+        // mobilenet_v1.spec:33: 512    1   x5   (out s)
         Kernels.depthwiseConv(
             input: a + 0, channels: 256, inHeight: 14, inWidth: 14,
             weights: w + 206_144, kernelHeight: 3, kernelWidth: 3,
@@ -219,7 +219,7 @@ public final class MobilenetV1050: CompiledNetwork {
             activation: ReLU6.self, threads: threads)
 
         // %55 block8.pw: conv2d_bn_relu6 %52 -> 256x14x14
-        // mobilenet_v1.spec:30: 512    1   x5   (out s)
+        // mobilenet_v1.spec:33: 512    1   x5   (out s)
         Kernels.pointwiseConv(
             input: a + 50_176, pixels: 196, inChannels: 256,
             weights: w + 208_704, outChannels: 256,
@@ -227,7 +227,7 @@ public final class MobilenetV1050: CompiledNetwork {
             activation: ReLU6.self, threads: threads)
 
         // %58 block9.dw: dwconv2d_bn_relu6 %55 -> 256x14x14
-        // mobilenet_v1.spec:30: 512    1   x5   (out s)
+        // mobilenet_v1.spec:33: 512    1   x5   (out s)
         Kernels.depthwiseConv(
             input: a + 0, channels: 256, inHeight: 14, inWidth: 14,
             weights: w + 274_496, kernelHeight: 3, kernelWidth: 3,
@@ -236,7 +236,7 @@ public final class MobilenetV1050: CompiledNetwork {
             activation: ReLU6.self, threads: threads)
 
         // %61 block9.pw: conv2d_bn_relu6 %58 -> 256x14x14
-        // mobilenet_v1.spec:30: 512    1   x5   (out s)
+        // mobilenet_v1.spec:33: 512    1   x5   (out s)
         Kernels.pointwiseConv(
             input: a + 50_176, pixels: 196, inChannels: 256,
             weights: w + 277_056, outChannels: 256,
@@ -244,7 +244,7 @@ public final class MobilenetV1050: CompiledNetwork {
             activation: ReLU6.self, threads: threads)
 
         // %64 block10.dw: dwconv2d_bn_relu6 %61 -> 256x14x14
-        // mobilenet_v1.spec:30: 512    1   x5   (out s)
+        // mobilenet_v1.spec:33: 512    1   x5   (out s)
         Kernels.depthwiseConv(
             input: a + 0, channels: 256, inHeight: 14, inWidth: 14,
             weights: w + 342_848, kernelHeight: 3, kernelWidth: 3,
@@ -253,7 +253,7 @@ public final class MobilenetV1050: CompiledNetwork {
             activation: ReLU6.self, threads: threads)
 
         // %67 block10.pw: conv2d_bn_relu6 %64 -> 256x14x14
-        // mobilenet_v1.spec:30: 512    1   x5   (out s)
+        // mobilenet_v1.spec:33: 512    1   x5   (out s)
         Kernels.pointwiseConv(
             input: a + 50_176, pixels: 196, inChannels: 256,
             weights: w + 345_408, outChannels: 256,
@@ -261,7 +261,7 @@ public final class MobilenetV1050: CompiledNetwork {
             activation: ReLU6.self, threads: threads)
 
         // %70 block11.dw: dwconv2d_bn_relu6 %67 -> 256x7x7
-        // mobilenet_v1.spec:32: 1024   2   (out s)
+        // mobilenet_v1.spec:35: 1024   2   (out s)
         Kernels.depthwiseConv(
             input: a + 0, channels: 256, inHeight: 14, inWidth: 14,
             weights: w + 411_200, kernelHeight: 3, kernelWidth: 3,
@@ -270,7 +270,7 @@ public final class MobilenetV1050: CompiledNetwork {
             activation: ReLU6.self, threads: threads)
 
         // %73 block11.pw: conv2d_bn_relu6 %70 -> 512x7x7
-        // mobilenet_v1.spec:32: 1024   2   (out s)
+        // mobilenet_v1.spec:35: 1024   2   (out s)
         Kernels.pointwiseConv(
             input: a + 50_176, pixels: 49, inChannels: 256,
             weights: w + 413_760, outChannels: 512,
@@ -278,7 +278,7 @@ public final class MobilenetV1050: CompiledNetwork {
             activation: ReLU6.self, threads: threads)
 
         // %76 block12.dw: dwconv2d_bn_relu6 %73 -> 512x7x7
-        // mobilenet_v1.spec:33: 1024   1   (out s)
+        // mobilenet_v1.spec:36: 1024   1   (out s)
         Kernels.depthwiseConv(
             input: a + 0, channels: 512, inHeight: 7, inWidth: 7,
             weights: w + 545_344, kernelHeight: 3, kernelWidth: 3,
@@ -287,7 +287,7 @@ public final class MobilenetV1050: CompiledNetwork {
             activation: ReLU6.self, threads: threads)
 
         // %79 block12.pw: conv2d_bn_relu6 %76 -> 512x7x7
-        // mobilenet_v1.spec:33: 1024   1   (out s)
+        // mobilenet_v1.spec:36: 1024   1   (out s)
         Kernels.pointwiseConv(
             input: a + 25_088, pixels: 49, inChannels: 512,
             weights: w + 550_464, outChannels: 512,
@@ -295,13 +295,13 @@ public final class MobilenetV1050: CompiledNetwork {
             activation: ReLU6.self, threads: threads)
 
         // %82 head.avgpool: global_avg_pool %79 -> 512x1x1
-        // mobilenet_v1.spec:37: avgpool
+        // mobilenet_v1.spec:40: avgpool
         Kernels.globalAveragePool(
             input: a + 0, pixels: 49, channels: 512, output: a + 25_088,
             before: Identity.self, after: Identity.self)
 
         // %83 head.linear: linear %82 -> 1000x1x1
-        // mobilenet_v1.spec:39: linear out=classes bias   timm=classifier
+        // mobilenet_v1.spec:42: linear out=classes bias   timm=classifier
         Kernels.dense(
             input: a + 25_088, inFeatures: 512,
             weights: w + 813_120, outFeatures: 1000,

@@ -65,7 +65,7 @@ public final class MobilenetV1075: CompiledNetwork {
         Kernels.imageToNHWC(image, channels: 3, height: 224, width: 224, output: a + 301_056)
 
         // %1 stem.conv: conv2d_bn_relu6 %0 -> 24x112x112
-        // mobilenet_v1.spec:14: conv k=3 s=2 out=32 bn act=RE6   timm=conv_stem,bn1
+        // mobilenet_v1.spec:17: conv k=3 s=2 out=32 bn act=RE6   timm=conv_stem,bn1
         Kernels.directConv(
             input: a + 301_056, inChannels: 3, inHeight: 224, inWidth: 224,
             weights: w + 0, outChannels: 24, kernelHeight: 3, kernelWidth: 3,
@@ -74,7 +74,7 @@ public final class MobilenetV1075: CompiledNetwork {
             activation: ReLU6.self, threads: threads)
 
         // %4 block0.dw: dwconv2d_bn_relu6 %1 -> 24x112x112
-        // mobilenet_v1.spec:21: 64     1   (out s)
+        // mobilenet_v1.spec:24: 64     1   (out s)
         Kernels.depthwiseConv(
             input: a + 0, channels: 24, inHeight: 112, inWidth: 112,
             weights: w + 896, kernelHeight: 3, kernelWidth: 3,
@@ -83,7 +83,7 @@ public final class MobilenetV1075: CompiledNetwork {
             activation: ReLU6.self, threads: threads)
 
         // %7 block0.pw: conv2d_bn_relu6 %4 -> 48x112x112
-        // mobilenet_v1.spec:21: 64     1   (out s)
+        // mobilenet_v1.spec:24: 64     1   (out s)
         Kernels.pointwiseConv(
             input: a + 602_112, pixels: 12544, inChannels: 24,
             weights: w + 1216, outChannels: 48,
@@ -91,7 +91,7 @@ public final class MobilenetV1075: CompiledNetwork {
             activation: ReLU6.self, threads: threads)
 
         // %10 block1.dw: dwconv2d_bn_relu6 %7 -> 48x56x56
-        // mobilenet_v1.spec:23: 128    2   (out s)
+        // mobilenet_v1.spec:26: 128    2   (out s)
         Kernels.depthwiseConv(
             input: a + 0, channels: 48, inHeight: 112, inWidth: 112,
             weights: w + 2416, kernelHeight: 3, kernelWidth: 3,
@@ -100,7 +100,7 @@ public final class MobilenetV1075: CompiledNetwork {
             activation: ReLU6.self, threads: threads)
 
         // %13 block1.pw: conv2d_bn_relu6 %10 -> 96x56x56
-        // mobilenet_v1.spec:23: 128    2   (out s)
+        // mobilenet_v1.spec:26: 128    2   (out s)
         Kernels.pointwiseConv(
             input: a + 602_112, pixels: 3136, inChannels: 48,
             weights: w + 2896, outChannels: 96,
@@ -108,7 +108,7 @@ public final class MobilenetV1075: CompiledNetwork {
             activation: ReLU6.self, threads: threads)
 
         // %16 block2.dw: dwconv2d_bn_relu6 %13 -> 96x56x56
-        // mobilenet_v1.spec:24: 128    1   (out s)
+        // mobilenet_v1.spec:27: 128    1   (out s)
         Kernels.depthwiseConv(
             input: a + 0, channels: 96, inHeight: 56, inWidth: 56,
             weights: w + 7600, kernelHeight: 3, kernelWidth: 3,
@@ -117,7 +117,7 @@ public final class MobilenetV1075: CompiledNetwork {
             activation: ReLU6.self, threads: threads)
 
         // %19 block2.pw: conv2d_bn_relu6 %16 -> 96x56x56
-        // mobilenet_v1.spec:24: 128    1   (out s)
+        // mobilenet_v1.spec:27: 128    1   (out s)
         Kernels.pointwiseConv(
             input: a + 301_056, pixels: 3136, inChannels: 96,
             weights: w + 8560, outChannels: 96,
@@ -125,7 +125,7 @@ public final class MobilenetV1075: CompiledNetwork {
             activation: ReLU6.self, threads: threads)
 
         // %22 block3.dw: dwconv2d_bn_relu6 %19 -> 96x28x28
-        // mobilenet_v1.spec:26: 256    2   (out s)
+        // mobilenet_v1.spec:29: 256    2   (out s)
         Kernels.depthwiseConv(
             input: a + 0, channels: 96, inHeight: 56, inWidth: 56,
             weights: w + 17_872, kernelHeight: 3, kernelWidth: 3,
@@ -134,7 +134,7 @@ public final class MobilenetV1075: CompiledNetwork {
             activation: ReLU6.self, threads: threads)
 
         // %25 block3.pw: conv2d_bn_relu6 %22 -> 192x28x28
-        // mobilenet_v1.spec:26: 256    2   (out s)
+        // mobilenet_v1.spec:29: 256    2   (out s)
         Kernels.pointwiseConv(
             input: a + 301_056, pixels: 784, inChannels: 96,
             weights: w + 18_832, outChannels: 192,
@@ -142,7 +142,7 @@ public final class MobilenetV1075: CompiledNetwork {
             activation: ReLU6.self, threads: threads)
 
         // %28 block4.dw: dwconv2d_bn_relu6 %25 -> 192x28x28
-        // mobilenet_v1.spec:27: 256    1   (out s)
+        // mobilenet_v1.spec:30: 256    1   (out s)
         Kernels.depthwiseConv(
             input: a + 0, channels: 192, inHeight: 28, inWidth: 28,
             weights: w + 37_456, kernelHeight: 3, kernelWidth: 3,
@@ -151,7 +151,7 @@ public final class MobilenetV1075: CompiledNetwork {
             activation: ReLU6.self, threads: threads)
 
         // %31 block4.pw: conv2d_bn_relu6 %28 -> 192x28x28
-        // mobilenet_v1.spec:27: 256    1   (out s)
+        // mobilenet_v1.spec:30: 256    1   (out s)
         Kernels.pointwiseConv(
             input: a + 150_528, pixels: 784, inChannels: 192,
             weights: w + 39_376, outChannels: 192,
@@ -159,7 +159,7 @@ public final class MobilenetV1075: CompiledNetwork {
             activation: ReLU6.self, threads: threads)
 
         // %34 block5.dw: dwconv2d_bn_relu6 %31 -> 192x14x14
-        // mobilenet_v1.spec:29: 512    2   (out s)
+        // mobilenet_v1.spec:32: 512    2   (out s)
         Kernels.depthwiseConv(
             input: a + 0, channels: 192, inHeight: 28, inWidth: 28,
             weights: w + 76_432, kernelHeight: 3, kernelWidth: 3,
@@ -168,7 +168,7 @@ public final class MobilenetV1075: CompiledNetwork {
             activation: ReLU6.self, threads: threads)
 
         // %37 block5.pw: conv2d_bn_relu6 %34 -> 384x14x14
-        // mobilenet_v1.spec:29: 512    2   (out s)
+        // mobilenet_v1.spec:32: 512    2   (out s)
         Kernels.pointwiseConv(
             input: a + 150_528, pixels: 196, inChannels: 192,
             weights: w + 78_352, outChannels: 384,
@@ -176,7 +176,7 @@ public final class MobilenetV1075: CompiledNetwork {
             activation: ReLU6.self, threads: threads)
 
         // %40 block6.dw: dwconv2d_bn_relu6 %37 -> 384x14x14
-        // mobilenet_v1.spec:30: 512    1   x5   (out s)
+        // mobilenet_v1.spec:33: 512    1   x5   (out s)
         Kernels.depthwiseConv(
             input: a + 0, channels: 384, inHeight: 14, inWidth: 14,
             weights: w + 152_464, kernelHeight: 3, kernelWidth: 3,
@@ -185,7 +185,7 @@ public final class MobilenetV1075: CompiledNetwork {
             activation: ReLU6.self, threads: threads)
 
         // %43 block6.pw: conv2d_bn_relu6 %40 -> 384x14x14
-        // mobilenet_v1.spec:30: 512    1   x5   (out s)
+        // mobilenet_v1.spec:33: 512    1   x5   (out s)
         Kernels.pointwiseConv(
             input: a + 75_264, pixels: 196, inChannels: 384,
             weights: w + 156_304, outChannels: 384,
@@ -193,7 +193,7 @@ public final class MobilenetV1075: CompiledNetwork {
             activation: ReLU6.self, threads: threads)
 
         // %46 block7.dw: dwconv2d_bn_relu6 %43 -> 384x14x14
-        // mobilenet_v1.spec:30: 512    1   x5   (out s)
+        // mobilenet_v1.spec:33: 512    1   x5   (out s)
         Kernels.depthwiseConv(
             input: a + 0, channels: 384, inHeight: 14, inWidth: 14,
             weights: w + 304_144, kernelHeight: 3, kernelWidth: 3,
@@ -202,7 +202,7 @@ public final class MobilenetV1075: CompiledNetwork {
             activation: ReLU6.self, threads: threads)
 
         // %49 block7.pw: conv2d_bn_relu6 %46 -> 384x14x14
-        // mobilenet_v1.spec:30: 512    1   x5   (out s)
+        // mobilenet_v1.spec:33: 512    1   x5   (out s)
         Kernels.pointwiseConv(
             input: a + 75_264, pixels: 196, inChannels: 384,
             weights: w + 307_984, outChannels: 384,
@@ -210,7 +210,7 @@ public final class MobilenetV1075: CompiledNetwork {
             activation: ReLU6.self, threads: threads)
 
         // %52 block8.dw: dwconv2d_bn_relu6 %49 -> 384x14x14
-        // mobilenet_v1.spec:30: 512    1   x5   (out s)
+        // mobilenet_v1.spec:33: 512    1   x5   (out s)
         Kernels.depthwiseConv(
             input: a + 0, channels: 384, inHeight: 14, inWidth: 14,
             weights: w + 455_824, kernelHeight: 3, kernelWidth: 3,
@@ -219,7 +219,7 @@ public final class MobilenetV1075: CompiledNetwork {
             activation: ReLU6.self, threads: threads)
 
         // %55 block8.pw: conv2d_bn_relu6 %52 -> 384x14x14
-        // mobilenet_v1.spec:30: 512    1   x5   (out s)
+        // mobilenet_v1.spec:33: 512    1   x5   (out s)
         Kernels.pointwiseConv(
             input: a + 75_264, pixels: 196, inChannels: 384,
             weights: w + 459_664, outChannels: 384,
@@ -227,7 +227,7 @@ public final class MobilenetV1075: CompiledNetwork {
             activation: ReLU6.self, threads: threads)
 
         // %58 block9.dw: dwconv2d_bn_relu6 %55 -> 384x14x14
-        // mobilenet_v1.spec:30: 512    1   x5   (out s)
+        // mobilenet_v1.spec:33: 512    1   x5   (out s)
         Kernels.depthwiseConv(
             input: a + 0, channels: 384, inHeight: 14, inWidth: 14,
             weights: w + 607_504, kernelHeight: 3, kernelWidth: 3,
@@ -236,7 +236,7 @@ public final class MobilenetV1075: CompiledNetwork {
             activation: ReLU6.self, threads: threads)
 
         // %61 block9.pw: conv2d_bn_relu6 %58 -> 384x14x14
-        // mobilenet_v1.spec:30: 512    1   x5   (out s)
+        // mobilenet_v1.spec:33: 512    1   x5   (out s)
         Kernels.pointwiseConv(
             input: a + 75_264, pixels: 196, inChannels: 384,
             weights: w + 611_344, outChannels: 384,
@@ -244,7 +244,7 @@ public final class MobilenetV1075: CompiledNetwork {
             activation: ReLU6.self, threads: threads)
 
         // %64 block10.dw: dwconv2d_bn_relu6 %61 -> 384x14x14
-        // mobilenet_v1.spec:30: 512    1   x5   (out s)
+        // mobilenet_v1.spec:33: 512    1   x5   (out s)
         Kernels.depthwiseConv(
             input: a + 0, channels: 384, inHeight: 14, inWidth: 14,
             weights: w + 759_184, kernelHeight: 3, kernelWidth: 3,
@@ -253,7 +253,7 @@ public final class MobilenetV1075: CompiledNetwork {
             activation: ReLU6.self, threads: threads)
 
         // %67 block10.pw: conv2d_bn_relu6 %64 -> 384x14x14
-        // mobilenet_v1.spec:30: 512    1   x5   (out s)
+        // mobilenet_v1.spec:33: 512    1   x5   (out s)
         Kernels.pointwiseConv(
             input: a + 75_264, pixels: 196, inChannels: 384,
             weights: w + 763_024, outChannels: 384,
@@ -261,7 +261,7 @@ public final class MobilenetV1075: CompiledNetwork {
             activation: ReLU6.self, threads: threads)
 
         // %70 block11.dw: dwconv2d_bn_relu6 %67 -> 384x7x7
-        // mobilenet_v1.spec:32: 1024   2   (out s)
+        // mobilenet_v1.spec:35: 1024   2   (out s)
         Kernels.depthwiseConv(
             input: a + 0, channels: 384, inHeight: 14, inWidth: 14,
             weights: w + 910_864, kernelHeight: 3, kernelWidth: 3,
@@ -270,7 +270,7 @@ public final class MobilenetV1075: CompiledNetwork {
             activation: ReLU6.self, threads: threads)
 
         // %73 block11.pw: conv2d_bn_relu6 %70 -> 768x7x7
-        // mobilenet_v1.spec:32: 1024   2   (out s)
+        // mobilenet_v1.spec:35: 1024   2   (out s)
         Kernels.pointwiseConv(
             input: a + 75_264, pixels: 49, inChannels: 384,
             weights: w + 914_704, outChannels: 768,
@@ -278,7 +278,7 @@ public final class MobilenetV1075: CompiledNetwork {
             activation: ReLU6.self, threads: threads)
 
         // %76 block12.dw: dwconv2d_bn_relu6 %73 -> 768x7x7
-        // mobilenet_v1.spec:33: 1024   1   (out s)
+        // mobilenet_v1.spec:36: 1024   1   (out s)
         Kernels.depthwiseConv(
             input: a + 0, channels: 768, inHeight: 7, inWidth: 7,
             weights: w + 1_210_384, kernelHeight: 3, kernelWidth: 3,
@@ -287,7 +287,7 @@ public final class MobilenetV1075: CompiledNetwork {
             activation: ReLU6.self, threads: threads)
 
         // %79 block12.pw: conv2d_bn_relu6 %76 -> 768x7x7
-        // mobilenet_v1.spec:33: 1024   1   (out s)
+        // mobilenet_v1.spec:36: 1024   1   (out s)
         Kernels.pointwiseConv(
             input: a + 37_632, pixels: 49, inChannels: 768,
             weights: w + 1_218_064, outChannels: 768,
@@ -295,13 +295,13 @@ public final class MobilenetV1075: CompiledNetwork {
             activation: ReLU6.self, threads: threads)
 
         // %82 head.avgpool: global_avg_pool %79 -> 768x1x1
-        // mobilenet_v1.spec:37: avgpool
+        // mobilenet_v1.spec:40: avgpool
         Kernels.globalAveragePool(
             input: a + 0, pixels: 49, channels: 768, output: a + 37_632,
             before: Identity.self, after: Identity.self)
 
         // %83 head.linear: linear %82 -> 1000x1x1
-        // mobilenet_v1.spec:39: linear out=classes bias   timm=classifier
+        // mobilenet_v1.spec:42: linear out=classes bias   timm=classifier
         Kernels.dense(
             input: a + 37_632, inFeatures: 768,
             weights: w + 1_808_656, outFeatures: 1000,

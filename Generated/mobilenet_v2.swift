@@ -91,7 +91,7 @@ public final class MobilenetV2: CompiledNetwork {
         Kernels.imageToNHWC(image, channels: 3, height: 224, width: 224, output: a + 401_408)
 
         // %1 stem.conv: conv2d_bn_relu6 %0 -> 32x112x112
-        // mobilenet_v2.spec:19: conv k=3 s=2 out=32 bn act=RE6   timm=conv_stem,bn1  torchvision=features.0.0,features.0.1
+        // mobilenet_v2.spec:22: conv k=3 s=2 out=32 bn act=RE6   timm=conv_stem,bn1  torchvision=features.0.0,features.0.1
         Kernels.directConv(
             input: a + 401_408, inChannels: 3, inHeight: 224, inWidth: 224,
             weights: w + 0, outChannels: 32, kernelHeight: 3, kernelWidth: 3,
@@ -100,7 +100,7 @@ public final class MobilenetV2: CompiledNetwork {
             activation: ReLU6.self, threads: threads)
 
         // %4 block0.dw: dwconv2d_bn_relu6 %1 -> 32x112x112
-        // mobilenet_v2.spec:25: 1    16    1    1   (t c n s)
+        // mobilenet_v2.spec:28: 1    16    1    1   (t c n s)
         Kernels.depthwiseConv(
             input: a + 0, channels: 32, inHeight: 112, inWidth: 112,
             weights: w + 896, kernelHeight: 3, kernelWidth: 3,
@@ -109,7 +109,7 @@ public final class MobilenetV2: CompiledNetwork {
             activation: ReLU6.self, threads: threads)
 
         // %7 block0.project: conv2d_bn %4 -> 16x112x112
-        // mobilenet_v2.spec:25: 1    16    1    1   (t c n s)
+        // mobilenet_v2.spec:28: 1    16    1    1   (t c n s)
         Kernels.pointwiseConv(
             input: a + 401_408, pixels: 12544, inChannels: 32,
             weights: w + 1216, outChannels: 16,
@@ -117,7 +117,7 @@ public final class MobilenetV2: CompiledNetwork {
             activation: Identity.self, threads: threads)
 
         // %9 block1.expand: conv2d_bn_relu6 %7 -> 96x112x112
-        // mobilenet_v2.spec:26: 6    24    2    2   (t c n s)
+        // mobilenet_v2.spec:29: 6    24    2    2   (t c n s)
         Kernels.pointwiseConv(
             input: a + 1_204_224, pixels: 12544, inChannels: 16,
             weights: w + 1744, outChannels: 96,
@@ -125,7 +125,7 @@ public final class MobilenetV2: CompiledNetwork {
             activation: ReLU6.self, threads: threads)
 
         // %12 block1.dw: dwconv2d_bn_relu6 %9 -> 96x56x56
-        // mobilenet_v2.spec:26: 6    24    2    2   (t c n s)
+        // mobilenet_v2.spec:29: 6    24    2    2   (t c n s)
         Kernels.depthwiseConv(
             input: a + 0, channels: 96, inHeight: 112, inWidth: 112,
             weights: w + 3376, kernelHeight: 3, kernelWidth: 3,
@@ -134,7 +134,7 @@ public final class MobilenetV2: CompiledNetwork {
             activation: ReLU6.self, threads: threads)
 
         // %15 block1.project: conv2d_bn %12 -> 24x56x56
-        // mobilenet_v2.spec:26: 6    24    2    2   (t c n s)
+        // mobilenet_v2.spec:29: 6    24    2    2   (t c n s)
         Kernels.pointwiseConv(
             input: a + 1_204_224, pixels: 3136, inChannels: 96,
             weights: w + 4336, outChannels: 24,
@@ -142,7 +142,7 @@ public final class MobilenetV2: CompiledNetwork {
             activation: Identity.self, threads: threads)
 
         // %17 block2.expand: conv2d_bn_relu6 %15 -> 144x56x56
-        // mobilenet_v2.spec:26: 6    24    2    2   (t c n s)
+        // mobilenet_v2.spec:29: 6    24    2    2   (t c n s)
         Kernels.pointwiseConv(
             input: a + 903_168, pixels: 3136, inChannels: 24,
             weights: w + 7440, outChannels: 144,
@@ -150,7 +150,7 @@ public final class MobilenetV2: CompiledNetwork {
             activation: ReLU6.self, threads: threads)
 
         // %20 block2.dw: dwconv2d_bn_relu6 %17 -> 144x56x56
-        // mobilenet_v2.spec:26: 6    24    2    2   (t c n s)
+        // mobilenet_v2.spec:29: 6    24    2    2   (t c n s)
         Kernels.depthwiseConv(
             input: a + 0, channels: 144, inHeight: 56, inWidth: 56,
             weights: w + 11_040, kernelHeight: 3, kernelWidth: 3,
@@ -159,7 +159,7 @@ public final class MobilenetV2: CompiledNetwork {
             activation: ReLU6.self, threads: threads)
 
         // %23 block2.project: conv2d_bn_add %20, %15 -> 24x56x56
-        // mobilenet_v2.spec:26: 6    24    2    2   (t c n s)
+        // mobilenet_v2.spec:29: 6    24    2    2   (t c n s)
         Kernels.pointwiseConv(
             input: a + 451_584, pixels: 3136, inChannels: 144,
             weights: w + 12_480, outChannels: 24,
@@ -167,7 +167,7 @@ public final class MobilenetV2: CompiledNetwork {
             activation: Identity.self, threads: threads)
 
         // %26 block3.expand: conv2d_bn_relu6 %23 -> 144x56x56
-        // mobilenet_v2.spec:27: 6    32    3    2   (t c n s)
+        // mobilenet_v2.spec:30: 6    32    3    2   (t c n s)
         Kernels.pointwiseConv(
             input: a + 978_432, pixels: 3136, inChannels: 24,
             weights: w + 17_120, outChannels: 144,
@@ -175,7 +175,7 @@ public final class MobilenetV2: CompiledNetwork {
             activation: ReLU6.self, threads: threads)
 
         // %29 block3.dw: dwconv2d_bn_relu6 %26 -> 144x28x28
-        // mobilenet_v2.spec:27: 6    32    3    2   (t c n s)
+        // mobilenet_v2.spec:30: 6    32    3    2   (t c n s)
         Kernels.depthwiseConv(
             input: a + 0, channels: 144, inHeight: 56, inWidth: 56,
             weights: w + 20_720, kernelHeight: 3, kernelWidth: 3,
@@ -184,7 +184,7 @@ public final class MobilenetV2: CompiledNetwork {
             activation: ReLU6.self, threads: threads)
 
         // %32 block3.project: conv2d_bn %29 -> 32x28x28
-        // mobilenet_v2.spec:27: 6    32    3    2   (t c n s)
+        // mobilenet_v2.spec:30: 6    32    3    2   (t c n s)
         Kernels.pointwiseConv(
             input: a + 451_584, pixels: 784, inChannels: 144,
             weights: w + 22_160, outChannels: 32,
@@ -192,7 +192,7 @@ public final class MobilenetV2: CompiledNetwork {
             activation: Identity.self, threads: threads)
 
         // %34 block4.expand: conv2d_bn_relu6 %32 -> 192x28x28
-        // mobilenet_v2.spec:27: 6    32    3    2   (t c n s)
+        // mobilenet_v2.spec:30: 6    32    3    2   (t c n s)
         Kernels.pointwiseConv(
             input: a + 301_056, pixels: 784, inChannels: 32,
             weights: w + 26_800, outChannels: 192,
@@ -200,7 +200,7 @@ public final class MobilenetV2: CompiledNetwork {
             activation: ReLU6.self, threads: threads)
 
         // %37 block4.dw: dwconv2d_bn_relu6 %34 -> 192x28x28
-        // mobilenet_v2.spec:27: 6    32    3    2   (t c n s)
+        // mobilenet_v2.spec:30: 6    32    3    2   (t c n s)
         Kernels.depthwiseConv(
             input: a + 0, channels: 192, inHeight: 28, inWidth: 28,
             weights: w + 33_136, kernelHeight: 3, kernelWidth: 3,
@@ -209,7 +209,7 @@ public final class MobilenetV2: CompiledNetwork {
             activation: ReLU6.self, threads: threads)
 
         // %40 block4.project: conv2d_bn_add %37, %32 -> 32x28x28
-        // mobilenet_v2.spec:27: 6    32    3    2   (t c n s)
+        // mobilenet_v2.spec:30: 6    32    3    2   (t c n s)
         Kernels.pointwiseConv(
             input: a + 150_528, pixels: 784, inChannels: 192,
             weights: w + 35_056, outChannels: 32,
@@ -217,7 +217,7 @@ public final class MobilenetV2: CompiledNetwork {
             activation: Identity.self, threads: threads)
 
         // %43 block5.expand: conv2d_bn_relu6 %40 -> 192x28x28
-        // mobilenet_v2.spec:27: 6    32    3    2   (t c n s)
+        // mobilenet_v2.spec:30: 6    32    3    2   (t c n s)
         Kernels.pointwiseConv(
             input: a + 326_144, pixels: 784, inChannels: 32,
             weights: w + 41_232, outChannels: 192,
@@ -225,7 +225,7 @@ public final class MobilenetV2: CompiledNetwork {
             activation: ReLU6.self, threads: threads)
 
         // %46 block5.dw: dwconv2d_bn_relu6 %43 -> 192x28x28
-        // mobilenet_v2.spec:27: 6    32    3    2   (t c n s)
+        // mobilenet_v2.spec:30: 6    32    3    2   (t c n s)
         Kernels.depthwiseConv(
             input: a + 0, channels: 192, inHeight: 28, inWidth: 28,
             weights: w + 47_568, kernelHeight: 3, kernelWidth: 3,
@@ -234,7 +234,7 @@ public final class MobilenetV2: CompiledNetwork {
             activation: ReLU6.self, threads: threads)
 
         // %49 block5.project: conv2d_bn_add %46, %40 -> 32x28x28
-        // mobilenet_v2.spec:27: 6    32    3    2   (t c n s)
+        // mobilenet_v2.spec:30: 6    32    3    2   (t c n s)
         Kernels.pointwiseConv(
             input: a + 150_528, pixels: 784, inChannels: 192,
             weights: w + 49_488, outChannels: 32,
@@ -242,7 +242,7 @@ public final class MobilenetV2: CompiledNetwork {
             activation: Identity.self, threads: threads)
 
         // %52 block6.expand: conv2d_bn_relu6 %49 -> 192x28x28
-        // mobilenet_v2.spec:28: 6    64    4    2   (t c n s)
+        // mobilenet_v2.spec:31: 6    64    4    2   (t c n s)
         Kernels.pointwiseConv(
             input: a + 301_056, pixels: 784, inChannels: 32,
             weights: w + 55_664, outChannels: 192,
@@ -250,7 +250,7 @@ public final class MobilenetV2: CompiledNetwork {
             activation: ReLU6.self, threads: threads)
 
         // %55 block6.dw: dwconv2d_bn_relu6 %52 -> 192x14x14
-        // mobilenet_v2.spec:28: 6    64    4    2   (t c n s)
+        // mobilenet_v2.spec:31: 6    64    4    2   (t c n s)
         Kernels.depthwiseConv(
             input: a + 0, channels: 192, inHeight: 28, inWidth: 28,
             weights: w + 62_000, kernelHeight: 3, kernelWidth: 3,
@@ -259,7 +259,7 @@ public final class MobilenetV2: CompiledNetwork {
             activation: ReLU6.self, threads: threads)
 
         // %58 block6.project: conv2d_bn %55 -> 64x14x14
-        // mobilenet_v2.spec:28: 6    64    4    2   (t c n s)
+        // mobilenet_v2.spec:31: 6    64    4    2   (t c n s)
         Kernels.pointwiseConv(
             input: a + 150_528, pixels: 196, inChannels: 192,
             weights: w + 63_920, outChannels: 64,
@@ -267,7 +267,7 @@ public final class MobilenetV2: CompiledNetwork {
             activation: Identity.self, threads: threads)
 
         // %60 block7.expand: conv2d_bn_relu6 %58 -> 384x14x14
-        // mobilenet_v2.spec:28: 6    64    4    2   (t c n s)
+        // mobilenet_v2.spec:31: 6    64    4    2   (t c n s)
         Kernels.pointwiseConv(
             input: a + 188_160, pixels: 196, inChannels: 64,
             weights: w + 76_272, outChannels: 384,
@@ -275,7 +275,7 @@ public final class MobilenetV2: CompiledNetwork {
             activation: ReLU6.self, threads: threads)
 
         // %63 block7.dw: dwconv2d_bn_relu6 %60 -> 384x14x14
-        // mobilenet_v2.spec:28: 6    64    4    2   (t c n s)
+        // mobilenet_v2.spec:31: 6    64    4    2   (t c n s)
         Kernels.depthwiseConv(
             input: a + 0, channels: 384, inHeight: 14, inWidth: 14,
             weights: w + 101_232, kernelHeight: 3, kernelWidth: 3,
@@ -284,7 +284,7 @@ public final class MobilenetV2: CompiledNetwork {
             activation: ReLU6.self, threads: threads)
 
         // %66 block7.project: conv2d_bn_add %63, %58 -> 64x14x14
-        // mobilenet_v2.spec:28: 6    64    4    2   (t c n s)
+        // mobilenet_v2.spec:31: 6    64    4    2   (t c n s)
         Kernels.pointwiseConv(
             input: a + 75_264, pixels: 196, inChannels: 384,
             weights: w + 105_072, outChannels: 64,
@@ -292,7 +292,7 @@ public final class MobilenetV2: CompiledNetwork {
             activation: Identity.self, threads: threads)
 
         // %69 block8.expand: conv2d_bn_relu6 %66 -> 384x14x14
-        // mobilenet_v2.spec:28: 6    64    4    2   (t c n s)
+        // mobilenet_v2.spec:31: 6    64    4    2   (t c n s)
         Kernels.pointwiseConv(
             input: a + 150_528, pixels: 196, inChannels: 64,
             weights: w + 129_712, outChannels: 384,
@@ -300,7 +300,7 @@ public final class MobilenetV2: CompiledNetwork {
             activation: ReLU6.self, threads: threads)
 
         // %72 block8.dw: dwconv2d_bn_relu6 %69 -> 384x14x14
-        // mobilenet_v2.spec:28: 6    64    4    2   (t c n s)
+        // mobilenet_v2.spec:31: 6    64    4    2   (t c n s)
         Kernels.depthwiseConv(
             input: a + 0, channels: 384, inHeight: 14, inWidth: 14,
             weights: w + 154_672, kernelHeight: 3, kernelWidth: 3,
@@ -309,7 +309,7 @@ public final class MobilenetV2: CompiledNetwork {
             activation: ReLU6.self, threads: threads)
 
         // %75 block8.project: conv2d_bn_add %72, %66 -> 64x14x14
-        // mobilenet_v2.spec:28: 6    64    4    2   (t c n s)
+        // mobilenet_v2.spec:31: 6    64    4    2   (t c n s)
         Kernels.pointwiseConv(
             input: a + 75_264, pixels: 196, inChannels: 384,
             weights: w + 158_512, outChannels: 64,
@@ -317,7 +317,7 @@ public final class MobilenetV2: CompiledNetwork {
             activation: Identity.self, threads: threads)
 
         // %78 block9.expand: conv2d_bn_relu6 %75 -> 384x14x14
-        // mobilenet_v2.spec:28: 6    64    4    2   (t c n s)
+        // mobilenet_v2.spec:31: 6    64    4    2   (t c n s)
         Kernels.pointwiseConv(
             input: a + 163_072, pixels: 196, inChannels: 64,
             weights: w + 183_152, outChannels: 384,
@@ -325,7 +325,7 @@ public final class MobilenetV2: CompiledNetwork {
             activation: ReLU6.self, threads: threads)
 
         // %81 block9.dw: dwconv2d_bn_relu6 %78 -> 384x14x14
-        // mobilenet_v2.spec:28: 6    64    4    2   (t c n s)
+        // mobilenet_v2.spec:31: 6    64    4    2   (t c n s)
         Kernels.depthwiseConv(
             input: a + 0, channels: 384, inHeight: 14, inWidth: 14,
             weights: w + 208_112, kernelHeight: 3, kernelWidth: 3,
@@ -334,7 +334,7 @@ public final class MobilenetV2: CompiledNetwork {
             activation: ReLU6.self, threads: threads)
 
         // %84 block9.project: conv2d_bn_add %81, %75 -> 64x14x14
-        // mobilenet_v2.spec:28: 6    64    4    2   (t c n s)
+        // mobilenet_v2.spec:31: 6    64    4    2   (t c n s)
         Kernels.pointwiseConv(
             input: a + 75_264, pixels: 196, inChannels: 384,
             weights: w + 211_952, outChannels: 64,
@@ -342,7 +342,7 @@ public final class MobilenetV2: CompiledNetwork {
             activation: Identity.self, threads: threads)
 
         // %87 block10.expand: conv2d_bn_relu6 %84 -> 384x14x14
-        // mobilenet_v2.spec:29: 6    96    3    1   (t c n s)
+        // mobilenet_v2.spec:32: 6    96    3    1   (t c n s)
         Kernels.pointwiseConv(
             input: a + 150_528, pixels: 196, inChannels: 64,
             weights: w + 236_592, outChannels: 384,
@@ -350,7 +350,7 @@ public final class MobilenetV2: CompiledNetwork {
             activation: ReLU6.self, threads: threads)
 
         // %90 block10.dw: dwconv2d_bn_relu6 %87 -> 384x14x14
-        // mobilenet_v2.spec:29: 6    96    3    1   (t c n s)
+        // mobilenet_v2.spec:32: 6    96    3    1   (t c n s)
         Kernels.depthwiseConv(
             input: a + 0, channels: 384, inHeight: 14, inWidth: 14,
             weights: w + 261_552, kernelHeight: 3, kernelWidth: 3,
@@ -359,7 +359,7 @@ public final class MobilenetV2: CompiledNetwork {
             activation: ReLU6.self, threads: threads)
 
         // %93 block10.project: conv2d_bn %90 -> 96x14x14
-        // mobilenet_v2.spec:29: 6    96    3    1   (t c n s)
+        // mobilenet_v2.spec:32: 6    96    3    1   (t c n s)
         Kernels.pointwiseConv(
             input: a + 75_264, pixels: 196, inChannels: 384,
             weights: w + 265_392, outChannels: 96,
@@ -367,7 +367,7 @@ public final class MobilenetV2: CompiledNetwork {
             activation: Identity.self, threads: threads)
 
         // %95 block11.expand: conv2d_bn_relu6 %93 -> 576x14x14
-        // mobilenet_v2.spec:29: 6    96    3    1   (t c n s)
+        // mobilenet_v2.spec:32: 6    96    3    1   (t c n s)
         Kernels.pointwiseConv(
             input: a + 225_792, pixels: 196, inChannels: 96,
             weights: w + 302_352, outChannels: 576,
@@ -375,7 +375,7 @@ public final class MobilenetV2: CompiledNetwork {
             activation: ReLU6.self, threads: threads)
 
         // %98 block11.dw: dwconv2d_bn_relu6 %95 -> 576x14x14
-        // mobilenet_v2.spec:29: 6    96    3    1   (t c n s)
+        // mobilenet_v2.spec:32: 6    96    3    1   (t c n s)
         Kernels.depthwiseConv(
             input: a + 0, channels: 576, inHeight: 14, inWidth: 14,
             weights: w + 358_224, kernelHeight: 3, kernelWidth: 3,
@@ -384,7 +384,7 @@ public final class MobilenetV2: CompiledNetwork {
             activation: ReLU6.self, threads: threads)
 
         // %101 block11.project: conv2d_bn_add %98, %93 -> 96x14x14
-        // mobilenet_v2.spec:29: 6    96    3    1   (t c n s)
+        // mobilenet_v2.spec:32: 6    96    3    1   (t c n s)
         Kernels.pointwiseConv(
             input: a + 112_896, pixels: 196, inChannels: 576,
             weights: w + 363_984, outChannels: 96,
@@ -392,7 +392,7 @@ public final class MobilenetV2: CompiledNetwork {
             activation: Identity.self, threads: threads)
 
         // %104 block12.expand: conv2d_bn_relu6 %101 -> 576x14x14
-        // mobilenet_v2.spec:29: 6    96    3    1   (t c n s)
+        // mobilenet_v2.spec:32: 6    96    3    1   (t c n s)
         Kernels.pointwiseConv(
             input: a + 244_608, pixels: 196, inChannels: 96,
             weights: w + 419_376, outChannels: 576,
@@ -400,7 +400,7 @@ public final class MobilenetV2: CompiledNetwork {
             activation: ReLU6.self, threads: threads)
 
         // %107 block12.dw: dwconv2d_bn_relu6 %104 -> 576x14x14
-        // mobilenet_v2.spec:29: 6    96    3    1   (t c n s)
+        // mobilenet_v2.spec:32: 6    96    3    1   (t c n s)
         Kernels.depthwiseConv(
             input: a + 0, channels: 576, inHeight: 14, inWidth: 14,
             weights: w + 475_248, kernelHeight: 3, kernelWidth: 3,
@@ -409,7 +409,7 @@ public final class MobilenetV2: CompiledNetwork {
             activation: ReLU6.self, threads: threads)
 
         // %110 block12.project: conv2d_bn_add %107, %101 -> 96x14x14
-        // mobilenet_v2.spec:29: 6    96    3    1   (t c n s)
+        // mobilenet_v2.spec:32: 6    96    3    1   (t c n s)
         Kernels.pointwiseConv(
             input: a + 112_896, pixels: 196, inChannels: 576,
             weights: w + 481_008, outChannels: 96,
@@ -417,7 +417,7 @@ public final class MobilenetV2: CompiledNetwork {
             activation: Identity.self, threads: threads)
 
         // %113 block13.expand: conv2d_bn_relu6 %110 -> 576x14x14
-        // mobilenet_v2.spec:30: 6    160   3    2   (t c n s)
+        // mobilenet_v2.spec:33: 6    160   3    2   (t c n s)
         Kernels.pointwiseConv(
             input: a + 225_792, pixels: 196, inChannels: 96,
             weights: w + 536_400, outChannels: 576,
@@ -425,7 +425,7 @@ public final class MobilenetV2: CompiledNetwork {
             activation: ReLU6.self, threads: threads)
 
         // %116 block13.dw: dwconv2d_bn_relu6 %113 -> 576x7x7
-        // mobilenet_v2.spec:30: 6    160   3    2   (t c n s)
+        // mobilenet_v2.spec:33: 6    160   3    2   (t c n s)
         Kernels.depthwiseConv(
             input: a + 0, channels: 576, inHeight: 14, inWidth: 14,
             weights: w + 592_272, kernelHeight: 3, kernelWidth: 3,
@@ -434,7 +434,7 @@ public final class MobilenetV2: CompiledNetwork {
             activation: ReLU6.self, threads: threads)
 
         // %119 block13.project: conv2d_bn %116 -> 160x7x7
-        // mobilenet_v2.spec:30: 6    160   3    2   (t c n s)
+        // mobilenet_v2.spec:33: 6    160   3    2   (t c n s)
         Kernels.pointwiseConv(
             input: a + 112_896, pixels: 49, inChannels: 576,
             weights: w + 598_032, outChannels: 160,
@@ -442,7 +442,7 @@ public final class MobilenetV2: CompiledNetwork {
             activation: Identity.self, threads: threads)
 
         // %121 block14.expand: conv2d_bn_relu6 %119 -> 960x7x7
-        // mobilenet_v2.spec:30: 6    160   3    2   (t c n s)
+        // mobilenet_v2.spec:33: 6    160   3    2   (t c n s)
         Kernels.pointwiseConv(
             input: a + 94_080, pixels: 49, inChannels: 160,
             weights: w + 690_352, outChannels: 960,
@@ -450,7 +450,7 @@ public final class MobilenetV2: CompiledNetwork {
             activation: ReLU6.self, threads: threads)
 
         // %124 block14.dw: dwconv2d_bn_relu6 %121 -> 960x7x7
-        // mobilenet_v2.spec:30: 6    160   3    2   (t c n s)
+        // mobilenet_v2.spec:33: 6    160   3    2   (t c n s)
         Kernels.depthwiseConv(
             input: a + 0, channels: 960, inHeight: 7, inWidth: 7,
             weights: w + 844_912, kernelHeight: 3, kernelWidth: 3,
@@ -459,7 +459,7 @@ public final class MobilenetV2: CompiledNetwork {
             activation: ReLU6.self, threads: threads)
 
         // %127 block14.project: conv2d_bn_add %124, %119 -> 160x7x7
-        // mobilenet_v2.spec:30: 6    160   3    2   (t c n s)
+        // mobilenet_v2.spec:33: 6    160   3    2   (t c n s)
         Kernels.pointwiseConv(
             input: a + 47_040, pixels: 49, inChannels: 960,
             weights: w + 854_512, outChannels: 160,
@@ -467,7 +467,7 @@ public final class MobilenetV2: CompiledNetwork {
             activation: Identity.self, threads: threads)
 
         // %130 block15.expand: conv2d_bn_relu6 %127 -> 960x7x7
-        // mobilenet_v2.spec:30: 6    160   3    2   (t c n s)
+        // mobilenet_v2.spec:33: 6    160   3    2   (t c n s)
         Kernels.pointwiseConv(
             input: a + 101_920, pixels: 49, inChannels: 160,
             weights: w + 1_008_272, outChannels: 960,
@@ -475,7 +475,7 @@ public final class MobilenetV2: CompiledNetwork {
             activation: ReLU6.self, threads: threads)
 
         // %133 block15.dw: dwconv2d_bn_relu6 %130 -> 960x7x7
-        // mobilenet_v2.spec:30: 6    160   3    2   (t c n s)
+        // mobilenet_v2.spec:33: 6    160   3    2   (t c n s)
         Kernels.depthwiseConv(
             input: a + 0, channels: 960, inHeight: 7, inWidth: 7,
             weights: w + 1_162_832, kernelHeight: 3, kernelWidth: 3,
@@ -484,7 +484,7 @@ public final class MobilenetV2: CompiledNetwork {
             activation: ReLU6.self, threads: threads)
 
         // %136 block15.project: conv2d_bn_add %133, %127 -> 160x7x7
-        // mobilenet_v2.spec:30: 6    160   3    2   (t c n s)
+        // mobilenet_v2.spec:33: 6    160   3    2   (t c n s)
         Kernels.pointwiseConv(
             input: a + 47_040, pixels: 49, inChannels: 960,
             weights: w + 1_172_432, outChannels: 160,
@@ -492,7 +492,7 @@ public final class MobilenetV2: CompiledNetwork {
             activation: Identity.self, threads: threads)
 
         // %139 block16.expand: conv2d_bn_relu6 %136 -> 960x7x7
-        // mobilenet_v2.spec:31: 6    320   1    1   (t c n s)
+        // mobilenet_v2.spec:34: 6    320   1    1   (t c n s)
         Kernels.pointwiseConv(
             input: a + 94_080, pixels: 49, inChannels: 160,
             weights: w + 1_326_192, outChannels: 960,
@@ -500,7 +500,7 @@ public final class MobilenetV2: CompiledNetwork {
             activation: ReLU6.self, threads: threads)
 
         // %142 block16.dw: dwconv2d_bn_relu6 %139 -> 960x7x7
-        // mobilenet_v2.spec:31: 6    320   1    1   (t c n s)
+        // mobilenet_v2.spec:34: 6    320   1    1   (t c n s)
         Kernels.depthwiseConv(
             input: a + 0, channels: 960, inHeight: 7, inWidth: 7,
             weights: w + 1_480_752, kernelHeight: 3, kernelWidth: 3,
@@ -509,7 +509,7 @@ public final class MobilenetV2: CompiledNetwork {
             activation: ReLU6.self, threads: threads)
 
         // %145 block16.project: conv2d_bn %142 -> 320x7x7
-        // mobilenet_v2.spec:31: 6    320   1    1   (t c n s)
+        // mobilenet_v2.spec:34: 6    320   1    1   (t c n s)
         Kernels.pointwiseConv(
             input: a + 47_040, pixels: 49, inChannels: 960,
             weights: w + 1_490_352, outChannels: 320,
@@ -517,7 +517,7 @@ public final class MobilenetV2: CompiledNetwork {
             activation: Identity.self, threads: threads)
 
         // %147 head.conv: conv2d_bn_relu6 %145 -> 1280x7x7
-        // mobilenet_v2.spec:35: conv k=1 out=1280 bn act=RE6 scale=head_width   timm=conv_head,bn2  torchvision=features.18.0,features.18.1
+        // mobilenet_v2.spec:38: conv k=1 out=1280 bn act=RE6 scale=head_width   timm=conv_head,bn2  torchvision=features.18.0,features.18.1
         Kernels.pointwiseConv(
             input: a + 94_080, pixels: 49, inChannels: 320,
             weights: w + 1_797_872, outChannels: 1280,
@@ -525,13 +525,13 @@ public final class MobilenetV2: CompiledNetwork {
             activation: ReLU6.self, threads: threads)
 
         // %150 head.avgpool: global_avg_pool %147 -> 1280x1x1
-        // mobilenet_v2.spec:36: avgpool
+        // mobilenet_v2.spec:39: avgpool
         Kernels.globalAveragePool(
             input: a + 0, pixels: 49, channels: 1280, output: a + 62_720,
             before: Identity.self, after: Identity.self)
 
         // %151 head.linear: linear %150 -> 1000x1x1
-        // mobilenet_v2.spec:38: linear out=classes bias                         timm=classifier  torchvision=classifier.1
+        // mobilenet_v2.spec:41: linear out=classes bias                         timm=classifier  torchvision=classifier.1
         Kernels.dense(
             input: a + 62_720, inFeatures: 1280,
             weights: w + 2_208_752, outFeatures: 1000,

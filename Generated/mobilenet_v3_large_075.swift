@@ -102,7 +102,7 @@ public final class MobilenetV3Large075: CompiledNetwork {
         Kernels.imageToNHWC(image, channels: 3, height: 224, width: 224, output: a + 200_704)
 
         // %1 stem.conv: conv2d_bn_hardswish %0 -> 16x112x112
-        // mobilenet_v3_large.spec:25: conv k=3 s=2 out=16 bn act=HS scale=stem_width   timm=conv_stem,bn1  torchvision=features.0.0,features.0.1
+        // mobilenet_v3_large.spec:28: conv k=3 s=2 out=16 bn act=HS scale=stem_width   timm=conv_stem,bn1  torchvision=features.0.0,features.0.1
         Kernels.directConv(
             input: a + 200_704, inChannels: 3, inHeight: 224, inWidth: 224,
             weights: w + 0, outChannels: 16, kernelHeight: 3, kernelWidth: 3,
@@ -111,7 +111,7 @@ public final class MobilenetV3Large075: CompiledNetwork {
             activation: HardSwish.self, threads: threads)
 
         // %4 block0.dw: dwconv2d_bn_relu %1 -> 16x112x112
-        // mobilenet_v3_large.spec:32: 3   16    16    -    RE   1   (k exp out se nl s)
+        // mobilenet_v3_large.spec:35: 3   16    16    -    RE   1   (k exp out se nl s)
         Kernels.depthwiseConv(
             input: a + 0, channels: 16, inHeight: 112, inWidth: 112,
             weights: w + 448, kernelHeight: 3, kernelWidth: 3,
@@ -120,7 +120,7 @@ public final class MobilenetV3Large075: CompiledNetwork {
             activation: ReLU.self, threads: threads)
 
         // %7 block0.project: conv2d_bn_add %4, %1 -> 16x112x112
-        // mobilenet_v3_large.spec:32: 3   16    16    -    RE   1   (k exp out se nl s)
+        // mobilenet_v3_large.spec:35: 3   16    16    -    RE   1   (k exp out se nl s)
         Kernels.pointwiseConv(
             input: a + 200_704, pixels: 12544, inChannels: 16,
             weights: w + 608, outChannels: 16,
@@ -128,7 +128,7 @@ public final class MobilenetV3Large075: CompiledNetwork {
             activation: Identity.self, threads: threads)
 
         // %10 block1.expand: conv2d_bn_relu %7 -> 64x112x112
-        // mobilenet_v3_large.spec:34: 3   64    24    -    RE   2   (k exp out se nl s)
+        // mobilenet_v3_large.spec:37: 3   64    24    -    RE   2   (k exp out se nl s)
         Kernels.pointwiseConv(
             input: a + 802_816, pixels: 12544, inChannels: 16,
             weights: w + 880, outChannels: 64,
@@ -136,7 +136,7 @@ public final class MobilenetV3Large075: CompiledNetwork {
             activation: ReLU.self, threads: threads)
 
         // %13 block1.dw: dwconv2d_bn_relu %10 -> 64x56x56
-        // mobilenet_v3_large.spec:34: 3   64    24    -    RE   2   (k exp out se nl s)
+        // mobilenet_v3_large.spec:37: 3   64    24    -    RE   2   (k exp out se nl s)
         Kernels.depthwiseConv(
             input: a + 0, channels: 64, inHeight: 112, inWidth: 112,
             weights: w + 1968, kernelHeight: 3, kernelWidth: 3,
@@ -145,7 +145,7 @@ public final class MobilenetV3Large075: CompiledNetwork {
             activation: ReLU.self, threads: threads)
 
         // %16 block1.project: conv2d_bn %13 -> 24x56x56
-        // mobilenet_v3_large.spec:34: 3   64    24    -    RE   2   (k exp out se nl s)
+        // mobilenet_v3_large.spec:37: 3   64    24    -    RE   2   (k exp out se nl s)
         Kernels.pointwiseConv(
             input: a + 802_816, pixels: 3136, inChannels: 64,
             weights: w + 2608, outChannels: 24,
@@ -153,7 +153,7 @@ public final class MobilenetV3Large075: CompiledNetwork {
             activation: Identity.self, threads: threads)
 
         // %18 block2.expand: conv2d_bn_relu %16 -> 72x56x56
-        // mobilenet_v3_large.spec:35: 3   72    24    -    RE   1   (k exp out se nl s)
+        // mobilenet_v3_large.spec:38: 3   72    24    -    RE   1   (k exp out se nl s)
         Kernels.pointwiseConv(
             input: a + 451_584, pixels: 3136, inChannels: 24,
             weights: w + 4688, outChannels: 72,
@@ -161,7 +161,7 @@ public final class MobilenetV3Large075: CompiledNetwork {
             activation: ReLU.self, threads: threads)
 
         // %21 block2.dw: dwconv2d_bn_relu %18 -> 72x56x56
-        // mobilenet_v3_large.spec:35: 3   72    24    -    RE   1   (k exp out se nl s)
+        // mobilenet_v3_large.spec:38: 3   72    24    -    RE   1   (k exp out se nl s)
         Kernels.depthwiseConv(
             input: a + 0, channels: 72, inHeight: 56, inWidth: 56,
             weights: w + 6688, kernelHeight: 3, kernelWidth: 3,
@@ -170,7 +170,7 @@ public final class MobilenetV3Large075: CompiledNetwork {
             activation: ReLU.self, threads: threads)
 
         // %24 block2.project: conv2d_bn_add %21, %16 -> 24x56x56
-        // mobilenet_v3_large.spec:35: 3   72    24    -    RE   1   (k exp out se nl s)
+        // mobilenet_v3_large.spec:38: 3   72    24    -    RE   1   (k exp out se nl s)
         Kernels.pointwiseConv(
             input: a + 225_792, pixels: 3136, inChannels: 72,
             weights: w + 7488, outChannels: 24,
@@ -178,7 +178,7 @@ public final class MobilenetV3Large075: CompiledNetwork {
             activation: Identity.self, threads: threads)
 
         // %27 block3.expand: conv2d_bn_relu %24 -> 72x56x56
-        // mobilenet_v3_large.spec:37: 5   72    40    SE   RE   2   (k exp out se nl s)
+        // mobilenet_v3_large.spec:40: 5   72    40    SE   RE   2   (k exp out se nl s)
         Kernels.pointwiseConv(
             input: a + 526_848, pixels: 3136, inChannels: 24,
             weights: w + 9824, outChannels: 72,
@@ -186,7 +186,7 @@ public final class MobilenetV3Large075: CompiledNetwork {
             activation: ReLU.self, threads: threads)
 
         // %30 block3.dw: dwconv2d_bn_relu %27 -> 72x28x28
-        // mobilenet_v3_large.spec:37: 5   72    40    SE   RE   2   (k exp out se nl s)
+        // mobilenet_v3_large.spec:40: 5   72    40    SE   RE   2   (k exp out se nl s)
         Kernels.depthwiseConv(
             input: a + 0, channels: 72, inHeight: 56, inWidth: 56,
             weights: w + 11_824, kernelHeight: 5, kernelWidth: 5,
@@ -195,7 +195,7 @@ public final class MobilenetV3Large075: CompiledNetwork {
             activation: ReLU.self, threads: threads)
 
         // %38 block3.se: squeeze_excite %30 -> 72x28x28
-        // mobilenet_v3_large.spec:37: 5   72    40    SE   RE   2   (k exp out se nl s)
+        // mobilenet_v3_large.spec:40: 5   72    40    SE   RE   2   (k exp out se nl s)
         Kernels.squeezeExcite(
             a + 225_792, pixels: 784, channels: 72, squeeze: 24,
             reduce: w + 13_904, expand: w + 16_240,
@@ -203,7 +203,7 @@ public final class MobilenetV3Large075: CompiledNetwork {
             inner: ReLU.self, gate: HardSigmoid.self, threads: threads)
 
         // %39 block3.project: conv2d_bn %38 -> 32x28x28
-        // mobilenet_v3_large.spec:37: 5   72    40    SE   RE   2   (k exp out se nl s)
+        // mobilenet_v3_large.spec:40: 5   72    40    SE   RE   2   (k exp out se nl s)
         Kernels.pointwiseConv(
             input: a + 225_792, pixels: 784, inChannels: 72,
             weights: w + 18_240, outChannels: 32,
@@ -211,7 +211,7 @@ public final class MobilenetV3Large075: CompiledNetwork {
             activation: Identity.self, threads: threads)
 
         // %41 block4.expand: conv2d_bn_relu %39 -> 96x28x28
-        // mobilenet_v3_large.spec:38: 5   120   40    SE   RE   1   (k exp out se nl s)
+        // mobilenet_v3_large.spec:41: 5   120   40    SE   RE   1   (k exp out se nl s)
         Kernels.pointwiseConv(
             input: a + 150_528, pixels: 784, inChannels: 32,
             weights: w + 20_576, outChannels: 96,
@@ -219,7 +219,7 @@ public final class MobilenetV3Large075: CompiledNetwork {
             activation: ReLU.self, threads: threads)
 
         // %44 block4.dw: dwconv2d_bn_relu %41 -> 96x28x28
-        // mobilenet_v3_large.spec:38: 5   120   40    SE   RE   1   (k exp out se nl s)
+        // mobilenet_v3_large.spec:41: 5   120   40    SE   RE   1   (k exp out se nl s)
         Kernels.depthwiseConv(
             input: a + 0, channels: 96, inHeight: 28, inWidth: 28,
             weights: w + 23_744, kernelHeight: 5, kernelWidth: 5,
@@ -228,7 +228,7 @@ public final class MobilenetV3Large075: CompiledNetwork {
             activation: ReLU.self, threads: threads)
 
         // %52 block4.se: squeeze_excite %44 -> 96x28x28
-        // mobilenet_v3_large.spec:38: 5   120   40    SE   RE   1   (k exp out se nl s)
+        // mobilenet_v3_large.spec:41: 5   120   40    SE   RE   1   (k exp out se nl s)
         Kernels.squeezeExcite(
             a + 75_264, pixels: 784, channels: 96, squeeze: 24,
             reduce: w + 26_240, expand: w + 29_344,
@@ -236,7 +236,7 @@ public final class MobilenetV3Large075: CompiledNetwork {
             inner: ReLU.self, gate: HardSigmoid.self, threads: threads)
 
         // %53 block4.project: conv2d_bn_add %52, %39 -> 32x28x28
-        // mobilenet_v3_large.spec:38: 5   120   40    SE   RE   1   (k exp out se nl s)
+        // mobilenet_v3_large.spec:41: 5   120   40    SE   RE   1   (k exp out se nl s)
         Kernels.pointwiseConv(
             input: a + 75_264, pixels: 784, inChannels: 96,
             weights: w + 31_744, outChannels: 32,
@@ -244,7 +244,7 @@ public final class MobilenetV3Large075: CompiledNetwork {
             activation: Identity.self, threads: threads)
 
         // %56 block5.expand: conv2d_bn_relu %53 -> 96x28x28
-        // mobilenet_v3_large.spec:39: 5   120   40    SE   RE   1   (k exp out se nl s)
+        // mobilenet_v3_large.spec:42: 5   120   40    SE   RE   1   (k exp out se nl s)
         Kernels.pointwiseConv(
             input: a + 175_616, pixels: 784, inChannels: 32,
             weights: w + 34_848, outChannels: 96,
@@ -252,7 +252,7 @@ public final class MobilenetV3Large075: CompiledNetwork {
             activation: ReLU.self, threads: threads)
 
         // %59 block5.dw: dwconv2d_bn_relu %56 -> 96x28x28
-        // mobilenet_v3_large.spec:39: 5   120   40    SE   RE   1   (k exp out se nl s)
+        // mobilenet_v3_large.spec:42: 5   120   40    SE   RE   1   (k exp out se nl s)
         Kernels.depthwiseConv(
             input: a + 0, channels: 96, inHeight: 28, inWidth: 28,
             weights: w + 38_016, kernelHeight: 5, kernelWidth: 5,
@@ -261,7 +261,7 @@ public final class MobilenetV3Large075: CompiledNetwork {
             activation: ReLU.self, threads: threads)
 
         // %67 block5.se: squeeze_excite %59 -> 96x28x28
-        // mobilenet_v3_large.spec:39: 5   120   40    SE   RE   1   (k exp out se nl s)
+        // mobilenet_v3_large.spec:42: 5   120   40    SE   RE   1   (k exp out se nl s)
         Kernels.squeezeExcite(
             a + 75_264, pixels: 784, channels: 96, squeeze: 24,
             reduce: w + 40_512, expand: w + 43_616,
@@ -269,7 +269,7 @@ public final class MobilenetV3Large075: CompiledNetwork {
             inner: ReLU.self, gate: HardSigmoid.self, threads: threads)
 
         // %68 block5.project: conv2d_bn_add %67, %53 -> 32x28x28
-        // mobilenet_v3_large.spec:39: 5   120   40    SE   RE   1   (k exp out se nl s)
+        // mobilenet_v3_large.spec:42: 5   120   40    SE   RE   1   (k exp out se nl s)
         Kernels.pointwiseConv(
             input: a + 75_264, pixels: 784, inChannels: 96,
             weights: w + 46_016, outChannels: 32,
@@ -277,7 +277,7 @@ public final class MobilenetV3Large075: CompiledNetwork {
             activation: Identity.self, threads: threads)
 
         // %71 block6.expand: conv2d_bn_hardswish %68 -> 192x28x28
-        // mobilenet_v3_large.spec:41: 3   240   80    -    HS   2   (k exp out se nl s)
+        // mobilenet_v3_large.spec:44: 3   240   80    -    HS   2   (k exp out se nl s)
         Kernels.pointwiseConv(
             input: a + 150_528, pixels: 784, inChannels: 32,
             weights: w + 49_120, outChannels: 192,
@@ -285,7 +285,7 @@ public final class MobilenetV3Large075: CompiledNetwork {
             activation: HardSwish.self, threads: threads)
 
         // %74 block6.dw: dwconv2d_bn_hardswish %71 -> 192x14x14
-        // mobilenet_v3_large.spec:41: 3   240   80    -    HS   2   (k exp out se nl s)
+        // mobilenet_v3_large.spec:44: 3   240   80    -    HS   2   (k exp out se nl s)
         Kernels.depthwiseConv(
             input: a + 0, channels: 192, inHeight: 28, inWidth: 28,
             weights: w + 55_456, kernelHeight: 3, kernelWidth: 3,
@@ -294,7 +294,7 @@ public final class MobilenetV3Large075: CompiledNetwork {
             activation: HardSwish.self, threads: threads)
 
         // %77 block6.project: conv2d_bn %74 -> 64x14x14
-        // mobilenet_v3_large.spec:41: 3   240   80    -    HS   2   (k exp out se nl s)
+        // mobilenet_v3_large.spec:44: 3   240   80    -    HS   2   (k exp out se nl s)
         Kernels.pointwiseConv(
             input: a + 150_528, pixels: 196, inChannels: 192,
             weights: w + 57_376, outChannels: 64,
@@ -302,7 +302,7 @@ public final class MobilenetV3Large075: CompiledNetwork {
             activation: Identity.self, threads: threads)
 
         // %79 block7.expand: conv2d_bn_hardswish %77 -> 160x14x14
-        // mobilenet_v3_large.spec:42: 3   200   80    -    HS   1   (k exp out se nl s)
+        // mobilenet_v3_large.spec:45: 3   200   80    -    HS   1   (k exp out se nl s)
         Kernels.pointwiseConv(
             input: a + 62_720, pixels: 196, inChannels: 64,
             weights: w + 69_728, outChannels: 160,
@@ -310,7 +310,7 @@ public final class MobilenetV3Large075: CompiledNetwork {
             activation: HardSwish.self, threads: threads)
 
         // %82 block7.dw: dwconv2d_bn_hardswish %79 -> 160x14x14
-        // mobilenet_v3_large.spec:42: 3   200   80    -    HS   1   (k exp out se nl s)
+        // mobilenet_v3_large.spec:45: 3   200   80    -    HS   1   (k exp out se nl s)
         Kernels.depthwiseConv(
             input: a + 0, channels: 160, inHeight: 14, inWidth: 14,
             weights: w + 80_128, kernelHeight: 3, kernelWidth: 3,
@@ -319,7 +319,7 @@ public final class MobilenetV3Large075: CompiledNetwork {
             activation: HardSwish.self, threads: threads)
 
         // %85 block7.project: conv2d_bn_add %82, %77 -> 64x14x14
-        // mobilenet_v3_large.spec:42: 3   200   80    -    HS   1   (k exp out se nl s)
+        // mobilenet_v3_large.spec:45: 3   200   80    -    HS   1   (k exp out se nl s)
         Kernels.pointwiseConv(
             input: a + 31_360, pixels: 196, inChannels: 160,
             weights: w + 81_728, outChannels: 64,
@@ -327,7 +327,7 @@ public final class MobilenetV3Large075: CompiledNetwork {
             activation: Identity.self, threads: threads)
 
         // %88 block8.expand: conv2d_bn_hardswish %85 -> 144x14x14
-        // mobilenet_v3_large.spec:43: 3   184   80    -    HS   1   (k exp out se nl s)
+        // mobilenet_v3_large.spec:46: 3   184   80    -    HS   1   (k exp out se nl s)
         Kernels.pointwiseConv(
             input: a + 75_264, pixels: 196, inChannels: 64,
             weights: w + 92_032, outChannels: 144,
@@ -335,7 +335,7 @@ public final class MobilenetV3Large075: CompiledNetwork {
             activation: HardSwish.self, threads: threads)
 
         // %91 block8.dw: dwconv2d_bn_hardswish %88 -> 144x14x14
-        // mobilenet_v3_large.spec:43: 3   184   80    -    HS   1   (k exp out se nl s)
+        // mobilenet_v3_large.spec:46: 3   184   80    -    HS   1   (k exp out se nl s)
         Kernels.depthwiseConv(
             input: a + 0, channels: 144, inHeight: 14, inWidth: 14,
             weights: w + 101_392, kernelHeight: 3, kernelWidth: 3,
@@ -344,7 +344,7 @@ public final class MobilenetV3Large075: CompiledNetwork {
             activation: HardSwish.self, threads: threads)
 
         // %94 block8.project: conv2d_bn_add %91, %85 -> 64x14x14
-        // mobilenet_v3_large.spec:43: 3   184   80    -    HS   1   (k exp out se nl s)
+        // mobilenet_v3_large.spec:46: 3   184   80    -    HS   1   (k exp out se nl s)
         Kernels.pointwiseConv(
             input: a + 28_224, pixels: 196, inChannels: 144,
             weights: w + 102_832, outChannels: 64,
@@ -352,7 +352,7 @@ public final class MobilenetV3Large075: CompiledNetwork {
             activation: Identity.self, threads: threads)
 
         // %97 block9.expand: conv2d_bn_hardswish %94 -> 144x14x14
-        // mobilenet_v3_large.spec:44: 3   184   80    -    HS   1   (k exp out se nl s)
+        // mobilenet_v3_large.spec:47: 3   184   80    -    HS   1   (k exp out se nl s)
         Kernels.pointwiseConv(
             input: a + 56_448, pixels: 196, inChannels: 64,
             weights: w + 112_112, outChannels: 144,
@@ -360,7 +360,7 @@ public final class MobilenetV3Large075: CompiledNetwork {
             activation: HardSwish.self, threads: threads)
 
         // %100 block9.dw: dwconv2d_bn_hardswish %97 -> 144x14x14
-        // mobilenet_v3_large.spec:44: 3   184   80    -    HS   1   (k exp out se nl s)
+        // mobilenet_v3_large.spec:47: 3   184   80    -    HS   1   (k exp out se nl s)
         Kernels.depthwiseConv(
             input: a + 0, channels: 144, inHeight: 14, inWidth: 14,
             weights: w + 121_472, kernelHeight: 3, kernelWidth: 3,
@@ -369,7 +369,7 @@ public final class MobilenetV3Large075: CompiledNetwork {
             activation: HardSwish.self, threads: threads)
 
         // %103 block9.project: conv2d_bn_add %100, %94 -> 64x14x14
-        // mobilenet_v3_large.spec:44: 3   184   80    -    HS   1   (k exp out se nl s)
+        // mobilenet_v3_large.spec:47: 3   184   80    -    HS   1   (k exp out se nl s)
         Kernels.pointwiseConv(
             input: a + 28_224, pixels: 196, inChannels: 144,
             weights: w + 122_912, outChannels: 64,
@@ -377,7 +377,7 @@ public final class MobilenetV3Large075: CompiledNetwork {
             activation: Identity.self, threads: threads)
 
         // %106 block10.expand: conv2d_bn_hardswish %103 -> 384x14x14
-        // mobilenet_v3_large.spec:46: 3   480   112   SE   HS   1   (k exp out se nl s)
+        // mobilenet_v3_large.spec:49: 3   480   112   SE   HS   1   (k exp out se nl s)
         Kernels.pointwiseConv(
             input: a + 75_264, pixels: 196, inChannels: 64,
             weights: w + 132_192, outChannels: 384,
@@ -385,7 +385,7 @@ public final class MobilenetV3Large075: CompiledNetwork {
             activation: HardSwish.self, threads: threads)
 
         // %109 block10.dw: dwconv2d_bn_hardswish %106 -> 384x14x14
-        // mobilenet_v3_large.spec:46: 3   480   112   SE   HS   1   (k exp out se nl s)
+        // mobilenet_v3_large.spec:49: 3   480   112   SE   HS   1   (k exp out se nl s)
         Kernels.depthwiseConv(
             input: a + 0, channels: 384, inHeight: 14, inWidth: 14,
             weights: w + 157_152, kernelHeight: 3, kernelWidth: 3,
@@ -394,7 +394,7 @@ public final class MobilenetV3Large075: CompiledNetwork {
             activation: HardSwish.self, threads: threads)
 
         // %117 block10.se: squeeze_excite %109 -> 384x14x14
-        // mobilenet_v3_large.spec:46: 3   480   112   SE   HS   1   (k exp out se nl s)
+        // mobilenet_v3_large.spec:49: 3   480   112   SE   HS   1   (k exp out se nl s)
         Kernels.squeezeExcite(
             a + 75_264, pixels: 196, channels: 384, squeeze: 96,
             reduce: w + 160_992, expand: w + 197_952,
@@ -402,7 +402,7 @@ public final class MobilenetV3Large075: CompiledNetwork {
             inner: ReLU.self, gate: HardSigmoid.self, threads: threads)
 
         // %118 block10.project: conv2d_bn %117 -> 88x14x14
-        // mobilenet_v3_large.spec:46: 3   480   112   SE   HS   1   (k exp out se nl s)
+        // mobilenet_v3_large.spec:49: 3   480   112   SE   HS   1   (k exp out se nl s)
         Kernels.pointwiseConv(
             input: a + 75_264, pixels: 196, inChannels: 384,
             weights: w + 235_200, outChannels: 88,
@@ -410,7 +410,7 @@ public final class MobilenetV3Large075: CompiledNetwork {
             activation: Identity.self, threads: threads)
 
         // %120 block11.expand: conv2d_bn_hardswish %118 -> 528x14x14
-        // mobilenet_v3_large.spec:47: 3   672   112   SE   HS   1   (k exp out se nl s)
+        // mobilenet_v3_large.spec:50: 3   672   112   SE   HS   1   (k exp out se nl s)
         Kernels.pointwiseConv(
             input: a + 206_976, pixels: 196, inChannels: 88,
             weights: w + 272_160, outChannels: 528,
@@ -418,7 +418,7 @@ public final class MobilenetV3Large075: CompiledNetwork {
             activation: HardSwish.self, threads: threads)
 
         // %123 block11.dw: dwconv2d_bn_hardswish %120 -> 528x14x14
-        // mobilenet_v3_large.spec:47: 3   672   112   SE   HS   1   (k exp out se nl s)
+        // mobilenet_v3_large.spec:50: 3   672   112   SE   HS   1   (k exp out se nl s)
         Kernels.depthwiseConv(
             input: a + 0, channels: 528, inHeight: 14, inWidth: 14,
             weights: w + 319_152, kernelHeight: 3, kernelWidth: 3,
@@ -427,7 +427,7 @@ public final class MobilenetV3Large075: CompiledNetwork {
             activation: HardSwish.self, threads: threads)
 
         // %131 block11.se: squeeze_excite %123 -> 528x14x14
-        // mobilenet_v3_large.spec:47: 3   672   112   SE   HS   1   (k exp out se nl s)
+        // mobilenet_v3_large.spec:50: 3   672   112   SE   HS   1   (k exp out se nl s)
         Kernels.squeezeExcite(
             a + 103_488, pixels: 196, channels: 528, squeeze: 136,
             reduce: w + 324_432, expand: w + 400_608,
@@ -435,7 +435,7 @@ public final class MobilenetV3Large075: CompiledNetwork {
             inner: ReLU.self, gate: HardSigmoid.self, threads: threads)
 
         // %132 block11.project: conv2d_bn_add %131, %118 -> 88x14x14
-        // mobilenet_v3_large.spec:47: 3   672   112   SE   HS   1   (k exp out se nl s)
+        // mobilenet_v3_large.spec:50: 3   672   112   SE   HS   1   (k exp out se nl s)
         Kernels.pointwiseConv(
             input: a + 103_488, pixels: 196, inChannels: 528,
             weights: w + 472_944, outChannels: 88,
@@ -443,7 +443,7 @@ public final class MobilenetV3Large075: CompiledNetwork {
             activation: Identity.self, threads: threads)
 
         // %135 block12.expand: conv2d_bn_hardswish %132 -> 528x14x14
-        // mobilenet_v3_large.spec:49: 5   672   160   SE   HS   2   (k exp out se nl s)
+        // mobilenet_v3_large.spec:52: 5   672   160   SE   HS   2   (k exp out se nl s)
         Kernels.pointwiseConv(
             input: a + 224_224, pixels: 196, inChannels: 88,
             weights: w + 523_728, outChannels: 528,
@@ -451,7 +451,7 @@ public final class MobilenetV3Large075: CompiledNetwork {
             activation: HardSwish.self, threads: threads)
 
         // %138 block12.dw: dwconv2d_bn_hardswish %135 -> 528x7x7
-        // mobilenet_v3_large.spec:49: 5   672   160   SE   HS   2   (k exp out se nl s)
+        // mobilenet_v3_large.spec:52: 5   672   160   SE   HS   2   (k exp out se nl s)
         Kernels.depthwiseConv(
             input: a + 0, channels: 528, inHeight: 14, inWidth: 14,
             weights: w + 570_720, kernelHeight: 5, kernelWidth: 5,
@@ -460,7 +460,7 @@ public final class MobilenetV3Large075: CompiledNetwork {
             activation: HardSwish.self, threads: threads)
 
         // %146 block12.se: squeeze_excite %138 -> 528x7x7
-        // mobilenet_v3_large.spec:49: 5   672   160   SE   HS   2   (k exp out se nl s)
+        // mobilenet_v3_large.spec:52: 5   672   160   SE   HS   2   (k exp out se nl s)
         Kernels.squeezeExcite(
             a + 103_488, pixels: 49, channels: 528, squeeze: 136,
             reduce: w + 584_448, expand: w + 660_624,
@@ -468,7 +468,7 @@ public final class MobilenetV3Large075: CompiledNetwork {
             inner: ReLU.self, gate: HardSigmoid.self, threads: threads)
 
         // %147 block12.project: conv2d_bn %146 -> 120x7x7
-        // mobilenet_v3_large.spec:49: 5   672   160   SE   HS   2   (k exp out se nl s)
+        // mobilenet_v3_large.spec:52: 5   672   160   SE   HS   2   (k exp out se nl s)
         Kernels.pointwiseConv(
             input: a + 103_488, pixels: 49, inChannels: 528,
             weights: w + 732_960, outChannels: 120,
@@ -476,7 +476,7 @@ public final class MobilenetV3Large075: CompiledNetwork {
             activation: Identity.self, threads: threads)
 
         // %149 block13.expand: conv2d_bn_hardswish %147 -> 720x7x7
-        // mobilenet_v3_large.spec:50: 5   960   160   SE   HS   1   (k exp out se nl s)
+        // mobilenet_v3_large.spec:53: 5   960   160   SE   HS   1   (k exp out se nl s)
         Kernels.pointwiseConv(
             input: a + 70_560, pixels: 49, inChannels: 120,
             weights: w + 800_672, outChannels: 720,
@@ -484,7 +484,7 @@ public final class MobilenetV3Large075: CompiledNetwork {
             activation: HardSwish.self, threads: threads)
 
         // %152 block13.dw: dwconv2d_bn_hardswish %149 -> 720x7x7
-        // mobilenet_v3_large.spec:50: 5   960   160   SE   HS   1   (k exp out se nl s)
+        // mobilenet_v3_large.spec:53: 5   960   160   SE   HS   1   (k exp out se nl s)
         Kernels.depthwiseConv(
             input: a + 0, channels: 720, inHeight: 7, inWidth: 7,
             weights: w + 887_792, kernelHeight: 5, kernelWidth: 5,
@@ -493,7 +493,7 @@ public final class MobilenetV3Large075: CompiledNetwork {
             activation: HardSwish.self, threads: threads)
 
         // %160 block13.se: squeeze_excite %152 -> 720x7x7
-        // mobilenet_v3_large.spec:50: 5   960   160   SE   HS   1   (k exp out se nl s)
+        // mobilenet_v3_large.spec:53: 5   960   160   SE   HS   1   (k exp out se nl s)
         Kernels.squeezeExcite(
             a + 35_280, pixels: 49, channels: 720, squeeze: 184,
             reduce: w + 906_512, expand: w + 1_044_944,
@@ -501,7 +501,7 @@ public final class MobilenetV3Large075: CompiledNetwork {
             inner: ReLU.self, gate: HardSigmoid.self, threads: threads)
 
         // %161 block13.project: conv2d_bn_add %160, %147 -> 120x7x7
-        // mobilenet_v3_large.spec:50: 5   960   160   SE   HS   1   (k exp out se nl s)
+        // mobilenet_v3_large.spec:53: 5   960   160   SE   HS   1   (k exp out se nl s)
         Kernels.pointwiseConv(
             input: a + 35_280, pixels: 49, inChannels: 720,
             weights: w + 1_178_144, outChannels: 120,
@@ -509,7 +509,7 @@ public final class MobilenetV3Large075: CompiledNetwork {
             activation: Identity.self, threads: threads)
 
         // %164 block14.expand: conv2d_bn_hardswish %161 -> 720x7x7
-        // mobilenet_v3_large.spec:51: 5   960   160   SE   HS   1   (k exp out se nl s)
+        // mobilenet_v3_large.spec:54: 5   960   160   SE   HS   1   (k exp out se nl s)
         Kernels.pointwiseConv(
             input: a + 76_448, pixels: 49, inChannels: 120,
             weights: w + 1_270_432, outChannels: 720,
@@ -517,7 +517,7 @@ public final class MobilenetV3Large075: CompiledNetwork {
             activation: HardSwish.self, threads: threads)
 
         // %167 block14.dw: dwconv2d_bn_hardswish %164 -> 720x7x7
-        // mobilenet_v3_large.spec:51: 5   960   160   SE   HS   1   (k exp out se nl s)
+        // mobilenet_v3_large.spec:54: 5   960   160   SE   HS   1   (k exp out se nl s)
         Kernels.depthwiseConv(
             input: a + 0, channels: 720, inHeight: 7, inWidth: 7,
             weights: w + 1_357_552, kernelHeight: 5, kernelWidth: 5,
@@ -526,7 +526,7 @@ public final class MobilenetV3Large075: CompiledNetwork {
             activation: HardSwish.self, threads: threads)
 
         // %175 block14.se: squeeze_excite %167 -> 720x7x7
-        // mobilenet_v3_large.spec:51: 5   960   160   SE   HS   1   (k exp out se nl s)
+        // mobilenet_v3_large.spec:54: 5   960   160   SE   HS   1   (k exp out se nl s)
         Kernels.squeezeExcite(
             a + 35_280, pixels: 49, channels: 720, squeeze: 184,
             reduce: w + 1_376_272, expand: w + 1_514_704,
@@ -534,7 +534,7 @@ public final class MobilenetV3Large075: CompiledNetwork {
             inner: ReLU.self, gate: HardSigmoid.self, threads: threads)
 
         // %176 block14.project: conv2d_bn_add %175, %161 -> 120x7x7
-        // mobilenet_v3_large.spec:51: 5   960   160   SE   HS   1   (k exp out se nl s)
+        // mobilenet_v3_large.spec:54: 5   960   160   SE   HS   1   (k exp out se nl s)
         Kernels.pointwiseConv(
             input: a + 35_280, pixels: 49, inChannels: 720,
             weights: w + 1_647_904, outChannels: 120,
@@ -542,7 +542,7 @@ public final class MobilenetV3Large075: CompiledNetwork {
             activation: Identity.self, threads: threads)
 
         // %179 head.conv: conv2d_bn_hardswish %176 -> 720x7x7
-        // mobilenet_v3_large.spec:55: conv k=1 out=960 bn act=HS                           timm=blocks.6.0.conv,blocks.6.0.bn1  torchvision=features.16.0,features.16.1
+        // mobilenet_v3_large.spec:58: conv k=1 out=960 bn act=HS                           timm=blocks.6.0.conv,blocks.6.0.bn1  torchvision=features.16.0,features.16.1
         Kernels.pointwiseConv(
             input: a + 70_560, pixels: 49, inChannels: 120,
             weights: w + 1_740_192, outChannels: 720,
@@ -550,20 +550,20 @@ public final class MobilenetV3Large075: CompiledNetwork {
             activation: HardSwish.self, threads: threads)
 
         // %182 head.avgpool: global_avg_pool %179 -> 720x1x1
-        // mobilenet_v3_large.spec:56: avgpool
+        // mobilenet_v3_large.spec:59: avgpool
         Kernels.globalAveragePool(
             input: a + 0, pixels: 49, channels: 720, output: a + 35_280,
             before: Identity.self, after: Identity.self)
 
         // %183 head.conv2: conv2d_hardswish %182 -> 1280x1x1
-        // mobilenet_v3_large.spec:57: conv k=1 out=1280 bias act=HS scale=head_width       timm=conv_head  torchvision=classifier.0
+        // mobilenet_v3_large.spec:60: conv k=1 out=1280 bias act=HS scale=head_width       timm=conv_head  torchvision=classifier.0
         Kernels.dense(
             input: a + 35_280, inFeatures: 720,
             weights: w + 1_827_312, outFeatures: 1280,
             output: a + 0, activation: HardSwish.self)
 
         // %185 head.linear: linear %183 -> 1000x1x1
-        // mobilenet_v3_large.spec:59: linear out=classes bias                              timm=classifier  torchvision=classifier.3
+        // mobilenet_v3_large.spec:62: linear out=classes bias                              timm=classifier  torchvision=classifier.3
         Kernels.dense(
             input: a + 0, inFeatures: 1280,
             weights: w + 2_750_192, outFeatures: 1000,

@@ -92,7 +92,7 @@ public final class MobilenetV3Small: CompiledNetwork {
         Kernels.imageToNHWC(image, channels: 3, height: 224, width: 224, output: a + 200_704)
 
         // %1 stem.conv: conv2d_bn_hardswish %0 -> 16x112x112
-        // mobilenet_v3_small.spec:25: conv k=3 s=2 out=16 bn act=HS scale=stem_width   timm=conv_stem,bn1  torchvision=features.0.0,features.0.1
+        // mobilenet_v3_small.spec:28: conv k=3 s=2 out=16 bn act=HS scale=stem_width   timm=conv_stem,bn1  torchvision=features.0.0,features.0.1
         Kernels.directConv(
             input: a + 200_704, inChannels: 3, inHeight: 224, inWidth: 224,
             weights: w + 0, outChannels: 16, kernelHeight: 3, kernelWidth: 3,
@@ -101,7 +101,7 @@ public final class MobilenetV3Small: CompiledNetwork {
             activation: HardSwish.self, threads: threads)
 
         // %4 block0.dw: dwconv2d_bn_relu %1 -> 16x56x56
-        // mobilenet_v3_small.spec:32: 3   16    16    SE   RE   2   (k exp out se nl s)
+        // mobilenet_v3_small.spec:35: 3   16    16    SE   RE   2   (k exp out se nl s)
         Kernels.depthwiseConv(
             input: a + 0, channels: 16, inHeight: 112, inWidth: 112,
             weights: w + 448, kernelHeight: 3, kernelWidth: 3,
@@ -110,7 +110,7 @@ public final class MobilenetV3Small: CompiledNetwork {
             activation: ReLU.self, threads: threads)
 
         // %12 block0.se: squeeze_excite %4 -> 16x56x56
-        // mobilenet_v3_small.spec:32: 3   16    16    SE   RE   2   (k exp out se nl s)
+        // mobilenet_v3_small.spec:35: 3   16    16    SE   RE   2   (k exp out se nl s)
         Kernels.squeezeExcite(
             a + 200_704, pixels: 3136, channels: 16, squeeze: 8,
             reduce: w + 608, expand: w + 880,
@@ -118,7 +118,7 @@ public final class MobilenetV3Small: CompiledNetwork {
             inner: ReLU.self, gate: HardSigmoid.self, threads: threads)
 
         // %13 block0.project: conv2d_bn %12 -> 16x56x56
-        // mobilenet_v3_small.spec:32: 3   16    16    SE   RE   2   (k exp out se nl s)
+        // mobilenet_v3_small.spec:35: 3   16    16    SE   RE   2   (k exp out se nl s)
         Kernels.pointwiseConv(
             input: a + 200_704, pixels: 3136, inChannels: 16,
             weights: w + 1024, outChannels: 16,
@@ -126,7 +126,7 @@ public final class MobilenetV3Small: CompiledNetwork {
             activation: Identity.self, threads: threads)
 
         // %15 block1.expand: conv2d_bn_relu %13 -> 72x56x56
-        // mobilenet_v3_small.spec:34: 3   72    24    -    RE   2   (k exp out se nl s)
+        // mobilenet_v3_small.spec:37: 3   72    24    -    RE   2   (k exp out se nl s)
         Kernels.pointwiseConv(
             input: a + 250_880, pixels: 3136, inChannels: 16,
             weights: w + 1296, outChannels: 72,
@@ -134,7 +134,7 @@ public final class MobilenetV3Small: CompiledNetwork {
             activation: ReLU.self, threads: threads)
 
         // %18 block1.dw: dwconv2d_bn_relu %15 -> 72x28x28
-        // mobilenet_v3_small.spec:34: 3   72    24    -    RE   2   (k exp out se nl s)
+        // mobilenet_v3_small.spec:37: 3   72    24    -    RE   2   (k exp out se nl s)
         Kernels.depthwiseConv(
             input: a + 0, channels: 72, inHeight: 56, inWidth: 56,
             weights: w + 2656, kernelHeight: 3, kernelWidth: 3,
@@ -143,7 +143,7 @@ public final class MobilenetV3Small: CompiledNetwork {
             activation: ReLU.self, threads: threads)
 
         // %21 block1.project: conv2d_bn %18 -> 24x28x28
-        // mobilenet_v3_small.spec:34: 3   72    24    -    RE   2   (k exp out se nl s)
+        // mobilenet_v3_small.spec:37: 3   72    24    -    RE   2   (k exp out se nl s)
         Kernels.pointwiseConv(
             input: a + 225_792, pixels: 784, inChannels: 72,
             weights: w + 3456, outChannels: 24,
@@ -151,7 +151,7 @@ public final class MobilenetV3Small: CompiledNetwork {
             activation: Identity.self, threads: threads)
 
         // %23 block2.expand: conv2d_bn_relu %21 -> 88x28x28
-        // mobilenet_v3_small.spec:35: 3   88    24    -    RE   1   (k exp out se nl s)
+        // mobilenet_v3_small.spec:38: 3   88    24    -    RE   1   (k exp out se nl s)
         Kernels.pointwiseConv(
             input: a + 137_984, pixels: 784, inChannels: 24,
             weights: w + 5792, outChannels: 88,
@@ -159,7 +159,7 @@ public final class MobilenetV3Small: CompiledNetwork {
             activation: ReLU.self, threads: threads)
 
         // %26 block2.dw: dwconv2d_bn_relu %23 -> 88x28x28
-        // mobilenet_v3_small.spec:35: 3   88    24    -    RE   1   (k exp out se nl s)
+        // mobilenet_v3_small.spec:38: 3   88    24    -    RE   1   (k exp out se nl s)
         Kernels.depthwiseConv(
             input: a + 0, channels: 88, inHeight: 28, inWidth: 28,
             weights: w + 8192, kernelHeight: 3, kernelWidth: 3,
@@ -168,7 +168,7 @@ public final class MobilenetV3Small: CompiledNetwork {
             activation: ReLU.self, threads: threads)
 
         // %29 block2.project: conv2d_bn_add %26, %21 -> 24x28x28
-        // mobilenet_v3_small.spec:35: 3   88    24    -    RE   1   (k exp out se nl s)
+        // mobilenet_v3_small.spec:38: 3   88    24    -    RE   1   (k exp out se nl s)
         Kernels.pointwiseConv(
             input: a + 68_992, pixels: 784, inChannels: 88,
             weights: w + 9152, outChannels: 24,
@@ -176,7 +176,7 @@ public final class MobilenetV3Small: CompiledNetwork {
             activation: Identity.self, threads: threads)
 
         // %32 block3.expand: conv2d_bn_hardswish %29 -> 96x28x28
-        // mobilenet_v3_small.spec:37: 5   96    40    SE   HS   2   (k exp out se nl s)
+        // mobilenet_v3_small.spec:40: 5   96    40    SE   HS   2   (k exp out se nl s)
         Kernels.pointwiseConv(
             input: a + 156_800, pixels: 784, inChannels: 24,
             weights: w + 12_000, outChannels: 96,
@@ -184,7 +184,7 @@ public final class MobilenetV3Small: CompiledNetwork {
             activation: HardSwish.self, threads: threads)
 
         // %35 block3.dw: dwconv2d_bn_hardswish %32 -> 96x14x14
-        // mobilenet_v3_small.spec:37: 5   96    40    SE   HS   2   (k exp out se nl s)
+        // mobilenet_v3_small.spec:40: 5   96    40    SE   HS   2   (k exp out se nl s)
         Kernels.depthwiseConv(
             input: a + 0, channels: 96, inHeight: 28, inWidth: 28,
             weights: w + 14_400, kernelHeight: 5, kernelWidth: 5,
@@ -193,7 +193,7 @@ public final class MobilenetV3Small: CompiledNetwork {
             activation: HardSwish.self, threads: threads)
 
         // %43 block3.se: squeeze_excite %35 -> 96x14x14
-        // mobilenet_v3_small.spec:37: 5   96    40    SE   HS   2   (k exp out se nl s)
+        // mobilenet_v3_small.spec:40: 5   96    40    SE   HS   2   (k exp out se nl s)
         Kernels.squeezeExcite(
             a + 75_264, pixels: 196, channels: 96, squeeze: 24,
             reduce: w + 16_896, expand: w + 20_000,
@@ -201,7 +201,7 @@ public final class MobilenetV3Small: CompiledNetwork {
             inner: ReLU.self, gate: HardSigmoid.self, threads: threads)
 
         // %44 block3.project: conv2d_bn %43 -> 40x14x14
-        // mobilenet_v3_small.spec:37: 5   96    40    SE   HS   2   (k exp out se nl s)
+        // mobilenet_v3_small.spec:40: 5   96    40    SE   HS   2   (k exp out se nl s)
         Kernels.pointwiseConv(
             input: a + 75_264, pixels: 196, inChannels: 96,
             weights: w + 22_400, outChannels: 40,
@@ -209,7 +209,7 @@ public final class MobilenetV3Small: CompiledNetwork {
             activation: Identity.self, threads: threads)
 
         // %46 block4.expand: conv2d_bn_hardswish %44 -> 240x14x14
-        // mobilenet_v3_small.spec:38: 5   240   40    SE   HS   1   (k exp out se nl s)
+        // mobilenet_v3_small.spec:41: 5   240   40    SE   HS   1   (k exp out se nl s)
         Kernels.pointwiseConv(
             input: a + 94_080, pixels: 196, inChannels: 40,
             weights: w + 27_056, outChannels: 240,
@@ -217,7 +217,7 @@ public final class MobilenetV3Small: CompiledNetwork {
             activation: HardSwish.self, threads: threads)
 
         // %49 block4.dw: dwconv2d_bn_hardswish %46 -> 240x14x14
-        // mobilenet_v3_small.spec:38: 5   240   40    SE   HS   1   (k exp out se nl s)
+        // mobilenet_v3_small.spec:41: 5   240   40    SE   HS   1   (k exp out se nl s)
         Kernels.depthwiseConv(
             input: a + 0, channels: 240, inHeight: 14, inWidth: 14,
             weights: w + 36_896, kernelHeight: 5, kernelWidth: 5,
@@ -226,7 +226,7 @@ public final class MobilenetV3Small: CompiledNetwork {
             activation: HardSwish.self, threads: threads)
 
         // %57 block4.se: squeeze_excite %49 -> 240x14x14
-        // mobilenet_v3_small.spec:38: 5   240   40    SE   HS   1   (k exp out se nl s)
+        // mobilenet_v3_small.spec:41: 5   240   40    SE   HS   1   (k exp out se nl s)
         Kernels.squeezeExcite(
             a + 47_040, pixels: 196, channels: 240, squeeze: 64,
             reduce: w + 43_136, expand: w + 58_560,
@@ -234,7 +234,7 @@ public final class MobilenetV3Small: CompiledNetwork {
             inner: ReLU.self, gate: HardSigmoid.self, threads: threads)
 
         // %58 block4.project: conv2d_bn_add %57, %44 -> 40x14x14
-        // mobilenet_v3_small.spec:38: 5   240   40    SE   HS   1   (k exp out se nl s)
+        // mobilenet_v3_small.spec:41: 5   240   40    SE   HS   1   (k exp out se nl s)
         Kernels.pointwiseConv(
             input: a + 47_040, pixels: 196, inChannels: 240,
             weights: w + 74_160, outChannels: 40,
@@ -242,7 +242,7 @@ public final class MobilenetV3Small: CompiledNetwork {
             activation: Identity.self, threads: threads)
 
         // %61 block5.expand: conv2d_bn_hardswish %58 -> 240x14x14
-        // mobilenet_v3_small.spec:39: 5   240   40    SE   HS   1   (k exp out se nl s)
+        // mobilenet_v3_small.spec:42: 5   240   40    SE   HS   1   (k exp out se nl s)
         Kernels.pointwiseConv(
             input: a + 101_920, pixels: 196, inChannels: 40,
             weights: w + 85_728, outChannels: 240,
@@ -250,7 +250,7 @@ public final class MobilenetV3Small: CompiledNetwork {
             activation: HardSwish.self, threads: threads)
 
         // %64 block5.dw: dwconv2d_bn_hardswish %61 -> 240x14x14
-        // mobilenet_v3_small.spec:39: 5   240   40    SE   HS   1   (k exp out se nl s)
+        // mobilenet_v3_small.spec:42: 5   240   40    SE   HS   1   (k exp out se nl s)
         Kernels.depthwiseConv(
             input: a + 0, channels: 240, inHeight: 14, inWidth: 14,
             weights: w + 95_568, kernelHeight: 5, kernelWidth: 5,
@@ -259,7 +259,7 @@ public final class MobilenetV3Small: CompiledNetwork {
             activation: HardSwish.self, threads: threads)
 
         // %72 block5.se: squeeze_excite %64 -> 240x14x14
-        // mobilenet_v3_small.spec:39: 5   240   40    SE   HS   1   (k exp out se nl s)
+        // mobilenet_v3_small.spec:42: 5   240   40    SE   HS   1   (k exp out se nl s)
         Kernels.squeezeExcite(
             a + 47_040, pixels: 196, channels: 240, squeeze: 64,
             reduce: w + 101_808, expand: w + 117_232,
@@ -267,7 +267,7 @@ public final class MobilenetV3Small: CompiledNetwork {
             inner: ReLU.self, gate: HardSigmoid.self, threads: threads)
 
         // %73 block5.project: conv2d_bn_add %72, %58 -> 40x14x14
-        // mobilenet_v3_small.spec:39: 5   240   40    SE   HS   1   (k exp out se nl s)
+        // mobilenet_v3_small.spec:42: 5   240   40    SE   HS   1   (k exp out se nl s)
         Kernels.pointwiseConv(
             input: a + 47_040, pixels: 196, inChannels: 240,
             weights: w + 132_832, outChannels: 40,
@@ -275,7 +275,7 @@ public final class MobilenetV3Small: CompiledNetwork {
             activation: Identity.self, threads: threads)
 
         // %76 block6.expand: conv2d_bn_hardswish %73 -> 120x14x14
-        // mobilenet_v3_small.spec:41: 5   120   48    SE   HS   1   (k exp out se nl s)
+        // mobilenet_v3_small.spec:44: 5   120   48    SE   HS   1   (k exp out se nl s)
         Kernels.pointwiseConv(
             input: a + 23_520, pixels: 196, inChannels: 40,
             weights: w + 144_400, outChannels: 120,
@@ -283,7 +283,7 @@ public final class MobilenetV3Small: CompiledNetwork {
             activation: HardSwish.self, threads: threads)
 
         // %79 block6.dw: dwconv2d_bn_hardswish %76 -> 120x14x14
-        // mobilenet_v3_small.spec:41: 5   120   48    SE   HS   1   (k exp out se nl s)
+        // mobilenet_v3_small.spec:44: 5   120   48    SE   HS   1   (k exp out se nl s)
         Kernels.depthwiseConv(
             input: a + 0, channels: 120, inHeight: 14, inWidth: 14,
             weights: w + 149_648, kernelHeight: 5, kernelWidth: 5,
@@ -292,7 +292,7 @@ public final class MobilenetV3Small: CompiledNetwork {
             activation: HardSwish.self, threads: threads)
 
         // %87 block6.se: squeeze_excite %79 -> 120x14x14
-        // mobilenet_v3_small.spec:41: 5   120   48    SE   HS   1   (k exp out se nl s)
+        // mobilenet_v3_small.spec:44: 5   120   48    SE   HS   1   (k exp out se nl s)
         Kernels.squeezeExcite(
             a + 23_520, pixels: 196, channels: 120, squeeze: 32,
             reduce: w + 152_976, expand: w + 156_848,
@@ -300,7 +300,7 @@ public final class MobilenetV3Small: CompiledNetwork {
             inner: ReLU.self, gate: HardSigmoid.self, threads: threads)
 
         // %88 block6.project: conv2d_bn %87 -> 48x14x14
-        // mobilenet_v3_small.spec:41: 5   120   48    SE   HS   1   (k exp out se nl s)
+        // mobilenet_v3_small.spec:44: 5   120   48    SE   HS   1   (k exp out se nl s)
         Kernels.pointwiseConv(
             input: a + 23_520, pixels: 196, inChannels: 120,
             weights: w + 161_072, outChannels: 48,
@@ -308,7 +308,7 @@ public final class MobilenetV3Small: CompiledNetwork {
             activation: Identity.self, threads: threads)
 
         // %90 block7.expand: conv2d_bn_hardswish %88 -> 144x14x14
-        // mobilenet_v3_small.spec:42: 5   144   48    SE   HS   1   (k exp out se nl s)
+        // mobilenet_v3_small.spec:45: 5   144   48    SE   HS   1   (k exp out se nl s)
         Kernels.pointwiseConv(
             input: a + 56_448, pixels: 196, inChannels: 48,
             weights: w + 166_880, outChannels: 144,
@@ -316,7 +316,7 @@ public final class MobilenetV3Small: CompiledNetwork {
             activation: HardSwish.self, threads: threads)
 
         // %93 block7.dw: dwconv2d_bn_hardswish %90 -> 144x14x14
-        // mobilenet_v3_small.spec:42: 5   144   48    SE   HS   1   (k exp out se nl s)
+        // mobilenet_v3_small.spec:45: 5   144   48    SE   HS   1   (k exp out se nl s)
         Kernels.depthwiseConv(
             input: a + 0, channels: 144, inHeight: 14, inWidth: 14,
             weights: w + 173_936, kernelHeight: 5, kernelWidth: 5,
@@ -325,7 +325,7 @@ public final class MobilenetV3Small: CompiledNetwork {
             activation: HardSwish.self, threads: threads)
 
         // %101 block7.se: squeeze_excite %93 -> 144x14x14
-        // mobilenet_v3_small.spec:42: 5   144   48    SE   HS   1   (k exp out se nl s)
+        // mobilenet_v3_small.spec:45: 5   144   48    SE   HS   1   (k exp out se nl s)
         Kernels.squeezeExcite(
             a + 28_224, pixels: 196, channels: 144, squeeze: 40,
             reduce: w + 177_680, expand: w + 184_640,
@@ -333,7 +333,7 @@ public final class MobilenetV3Small: CompiledNetwork {
             inner: ReLU.self, gate: HardSigmoid.self, threads: threads)
 
         // %102 block7.project: conv2d_bn_add %101, %88 -> 48x14x14
-        // mobilenet_v3_small.spec:42: 5   144   48    SE   HS   1   (k exp out se nl s)
+        // mobilenet_v3_small.spec:45: 5   144   48    SE   HS   1   (k exp out se nl s)
         Kernels.pointwiseConv(
             input: a + 28_224, pixels: 196, inChannels: 144,
             weights: w + 190_544, outChannels: 48,
@@ -341,7 +341,7 @@ public final class MobilenetV3Small: CompiledNetwork {
             activation: Identity.self, threads: threads)
 
         // %105 block8.expand: conv2d_bn_hardswish %102 -> 288x14x14
-        // mobilenet_v3_small.spec:44: 5   288   96    SE   HS   2   (k exp out se nl s)
+        // mobilenet_v3_small.spec:47: 5   288   96    SE   HS   2   (k exp out se nl s)
         Kernels.pointwiseConv(
             input: a + 65_856, pixels: 196, inChannels: 48,
             weights: w + 197_504, outChannels: 288,
@@ -349,7 +349,7 @@ public final class MobilenetV3Small: CompiledNetwork {
             activation: HardSwish.self, threads: threads)
 
         // %108 block8.dw: dwconv2d_bn_hardswish %105 -> 288x7x7
-        // mobilenet_v3_small.spec:44: 5   288   96    SE   HS   2   (k exp out se nl s)
+        // mobilenet_v3_small.spec:47: 5   288   96    SE   HS   2   (k exp out se nl s)
         Kernels.depthwiseConv(
             input: a + 0, channels: 288, inHeight: 14, inWidth: 14,
             weights: w + 211_616, kernelHeight: 5, kernelWidth: 5,
@@ -358,7 +358,7 @@ public final class MobilenetV3Small: CompiledNetwork {
             activation: HardSwish.self, threads: threads)
 
         // %116 block8.se: squeeze_excite %108 -> 288x7x7
-        // mobilenet_v3_small.spec:44: 5   288   96    SE   HS   2   (k exp out se nl s)
+        // mobilenet_v3_small.spec:47: 5   288   96    SE   HS   2   (k exp out se nl s)
         Kernels.squeezeExcite(
             a + 56_448, pixels: 49, channels: 288, squeeze: 72,
             reduce: w + 219_104, expand: w + 242_224,
@@ -366,7 +366,7 @@ public final class MobilenetV3Small: CompiledNetwork {
             inner: ReLU.self, gate: HardSigmoid.self, threads: threads)
 
         // %117 block8.project: conv2d_bn %116 -> 96x7x7
-        // mobilenet_v3_small.spec:44: 5   288   96    SE   HS   2   (k exp out se nl s)
+        // mobilenet_v3_small.spec:47: 5   288   96    SE   HS   2   (k exp out se nl s)
         Kernels.pointwiseConv(
             input: a + 56_448, pixels: 49, inChannels: 288,
             weights: w + 263_248, outChannels: 96,
@@ -374,7 +374,7 @@ public final class MobilenetV3Small: CompiledNetwork {
             activation: Identity.self, threads: threads)
 
         // %119 block9.expand: conv2d_bn_hardswish %117 -> 576x7x7
-        // mobilenet_v3_small.spec:45: 5   576   96    SE   HS   1   (k exp out se nl s)
+        // mobilenet_v3_small.spec:48: 5   576   96    SE   HS   1   (k exp out se nl s)
         Kernels.pointwiseConv(
             input: a + 70_560, pixels: 49, inChannels: 96,
             weights: w + 290_992, outChannels: 576,
@@ -382,7 +382,7 @@ public final class MobilenetV3Small: CompiledNetwork {
             activation: HardSwish.self, threads: threads)
 
         // %122 block9.dw: dwconv2d_bn_hardswish %119 -> 576x7x7
-        // mobilenet_v3_small.spec:45: 5   576   96    SE   HS   1   (k exp out se nl s)
+        // mobilenet_v3_small.spec:48: 5   576   96    SE   HS   1   (k exp out se nl s)
         Kernels.depthwiseConv(
             input: a + 0, channels: 576, inHeight: 7, inWidth: 7,
             weights: w + 346_864, kernelHeight: 5, kernelWidth: 5,
@@ -391,7 +391,7 @@ public final class MobilenetV3Small: CompiledNetwork {
             activation: HardSwish.self, threads: threads)
 
         // %130 block9.se: squeeze_excite %122 -> 576x7x7
-        // mobilenet_v3_small.spec:45: 5   576   96    SE   HS   1   (k exp out se nl s)
+        // mobilenet_v3_small.spec:48: 5   576   96    SE   HS   1   (k exp out se nl s)
         Kernels.squeezeExcite(
             a + 28_224, pixels: 49, channels: 576, squeeze: 144,
             reduce: w + 361_840, expand: w + 444_928,
@@ -399,7 +399,7 @@ public final class MobilenetV3Small: CompiledNetwork {
             inner: ReLU.self, gate: HardSigmoid.self, threads: threads)
 
         // %131 block9.project: conv2d_bn_add %130, %117 -> 96x7x7
-        // mobilenet_v3_small.spec:45: 5   576   96    SE   HS   1   (k exp out se nl s)
+        // mobilenet_v3_small.spec:48: 5   576   96    SE   HS   1   (k exp out se nl s)
         Kernels.pointwiseConv(
             input: a + 28_224, pixels: 49, inChannels: 576,
             weights: w + 528_448, outChannels: 96,
@@ -407,7 +407,7 @@ public final class MobilenetV3Small: CompiledNetwork {
             activation: Identity.self, threads: threads)
 
         // %134 block10.expand: conv2d_bn_hardswish %131 -> 576x7x7
-        // mobilenet_v3_small.spec:46: 5   576   96    SE   HS   1   (k exp out se nl s)
+        // mobilenet_v3_small.spec:49: 5   576   96    SE   HS   1   (k exp out se nl s)
         Kernels.pointwiseConv(
             input: a + 56_448, pixels: 49, inChannels: 96,
             weights: w + 583_840, outChannels: 576,
@@ -415,7 +415,7 @@ public final class MobilenetV3Small: CompiledNetwork {
             activation: HardSwish.self, threads: threads)
 
         // %137 block10.dw: dwconv2d_bn_hardswish %134 -> 576x7x7
-        // mobilenet_v3_small.spec:46: 5   576   96    SE   HS   1   (k exp out se nl s)
+        // mobilenet_v3_small.spec:49: 5   576   96    SE   HS   1   (k exp out se nl s)
         Kernels.depthwiseConv(
             input: a + 0, channels: 576, inHeight: 7, inWidth: 7,
             weights: w + 639_712, kernelHeight: 5, kernelWidth: 5,
@@ -424,7 +424,7 @@ public final class MobilenetV3Small: CompiledNetwork {
             activation: HardSwish.self, threads: threads)
 
         // %145 block10.se: squeeze_excite %137 -> 576x7x7
-        // mobilenet_v3_small.spec:46: 5   576   96    SE   HS   1   (k exp out se nl s)
+        // mobilenet_v3_small.spec:49: 5   576   96    SE   HS   1   (k exp out se nl s)
         Kernels.squeezeExcite(
             a + 28_224, pixels: 49, channels: 576, squeeze: 144,
             reduce: w + 654_688, expand: w + 737_776,
@@ -432,7 +432,7 @@ public final class MobilenetV3Small: CompiledNetwork {
             inner: ReLU.self, gate: HardSigmoid.self, threads: threads)
 
         // %146 block10.project: conv2d_bn_add %145, %131 -> 96x7x7
-        // mobilenet_v3_small.spec:46: 5   576   96    SE   HS   1   (k exp out se nl s)
+        // mobilenet_v3_small.spec:49: 5   576   96    SE   HS   1   (k exp out se nl s)
         Kernels.pointwiseConv(
             input: a + 28_224, pixels: 49, inChannels: 576,
             weights: w + 821_296, outChannels: 96,
@@ -440,7 +440,7 @@ public final class MobilenetV3Small: CompiledNetwork {
             activation: Identity.self, threads: threads)
 
         // %149 head.conv: conv2d_bn_hardswish %146 -> 576x7x7
-        // mobilenet_v3_small.spec:51: conv k=1 out=576 bn act=HS                           timm=blocks.5.0.conv,blocks.5.0.bn1  torchvision=features.12.0,features.12.1
+        // mobilenet_v3_small.spec:54: conv k=1 out=576 bn act=HS                           timm=blocks.5.0.conv,blocks.5.0.bn1  torchvision=features.12.0,features.12.1
         Kernels.pointwiseConv(
             input: a + 61_152, pixels: 49, inChannels: 96,
             weights: w + 876_688, outChannels: 576,
@@ -448,20 +448,20 @@ public final class MobilenetV3Small: CompiledNetwork {
             activation: HardSwish.self, threads: threads)
 
         // %152 head.avgpool: global_avg_pool %149 -> 576x1x1
-        // mobilenet_v3_small.spec:52: avgpool
+        // mobilenet_v3_small.spec:55: avgpool
         Kernels.globalAveragePool(
             input: a + 0, pixels: 49, channels: 576, output: a + 28_224,
             before: Identity.self, after: Identity.self)
 
         // %153 head.conv2: conv2d_hardswish %152 -> 1024x1x1
-        // mobilenet_v3_small.spec:53: conv k=1 out=1024 bias act=HS scale=head_width       timm=conv_head  torchvision=classifier.0
+        // mobilenet_v3_small.spec:56: conv k=1 out=1024 bias act=HS scale=head_width       timm=conv_head  torchvision=classifier.0
         Kernels.dense(
             input: a + 28_224, inFeatures: 576,
             weights: w + 932_560, outFeatures: 1024,
             output: a + 0, activation: HardSwish.self)
 
         // %155 head.linear: linear %153 -> 1000x1x1
-        // mobilenet_v3_small.spec:55: linear out=classes bias                              timm=classifier  torchvision=classifier.3
+        // mobilenet_v3_small.spec:58: linear out=classes bias                              timm=classifier  torchvision=classifier.3
         Kernels.dense(
             input: a + 0, inFeatures: 1024,
             weights: w + 1_523_408, outFeatures: 1000,

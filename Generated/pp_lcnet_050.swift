@@ -70,7 +70,7 @@ public final class PpLcnet050: CompiledNetwork {
         Kernels.imageToNHWC(image, channels: 3, height: 224, width: 224, output: a + 0)
 
         // %1 stem.conv: conv2d_bn_hardswish %0 -> 8x112x112
-        // pp_lcnet.spec:18: conv k=3 s=2 out=16 bn act=HS   timm=conv_stem,bn1
+        // pp_lcnet.spec:21: conv k=3 s=2 out=16 bn act=HS   timm=conv_stem,bn1
         Kernels.directConv(
             input: a + 0, inChannels: 3, inHeight: 224, inWidth: 224,
             weights: w + 0, outChannels: 8, kernelHeight: 3, kernelWidth: 3,
@@ -79,7 +79,7 @@ public final class PpLcnet050: CompiledNetwork {
             activation: HardSwish.self, threads: threads)
 
         // %4 block0.dw: dwconv2d_bn_hardswish %1 -> 8x112x112
-        // pp_lcnet.spec:25: 3    16     32     1    -   (k in out s se)
+        // pp_lcnet.spec:28: 3    16     32     1    -   (k in out s se)
         Kernels.depthwiseConv(
             input: a + 150_528, channels: 8, inHeight: 112, inWidth: 112,
             weights: w + 448, kernelHeight: 3, kernelWidth: 3,
@@ -88,7 +88,7 @@ public final class PpLcnet050: CompiledNetwork {
             activation: HardSwish.self, threads: threads)
 
         // %7 block0.pw: conv2d_bn_hardswish %4 -> 16x112x112
-        // pp_lcnet.spec:25: 3    16     32     1    -   (k in out s se)
+        // pp_lcnet.spec:28: 3    16     32     1    -   (k in out s se)
         Kernels.pointwiseConv(
             input: a + 250_880, pixels: 12544, inChannels: 8,
             weights: w + 608, outChannels: 16,
@@ -96,7 +96,7 @@ public final class PpLcnet050: CompiledNetwork {
             activation: HardSwish.self, threads: threads)
 
         // %10 block1.dw: dwconv2d_bn_hardswish %7 -> 16x56x56
-        // pp_lcnet.spec:27: 3    32     64     2    -   (k in out s se)
+        // pp_lcnet.spec:30: 3    32     64     2    -   (k in out s se)
         Kernels.depthwiseConv(
             input: a + 0, channels: 16, inHeight: 112, inWidth: 112,
             weights: w + 752, kernelHeight: 3, kernelWidth: 3,
@@ -105,7 +105,7 @@ public final class PpLcnet050: CompiledNetwork {
             activation: HardSwish.self, threads: threads)
 
         // %13 block1.pw: conv2d_bn_hardswish %10 -> 32x56x56
-        // pp_lcnet.spec:27: 3    32     64     2    -   (k in out s se)
+        // pp_lcnet.spec:30: 3    32     64     2    -   (k in out s se)
         Kernels.pointwiseConv(
             input: a + 200_704, pixels: 3136, inChannels: 16,
             weights: w + 912, outChannels: 32,
@@ -113,7 +113,7 @@ public final class PpLcnet050: CompiledNetwork {
             activation: HardSwish.self, threads: threads)
 
         // %16 block2.dw: dwconv2d_bn_hardswish %13 -> 32x56x56
-        // pp_lcnet.spec:28: 3    64     64     1    -   (k in out s se)
+        // pp_lcnet.spec:31: 3    64     64     1    -   (k in out s se)
         Kernels.depthwiseConv(
             input: a + 0, channels: 32, inHeight: 56, inWidth: 56,
             weights: w + 1456, kernelHeight: 3, kernelWidth: 3,
@@ -122,7 +122,7 @@ public final class PpLcnet050: CompiledNetwork {
             activation: HardSwish.self, threads: threads)
 
         // %19 block2.pw: conv2d_bn_hardswish %16 -> 32x56x56
-        // pp_lcnet.spec:28: 3    64     64     1    -   (k in out s se)
+        // pp_lcnet.spec:31: 3    64     64     1    -   (k in out s se)
         Kernels.pointwiseConv(
             input: a + 100_352, pixels: 3136, inChannels: 32,
             weights: w + 1776, outChannels: 32,
@@ -130,7 +130,7 @@ public final class PpLcnet050: CompiledNetwork {
             activation: HardSwish.self, threads: threads)
 
         // %22 block3.dw: dwconv2d_bn_hardswish %19 -> 32x28x28
-        // pp_lcnet.spec:30: 3    64     128    2    -   (k in out s se)
+        // pp_lcnet.spec:33: 3    64     128    2    -   (k in out s se)
         Kernels.depthwiseConv(
             input: a + 0, channels: 32, inHeight: 56, inWidth: 56,
             weights: w + 2832, kernelHeight: 3, kernelWidth: 3,
@@ -139,7 +139,7 @@ public final class PpLcnet050: CompiledNetwork {
             activation: HardSwish.self, threads: threads)
 
         // %25 block3.pw: conv2d_bn_hardswish %22 -> 64x28x28
-        // pp_lcnet.spec:30: 3    64     128    2    -   (k in out s se)
+        // pp_lcnet.spec:33: 3    64     128    2    -   (k in out s se)
         Kernels.pointwiseConv(
             input: a + 100_352, pixels: 784, inChannels: 32,
             weights: w + 3152, outChannels: 64,
@@ -147,7 +147,7 @@ public final class PpLcnet050: CompiledNetwork {
             activation: HardSwish.self, threads: threads)
 
         // %28 block4.dw: dwconv2d_bn_hardswish %25 -> 64x28x28
-        // pp_lcnet.spec:31: 3    128    128    1    -   (k in out s se)
+        // pp_lcnet.spec:34: 3    128    128    1    -   (k in out s se)
         Kernels.depthwiseConv(
             input: a + 0, channels: 64, inHeight: 28, inWidth: 28,
             weights: w + 5264, kernelHeight: 3, kernelWidth: 3,
@@ -156,7 +156,7 @@ public final class PpLcnet050: CompiledNetwork {
             activation: HardSwish.self, threads: threads)
 
         // %31 block4.pw: conv2d_bn_hardswish %28 -> 64x28x28
-        // pp_lcnet.spec:31: 3    128    128    1    -   (k in out s se)
+        // pp_lcnet.spec:34: 3    128    128    1    -   (k in out s se)
         Kernels.pointwiseConv(
             input: a + 50_176, pixels: 784, inChannels: 64,
             weights: w + 5904, outChannels: 64,
@@ -164,7 +164,7 @@ public final class PpLcnet050: CompiledNetwork {
             activation: HardSwish.self, threads: threads)
 
         // %34 block5.dw: dwconv2d_bn_hardswish %31 -> 64x14x14
-        // pp_lcnet.spec:33: 3    128    256    2    -   (k in out s se)
+        // pp_lcnet.spec:36: 3    128    256    2    -   (k in out s se)
         Kernels.depthwiseConv(
             input: a + 0, channels: 64, inHeight: 28, inWidth: 28,
             weights: w + 10_064, kernelHeight: 3, kernelWidth: 3,
@@ -173,7 +173,7 @@ public final class PpLcnet050: CompiledNetwork {
             activation: HardSwish.self, threads: threads)
 
         // %37 block5.pw: conv2d_bn_hardswish %34 -> 128x14x14
-        // pp_lcnet.spec:33: 3    128    256    2    -   (k in out s se)
+        // pp_lcnet.spec:36: 3    128    256    2    -   (k in out s se)
         Kernels.pointwiseConv(
             input: a + 50_176, pixels: 196, inChannels: 64,
             weights: w + 10_704, outChannels: 128,
@@ -181,7 +181,7 @@ public final class PpLcnet050: CompiledNetwork {
             activation: HardSwish.self, threads: threads)
 
         // %40 block6.dw: dwconv2d_bn_hardswish %37 -> 128x14x14
-        // pp_lcnet.spec:34: 5    256    256    1    -   (k in out s se)
+        // pp_lcnet.spec:37: 5    256    256    1    -   (k in out s se)
         Kernels.depthwiseConv(
             input: a + 0, channels: 128, inHeight: 14, inWidth: 14,
             weights: w + 19_024, kernelHeight: 5, kernelWidth: 5,
@@ -190,7 +190,7 @@ public final class PpLcnet050: CompiledNetwork {
             activation: HardSwish.self, threads: threads)
 
         // %43 block6.pw: conv2d_bn_hardswish %40 -> 128x14x14
-        // pp_lcnet.spec:34: 5    256    256    1    -   (k in out s se)
+        // pp_lcnet.spec:37: 5    256    256    1    -   (k in out s se)
         Kernels.pointwiseConv(
             input: a + 25_088, pixels: 196, inChannels: 128,
             weights: w + 22_352, outChannels: 128,
@@ -198,7 +198,7 @@ public final class PpLcnet050: CompiledNetwork {
             activation: HardSwish.self, threads: threads)
 
         // %46 block7.dw: dwconv2d_bn_hardswish %43 -> 128x14x14
-        // pp_lcnet.spec:36: 5    256    256    1    -    x4   (k in out s se)
+        // pp_lcnet.spec:39: 5    256    256    1    -    x4   (k in out s se)
         Kernels.depthwiseConv(
             input: a + 0, channels: 128, inHeight: 14, inWidth: 14,
             weights: w + 38_864, kernelHeight: 5, kernelWidth: 5,
@@ -207,7 +207,7 @@ public final class PpLcnet050: CompiledNetwork {
             activation: HardSwish.self, threads: threads)
 
         // %49 block7.pw: conv2d_bn_hardswish %46 -> 128x14x14
-        // pp_lcnet.spec:36: 5    256    256    1    -    x4   (k in out s se)
+        // pp_lcnet.spec:39: 5    256    256    1    -    x4   (k in out s se)
         Kernels.pointwiseConv(
             input: a + 25_088, pixels: 196, inChannels: 128,
             weights: w + 42_192, outChannels: 128,
@@ -215,7 +215,7 @@ public final class PpLcnet050: CompiledNetwork {
             activation: HardSwish.self, threads: threads)
 
         // %52 block8.dw: dwconv2d_bn_hardswish %49 -> 128x14x14
-        // pp_lcnet.spec:36: 5    256    256    1    -    x4   (k in out s se)
+        // pp_lcnet.spec:39: 5    256    256    1    -    x4   (k in out s se)
         Kernels.depthwiseConv(
             input: a + 0, channels: 128, inHeight: 14, inWidth: 14,
             weights: w + 58_704, kernelHeight: 5, kernelWidth: 5,
@@ -224,7 +224,7 @@ public final class PpLcnet050: CompiledNetwork {
             activation: HardSwish.self, threads: threads)
 
         // %55 block8.pw: conv2d_bn_hardswish %52 -> 128x14x14
-        // pp_lcnet.spec:36: 5    256    256    1    -    x4   (k in out s se)
+        // pp_lcnet.spec:39: 5    256    256    1    -    x4   (k in out s se)
         Kernels.pointwiseConv(
             input: a + 25_088, pixels: 196, inChannels: 128,
             weights: w + 62_032, outChannels: 128,
@@ -232,7 +232,7 @@ public final class PpLcnet050: CompiledNetwork {
             activation: HardSwish.self, threads: threads)
 
         // %58 block9.dw: dwconv2d_bn_hardswish %55 -> 128x14x14
-        // pp_lcnet.spec:36: 5    256    256    1    -    x4   (k in out s se)
+        // pp_lcnet.spec:39: 5    256    256    1    -    x4   (k in out s se)
         Kernels.depthwiseConv(
             input: a + 0, channels: 128, inHeight: 14, inWidth: 14,
             weights: w + 78_544, kernelHeight: 5, kernelWidth: 5,
@@ -241,7 +241,7 @@ public final class PpLcnet050: CompiledNetwork {
             activation: HardSwish.self, threads: threads)
 
         // %61 block9.pw: conv2d_bn_hardswish %58 -> 128x14x14
-        // pp_lcnet.spec:36: 5    256    256    1    -    x4   (k in out s se)
+        // pp_lcnet.spec:39: 5    256    256    1    -    x4   (k in out s se)
         Kernels.pointwiseConv(
             input: a + 25_088, pixels: 196, inChannels: 128,
             weights: w + 81_872, outChannels: 128,
@@ -249,7 +249,7 @@ public final class PpLcnet050: CompiledNetwork {
             activation: HardSwish.self, threads: threads)
 
         // %64 block10.dw: dwconv2d_bn_hardswish %61 -> 128x14x14
-        // pp_lcnet.spec:36: 5    256    256    1    -    x4   (k in out s se)
+        // pp_lcnet.spec:39: 5    256    256    1    -    x4   (k in out s se)
         Kernels.depthwiseConv(
             input: a + 0, channels: 128, inHeight: 14, inWidth: 14,
             weights: w + 98_384, kernelHeight: 5, kernelWidth: 5,
@@ -258,7 +258,7 @@ public final class PpLcnet050: CompiledNetwork {
             activation: HardSwish.self, threads: threads)
 
         // %67 block10.pw: conv2d_bn_hardswish %64 -> 128x14x14
-        // pp_lcnet.spec:36: 5    256    256    1    -    x4   (k in out s se)
+        // pp_lcnet.spec:39: 5    256    256    1    -    x4   (k in out s se)
         Kernels.pointwiseConv(
             input: a + 25_088, pixels: 196, inChannels: 128,
             weights: w + 101_712, outChannels: 128,
@@ -266,7 +266,7 @@ public final class PpLcnet050: CompiledNetwork {
             activation: HardSwish.self, threads: threads)
 
         // %70 block11.dw: dwconv2d_bn_hardswish %67 -> 128x7x7
-        // pp_lcnet.spec:38: 5    256    512    2    SE   (k in out s se)
+        // pp_lcnet.spec:41: 5    256    512    2    SE   (k in out s se)
         Kernels.depthwiseConv(
             input: a + 0, channels: 128, inHeight: 14, inWidth: 14,
             weights: w + 118_224, kernelHeight: 5, kernelWidth: 5,
@@ -275,7 +275,7 @@ public final class PpLcnet050: CompiledNetwork {
             activation: HardSwish.self, threads: threads)
 
         // %78 block11.se: squeeze_excite %70 -> 128x7x7
-        // pp_lcnet.spec:38: 5    256    512    2    SE   (k in out s se)
+        // pp_lcnet.spec:41: 5    256    512    2    SE   (k in out s se)
         Kernels.squeezeExcite(
             a + 25_088, pixels: 49, channels: 128, squeeze: 32,
             reduce: w + 121_552, expand: w + 125_680,
@@ -283,7 +283,7 @@ public final class PpLcnet050: CompiledNetwork {
             inner: ReLU.self, gate: HardSigmoid.self, threads: threads)
 
         // %79 block11.pw: conv2d_bn_hardswish %78 -> 256x7x7
-        // pp_lcnet.spec:38: 5    256    512    2    SE   (k in out s se)
+        // pp_lcnet.spec:41: 5    256    512    2    SE   (k in out s se)
         Kernels.pointwiseConv(
             input: a + 25_088, pixels: 49, inChannels: 128,
             weights: w + 129_904, outChannels: 256,
@@ -291,7 +291,7 @@ public final class PpLcnet050: CompiledNetwork {
             activation: HardSwish.self, threads: threads)
 
         // %82 block12.dw: dwconv2d_bn_hardswish %79 -> 256x7x7
-        // pp_lcnet.spec:39: 5    512    512    1    SE   (k in out s se)
+        // pp_lcnet.spec:42: 5    512    512    1    SE   (k in out s se)
         Kernels.depthwiseConv(
             input: a + 0, channels: 256, inHeight: 7, inWidth: 7,
             weights: w + 162_928, kernelHeight: 5, kernelWidth: 5,
@@ -300,7 +300,7 @@ public final class PpLcnet050: CompiledNetwork {
             activation: HardSwish.self, threads: threads)
 
         // %90 block12.se: squeeze_excite %82 -> 256x7x7
-        // pp_lcnet.spec:39: 5    512    512    1    SE   (k in out s se)
+        // pp_lcnet.spec:42: 5    512    512    1    SE   (k in out s se)
         Kernels.squeezeExcite(
             a + 12_544, pixels: 49, channels: 256, squeeze: 64,
             reduce: w + 169_584, expand: w + 186_032,
@@ -308,7 +308,7 @@ public final class PpLcnet050: CompiledNetwork {
             inner: ReLU.self, gate: HardSigmoid.self, threads: threads)
 
         // %91 block12.pw: conv2d_bn_hardswish %90 -> 256x7x7
-        // pp_lcnet.spec:39: 5    512    512    1    SE   (k in out s se)
+        // pp_lcnet.spec:42: 5    512    512    1    SE   (k in out s se)
         Kernels.pointwiseConv(
             input: a + 12_544, pixels: 49, inChannels: 256,
             weights: w + 202_672, outChannels: 256,
@@ -316,20 +316,20 @@ public final class PpLcnet050: CompiledNetwork {
             activation: HardSwish.self, threads: threads)
 
         // %94 head.avgpool: global_avg_pool %91 -> 256x1x1
-        // pp_lcnet.spec:43: avgpool
+        // pp_lcnet.spec:46: avgpool
         Kernels.globalAveragePool(
             input: a + 0, pixels: 49, channels: 256, output: a + 12_544,
             before: Identity.self, after: Identity.self)
 
         // %95 head.conv: conv2d_hardswish %94 -> 1280x1x1
-        // pp_lcnet.spec:44: conv k=1 out=1280 bias act=HS scale=head_width   timm=conv_head
+        // pp_lcnet.spec:47: conv k=1 out=1280 bias act=HS scale=head_width   timm=conv_head
         Kernels.dense(
             input: a + 12_544, inFeatures: 256,
             weights: w + 268_464, outFeatures: 1280,
             output: a + 0, activation: HardSwish.self)
 
         // %97 head.linear: linear %95 -> 1000x1x1
-        // pp_lcnet.spec:46: linear out=classes bias                          timm=classifier
+        // pp_lcnet.spec:49: linear out=classes bias                          timm=classifier
         Kernels.dense(
             input: a + 0, inFeatures: 1280,
             weights: w + 597_424, outFeatures: 1000,

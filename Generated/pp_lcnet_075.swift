@@ -70,7 +70,7 @@ public final class PpLcnet075: CompiledNetwork {
         Kernels.imageToNHWC(image, channels: 3, height: 224, width: 224, output: a + 200_704)
 
         // %1 stem.conv: conv2d_bn_hardswish %0 -> 16x112x112
-        // pp_lcnet.spec:18: conv k=3 s=2 out=16 bn act=HS   timm=conv_stem,bn1
+        // pp_lcnet.spec:21: conv k=3 s=2 out=16 bn act=HS   timm=conv_stem,bn1
         Kernels.directConv(
             input: a + 200_704, inChannels: 3, inHeight: 224, inWidth: 224,
             weights: w + 0, outChannels: 16, kernelHeight: 3, kernelWidth: 3,
@@ -79,7 +79,7 @@ public final class PpLcnet075: CompiledNetwork {
             activation: HardSwish.self, threads: threads)
 
         // %4 block0.dw: dwconv2d_bn_hardswish %1 -> 16x112x112
-        // pp_lcnet.spec:25: 3    16     32     1    -   (k in out s se)
+        // pp_lcnet.spec:28: 3    16     32     1    -   (k in out s se)
         Kernels.depthwiseConv(
             input: a + 0, channels: 16, inHeight: 112, inWidth: 112,
             weights: w + 448, kernelHeight: 3, kernelWidth: 3,
@@ -88,7 +88,7 @@ public final class PpLcnet075: CompiledNetwork {
             activation: HardSwish.self, threads: threads)
 
         // %7 block0.pw: conv2d_bn_hardswish %4 -> 24x112x112
-        // pp_lcnet.spec:25: 3    16     32     1    -   (k in out s se)
+        // pp_lcnet.spec:28: 3    16     32     1    -   (k in out s se)
         Kernels.pointwiseConv(
             input: a + 301_056, pixels: 12544, inChannels: 16,
             weights: w + 608, outChannels: 24,
@@ -96,7 +96,7 @@ public final class PpLcnet075: CompiledNetwork {
             activation: HardSwish.self, threads: threads)
 
         // %10 block1.dw: dwconv2d_bn_hardswish %7 -> 24x56x56
-        // pp_lcnet.spec:27: 3    32     64     2    -   (k in out s se)
+        // pp_lcnet.spec:30: 3    32     64     2    -   (k in out s se)
         Kernels.depthwiseConv(
             input: a + 0, channels: 24, inHeight: 112, inWidth: 112,
             weights: w + 1152, kernelHeight: 3, kernelWidth: 3,
@@ -105,7 +105,7 @@ public final class PpLcnet075: CompiledNetwork {
             activation: HardSwish.self, threads: threads)
 
         // %13 block1.pw: conv2d_bn_hardswish %10 -> 48x56x56
-        // pp_lcnet.spec:27: 3    32     64     2    -   (k in out s se)
+        // pp_lcnet.spec:30: 3    32     64     2    -   (k in out s se)
         Kernels.pointwiseConv(
             input: a + 301_056, pixels: 3136, inChannels: 24,
             weights: w + 1472, outChannels: 48,
@@ -113,7 +113,7 @@ public final class PpLcnet075: CompiledNetwork {
             activation: HardSwish.self, threads: threads)
 
         // %16 block2.dw: dwconv2d_bn_hardswish %13 -> 48x56x56
-        // pp_lcnet.spec:28: 3    64     64     1    -   (k in out s se)
+        // pp_lcnet.spec:31: 3    64     64     1    -   (k in out s se)
         Kernels.depthwiseConv(
             input: a + 0, channels: 48, inHeight: 56, inWidth: 56,
             weights: w + 2672, kernelHeight: 3, kernelWidth: 3,
@@ -122,7 +122,7 @@ public final class PpLcnet075: CompiledNetwork {
             activation: HardSwish.self, threads: threads)
 
         // %19 block2.pw: conv2d_bn_hardswish %16 -> 48x56x56
-        // pp_lcnet.spec:28: 3    64     64     1    -   (k in out s se)
+        // pp_lcnet.spec:31: 3    64     64     1    -   (k in out s se)
         Kernels.pointwiseConv(
             input: a + 150_528, pixels: 3136, inChannels: 48,
             weights: w + 3152, outChannels: 48,
@@ -130,7 +130,7 @@ public final class PpLcnet075: CompiledNetwork {
             activation: HardSwish.self, threads: threads)
 
         // %22 block3.dw: dwconv2d_bn_hardswish %19 -> 48x28x28
-        // pp_lcnet.spec:30: 3    64     128    2    -   (k in out s se)
+        // pp_lcnet.spec:33: 3    64     128    2    -   (k in out s se)
         Kernels.depthwiseConv(
             input: a + 0, channels: 48, inHeight: 56, inWidth: 56,
             weights: w + 5504, kernelHeight: 3, kernelWidth: 3,
@@ -139,7 +139,7 @@ public final class PpLcnet075: CompiledNetwork {
             activation: HardSwish.self, threads: threads)
 
         // %25 block3.pw: conv2d_bn_hardswish %22 -> 96x28x28
-        // pp_lcnet.spec:30: 3    64     128    2    -   (k in out s se)
+        // pp_lcnet.spec:33: 3    64     128    2    -   (k in out s se)
         Kernels.pointwiseConv(
             input: a + 150_528, pixels: 784, inChannels: 48,
             weights: w + 5984, outChannels: 96,
@@ -147,7 +147,7 @@ public final class PpLcnet075: CompiledNetwork {
             activation: HardSwish.self, threads: threads)
 
         // %28 block4.dw: dwconv2d_bn_hardswish %25 -> 96x28x28
-        // pp_lcnet.spec:31: 3    128    128    1    -   (k in out s se)
+        // pp_lcnet.spec:34: 3    128    128    1    -   (k in out s se)
         Kernels.depthwiseConv(
             input: a + 0, channels: 96, inHeight: 28, inWidth: 28,
             weights: w + 10_688, kernelHeight: 3, kernelWidth: 3,
@@ -156,7 +156,7 @@ public final class PpLcnet075: CompiledNetwork {
             activation: HardSwish.self, threads: threads)
 
         // %31 block4.pw: conv2d_bn_hardswish %28 -> 96x28x28
-        // pp_lcnet.spec:31: 3    128    128    1    -   (k in out s se)
+        // pp_lcnet.spec:34: 3    128    128    1    -   (k in out s se)
         Kernels.pointwiseConv(
             input: a + 75_264, pixels: 784, inChannels: 96,
             weights: w + 11_648, outChannels: 96,
@@ -164,7 +164,7 @@ public final class PpLcnet075: CompiledNetwork {
             activation: HardSwish.self, threads: threads)
 
         // %34 block5.dw: dwconv2d_bn_hardswish %31 -> 96x14x14
-        // pp_lcnet.spec:33: 3    128    256    2    -   (k in out s se)
+        // pp_lcnet.spec:36: 3    128    256    2    -   (k in out s se)
         Kernels.depthwiseConv(
             input: a + 0, channels: 96, inHeight: 28, inWidth: 28,
             weights: w + 20_960, kernelHeight: 3, kernelWidth: 3,
@@ -173,7 +173,7 @@ public final class PpLcnet075: CompiledNetwork {
             activation: HardSwish.self, threads: threads)
 
         // %37 block5.pw: conv2d_bn_hardswish %34 -> 192x14x14
-        // pp_lcnet.spec:33: 3    128    256    2    -   (k in out s se)
+        // pp_lcnet.spec:36: 3    128    256    2    -   (k in out s se)
         Kernels.pointwiseConv(
             input: a + 75_264, pixels: 196, inChannels: 96,
             weights: w + 21_920, outChannels: 192,
@@ -181,7 +181,7 @@ public final class PpLcnet075: CompiledNetwork {
             activation: HardSwish.self, threads: threads)
 
         // %40 block6.dw: dwconv2d_bn_hardswish %37 -> 192x14x14
-        // pp_lcnet.spec:34: 5    256    256    1    -   (k in out s se)
+        // pp_lcnet.spec:37: 5    256    256    1    -   (k in out s se)
         Kernels.depthwiseConv(
             input: a + 0, channels: 192, inHeight: 14, inWidth: 14,
             weights: w + 40_544, kernelHeight: 5, kernelWidth: 5,
@@ -190,7 +190,7 @@ public final class PpLcnet075: CompiledNetwork {
             activation: HardSwish.self, threads: threads)
 
         // %43 block6.pw: conv2d_bn_hardswish %40 -> 192x14x14
-        // pp_lcnet.spec:34: 5    256    256    1    -   (k in out s se)
+        // pp_lcnet.spec:37: 5    256    256    1    -   (k in out s se)
         Kernels.pointwiseConv(
             input: a + 37_632, pixels: 196, inChannels: 192,
             weights: w + 45_536, outChannels: 192,
@@ -198,7 +198,7 @@ public final class PpLcnet075: CompiledNetwork {
             activation: HardSwish.self, threads: threads)
 
         // %46 block7.dw: dwconv2d_bn_hardswish %43 -> 192x14x14
-        // pp_lcnet.spec:36: 5    256    256    1    -    x4   (k in out s se)
+        // pp_lcnet.spec:39: 5    256    256    1    -    x4   (k in out s se)
         Kernels.depthwiseConv(
             input: a + 0, channels: 192, inHeight: 14, inWidth: 14,
             weights: w + 82_592, kernelHeight: 5, kernelWidth: 5,
@@ -207,7 +207,7 @@ public final class PpLcnet075: CompiledNetwork {
             activation: HardSwish.self, threads: threads)
 
         // %49 block7.pw: conv2d_bn_hardswish %46 -> 192x14x14
-        // pp_lcnet.spec:36: 5    256    256    1    -    x4   (k in out s se)
+        // pp_lcnet.spec:39: 5    256    256    1    -    x4   (k in out s se)
         Kernels.pointwiseConv(
             input: a + 37_632, pixels: 196, inChannels: 192,
             weights: w + 87_584, outChannels: 192,
@@ -215,7 +215,7 @@ public final class PpLcnet075: CompiledNetwork {
             activation: HardSwish.self, threads: threads)
 
         // %52 block8.dw: dwconv2d_bn_hardswish %49 -> 192x14x14
-        // pp_lcnet.spec:36: 5    256    256    1    -    x4   (k in out s se)
+        // pp_lcnet.spec:39: 5    256    256    1    -    x4   (k in out s se)
         Kernels.depthwiseConv(
             input: a + 0, channels: 192, inHeight: 14, inWidth: 14,
             weights: w + 124_640, kernelHeight: 5, kernelWidth: 5,
@@ -224,7 +224,7 @@ public final class PpLcnet075: CompiledNetwork {
             activation: HardSwish.self, threads: threads)
 
         // %55 block8.pw: conv2d_bn_hardswish %52 -> 192x14x14
-        // pp_lcnet.spec:36: 5    256    256    1    -    x4   (k in out s se)
+        // pp_lcnet.spec:39: 5    256    256    1    -    x4   (k in out s se)
         Kernels.pointwiseConv(
             input: a + 37_632, pixels: 196, inChannels: 192,
             weights: w + 129_632, outChannels: 192,
@@ -232,7 +232,7 @@ public final class PpLcnet075: CompiledNetwork {
             activation: HardSwish.self, threads: threads)
 
         // %58 block9.dw: dwconv2d_bn_hardswish %55 -> 192x14x14
-        // pp_lcnet.spec:36: 5    256    256    1    -    x4   (k in out s se)
+        // pp_lcnet.spec:39: 5    256    256    1    -    x4   (k in out s se)
         Kernels.depthwiseConv(
             input: a + 0, channels: 192, inHeight: 14, inWidth: 14,
             weights: w + 166_688, kernelHeight: 5, kernelWidth: 5,
@@ -241,7 +241,7 @@ public final class PpLcnet075: CompiledNetwork {
             activation: HardSwish.self, threads: threads)
 
         // %61 block9.pw: conv2d_bn_hardswish %58 -> 192x14x14
-        // pp_lcnet.spec:36: 5    256    256    1    -    x4   (k in out s se)
+        // pp_lcnet.spec:39: 5    256    256    1    -    x4   (k in out s se)
         Kernels.pointwiseConv(
             input: a + 37_632, pixels: 196, inChannels: 192,
             weights: w + 171_680, outChannels: 192,
@@ -249,7 +249,7 @@ public final class PpLcnet075: CompiledNetwork {
             activation: HardSwish.self, threads: threads)
 
         // %64 block10.dw: dwconv2d_bn_hardswish %61 -> 192x14x14
-        // pp_lcnet.spec:36: 5    256    256    1    -    x4   (k in out s se)
+        // pp_lcnet.spec:39: 5    256    256    1    -    x4   (k in out s se)
         Kernels.depthwiseConv(
             input: a + 0, channels: 192, inHeight: 14, inWidth: 14,
             weights: w + 208_736, kernelHeight: 5, kernelWidth: 5,
@@ -258,7 +258,7 @@ public final class PpLcnet075: CompiledNetwork {
             activation: HardSwish.self, threads: threads)
 
         // %67 block10.pw: conv2d_bn_hardswish %64 -> 192x14x14
-        // pp_lcnet.spec:36: 5    256    256    1    -    x4   (k in out s se)
+        // pp_lcnet.spec:39: 5    256    256    1    -    x4   (k in out s se)
         Kernels.pointwiseConv(
             input: a + 37_632, pixels: 196, inChannels: 192,
             weights: w + 213_728, outChannels: 192,
@@ -266,7 +266,7 @@ public final class PpLcnet075: CompiledNetwork {
             activation: HardSwish.self, threads: threads)
 
         // %70 block11.dw: dwconv2d_bn_hardswish %67 -> 192x7x7
-        // pp_lcnet.spec:38: 5    256    512    2    SE   (k in out s se)
+        // pp_lcnet.spec:41: 5    256    512    2    SE   (k in out s se)
         Kernels.depthwiseConv(
             input: a + 0, channels: 192, inHeight: 14, inWidth: 14,
             weights: w + 250_784, kernelHeight: 5, kernelWidth: 5,
@@ -275,7 +275,7 @@ public final class PpLcnet075: CompiledNetwork {
             activation: HardSwish.self, threads: threads)
 
         // %78 block11.se: squeeze_excite %70 -> 192x7x7
-        // pp_lcnet.spec:38: 5    256    512    2    SE   (k in out s se)
+        // pp_lcnet.spec:41: 5    256    512    2    SE   (k in out s se)
         Kernels.squeezeExcite(
             a + 37_632, pixels: 49, channels: 192, squeeze: 48,
             reduce: w + 255_776, expand: w + 265_040,
@@ -283,7 +283,7 @@ public final class PpLcnet075: CompiledNetwork {
             inner: ReLU.self, gate: HardSigmoid.self, threads: threads)
 
         // %79 block11.pw: conv2d_bn_hardswish %78 -> 384x7x7
-        // pp_lcnet.spec:38: 5    256    512    2    SE   (k in out s se)
+        // pp_lcnet.spec:41: 5    256    512    2    SE   (k in out s se)
         Kernels.pointwiseConv(
             input: a + 37_632, pixels: 49, inChannels: 192,
             weights: w + 274_448, outChannels: 384,
@@ -291,7 +291,7 @@ public final class PpLcnet075: CompiledNetwork {
             activation: HardSwish.self, threads: threads)
 
         // %82 block12.dw: dwconv2d_bn_hardswish %79 -> 384x7x7
-        // pp_lcnet.spec:39: 5    512    512    1    SE   (k in out s se)
+        // pp_lcnet.spec:42: 5    512    512    1    SE   (k in out s se)
         Kernels.depthwiseConv(
             input: a + 0, channels: 384, inHeight: 7, inWidth: 7,
             weights: w + 348_560, kernelHeight: 5, kernelWidth: 5,
@@ -300,7 +300,7 @@ public final class PpLcnet075: CompiledNetwork {
             activation: HardSwish.self, threads: threads)
 
         // %90 block12.se: squeeze_excite %82 -> 384x7x7
-        // pp_lcnet.spec:39: 5    512    512    1    SE   (k in out s se)
+        // pp_lcnet.spec:42: 5    512    512    1    SE   (k in out s se)
         Kernels.squeezeExcite(
             a + 18_816, pixels: 49, channels: 384, squeeze: 96,
             reduce: w + 358_544, expand: w + 395_504,
@@ -308,7 +308,7 @@ public final class PpLcnet075: CompiledNetwork {
             inner: ReLU.self, gate: HardSigmoid.self, threads: threads)
 
         // %91 block12.pw: conv2d_bn_hardswish %90 -> 384x7x7
-        // pp_lcnet.spec:39: 5    512    512    1    SE   (k in out s se)
+        // pp_lcnet.spec:42: 5    512    512    1    SE   (k in out s se)
         Kernels.pointwiseConv(
             input: a + 18_816, pixels: 49, inChannels: 384,
             weights: w + 432_752, outChannels: 384,
@@ -316,20 +316,20 @@ public final class PpLcnet075: CompiledNetwork {
             activation: HardSwish.self, threads: threads)
 
         // %94 head.avgpool: global_avg_pool %91 -> 384x1x1
-        // pp_lcnet.spec:43: avgpool
+        // pp_lcnet.spec:46: avgpool
         Kernels.globalAveragePool(
             input: a + 0, pixels: 49, channels: 384, output: a + 18_816,
             before: Identity.self, after: Identity.self)
 
         // %95 head.conv: conv2d_hardswish %94 -> 1280x1x1
-        // pp_lcnet.spec:44: conv k=1 out=1280 bias act=HS scale=head_width   timm=conv_head
+        // pp_lcnet.spec:47: conv k=1 out=1280 bias act=HS scale=head_width   timm=conv_head
         Kernels.dense(
             input: a + 18_816, inFeatures: 384,
             weights: w + 580_592, outFeatures: 1280,
             output: a + 0, activation: HardSwish.self)
 
         // %97 head.linear: linear %95 -> 1000x1x1
-        // pp_lcnet.spec:46: linear out=classes bias                          timm=classifier
+        // pp_lcnet.spec:49: linear out=classes bias                          timm=classifier
         Kernels.dense(
             input: a + 0, inFeatures: 1280,
             weights: w + 1_073_392, outFeatures: 1000,

@@ -70,7 +70,7 @@ public final class PpLcnet150: CompiledNetwork {
         Kernels.imageToNHWC(image, channels: 3, height: 224, width: 224, output: a + 301_056)
 
         // %1 stem.conv: conv2d_bn_hardswish %0 -> 24x112x112
-        // pp_lcnet.spec:18: conv k=3 s=2 out=16 bn act=HS   timm=conv_stem,bn1
+        // pp_lcnet.spec:21: conv k=3 s=2 out=16 bn act=HS   timm=conv_stem,bn1
         Kernels.directConv(
             input: a + 301_056, inChannels: 3, inHeight: 224, inWidth: 224,
             weights: w + 0, outChannels: 24, kernelHeight: 3, kernelWidth: 3,
@@ -79,7 +79,7 @@ public final class PpLcnet150: CompiledNetwork {
             activation: HardSwish.self, threads: threads)
 
         // %4 block0.dw: dwconv2d_bn_hardswish %1 -> 24x112x112
-        // pp_lcnet.spec:25: 3    16     32     1    -   (k in out s se)
+        // pp_lcnet.spec:28: 3    16     32     1    -   (k in out s se)
         Kernels.depthwiseConv(
             input: a + 0, channels: 24, inHeight: 112, inWidth: 112,
             weights: w + 896, kernelHeight: 3, kernelWidth: 3,
@@ -88,7 +88,7 @@ public final class PpLcnet150: CompiledNetwork {
             activation: HardSwish.self, threads: threads)
 
         // %7 block0.pw: conv2d_bn_hardswish %4 -> 48x112x112
-        // pp_lcnet.spec:25: 3    16     32     1    -   (k in out s se)
+        // pp_lcnet.spec:28: 3    16     32     1    -   (k in out s se)
         Kernels.pointwiseConv(
             input: a + 602_112, pixels: 12544, inChannels: 24,
             weights: w + 1216, outChannels: 48,
@@ -96,7 +96,7 @@ public final class PpLcnet150: CompiledNetwork {
             activation: HardSwish.self, threads: threads)
 
         // %10 block1.dw: dwconv2d_bn_hardswish %7 -> 48x56x56
-        // pp_lcnet.spec:27: 3    32     64     2    -   (k in out s se)
+        // pp_lcnet.spec:30: 3    32     64     2    -   (k in out s se)
         Kernels.depthwiseConv(
             input: a + 0, channels: 48, inHeight: 112, inWidth: 112,
             weights: w + 2416, kernelHeight: 3, kernelWidth: 3,
@@ -105,7 +105,7 @@ public final class PpLcnet150: CompiledNetwork {
             activation: HardSwish.self, threads: threads)
 
         // %13 block1.pw: conv2d_bn_hardswish %10 -> 96x56x56
-        // pp_lcnet.spec:27: 3    32     64     2    -   (k in out s se)
+        // pp_lcnet.spec:30: 3    32     64     2    -   (k in out s se)
         Kernels.pointwiseConv(
             input: a + 602_112, pixels: 3136, inChannels: 48,
             weights: w + 2896, outChannels: 96,
@@ -113,7 +113,7 @@ public final class PpLcnet150: CompiledNetwork {
             activation: HardSwish.self, threads: threads)
 
         // %16 block2.dw: dwconv2d_bn_hardswish %13 -> 96x56x56
-        // pp_lcnet.spec:28: 3    64     64     1    -   (k in out s se)
+        // pp_lcnet.spec:31: 3    64     64     1    -   (k in out s se)
         Kernels.depthwiseConv(
             input: a + 0, channels: 96, inHeight: 56, inWidth: 56,
             weights: w + 7600, kernelHeight: 3, kernelWidth: 3,
@@ -122,7 +122,7 @@ public final class PpLcnet150: CompiledNetwork {
             activation: HardSwish.self, threads: threads)
 
         // %19 block2.pw: conv2d_bn_hardswish %16 -> 96x56x56
-        // pp_lcnet.spec:28: 3    64     64     1    -   (k in out s se)
+        // pp_lcnet.spec:31: 3    64     64     1    -   (k in out s se)
         Kernels.pointwiseConv(
             input: a + 301_056, pixels: 3136, inChannels: 96,
             weights: w + 8560, outChannels: 96,
@@ -130,7 +130,7 @@ public final class PpLcnet150: CompiledNetwork {
             activation: HardSwish.self, threads: threads)
 
         // %22 block3.dw: dwconv2d_bn_hardswish %19 -> 96x28x28
-        // pp_lcnet.spec:30: 3    64     128    2    -   (k in out s se)
+        // pp_lcnet.spec:33: 3    64     128    2    -   (k in out s se)
         Kernels.depthwiseConv(
             input: a + 0, channels: 96, inHeight: 56, inWidth: 56,
             weights: w + 17_872, kernelHeight: 3, kernelWidth: 3,
@@ -139,7 +139,7 @@ public final class PpLcnet150: CompiledNetwork {
             activation: HardSwish.self, threads: threads)
 
         // %25 block3.pw: conv2d_bn_hardswish %22 -> 192x28x28
-        // pp_lcnet.spec:30: 3    64     128    2    -   (k in out s se)
+        // pp_lcnet.spec:33: 3    64     128    2    -   (k in out s se)
         Kernels.pointwiseConv(
             input: a + 301_056, pixels: 784, inChannels: 96,
             weights: w + 18_832, outChannels: 192,
@@ -147,7 +147,7 @@ public final class PpLcnet150: CompiledNetwork {
             activation: HardSwish.self, threads: threads)
 
         // %28 block4.dw: dwconv2d_bn_hardswish %25 -> 192x28x28
-        // pp_lcnet.spec:31: 3    128    128    1    -   (k in out s se)
+        // pp_lcnet.spec:34: 3    128    128    1    -   (k in out s se)
         Kernels.depthwiseConv(
             input: a + 0, channels: 192, inHeight: 28, inWidth: 28,
             weights: w + 37_456, kernelHeight: 3, kernelWidth: 3,
@@ -156,7 +156,7 @@ public final class PpLcnet150: CompiledNetwork {
             activation: HardSwish.self, threads: threads)
 
         // %31 block4.pw: conv2d_bn_hardswish %28 -> 192x28x28
-        // pp_lcnet.spec:31: 3    128    128    1    -   (k in out s se)
+        // pp_lcnet.spec:34: 3    128    128    1    -   (k in out s se)
         Kernels.pointwiseConv(
             input: a + 150_528, pixels: 784, inChannels: 192,
             weights: w + 39_376, outChannels: 192,
@@ -164,7 +164,7 @@ public final class PpLcnet150: CompiledNetwork {
             activation: HardSwish.self, threads: threads)
 
         // %34 block5.dw: dwconv2d_bn_hardswish %31 -> 192x14x14
-        // pp_lcnet.spec:33: 3    128    256    2    -   (k in out s se)
+        // pp_lcnet.spec:36: 3    128    256    2    -   (k in out s se)
         Kernels.depthwiseConv(
             input: a + 0, channels: 192, inHeight: 28, inWidth: 28,
             weights: w + 76_432, kernelHeight: 3, kernelWidth: 3,
@@ -173,7 +173,7 @@ public final class PpLcnet150: CompiledNetwork {
             activation: HardSwish.self, threads: threads)
 
         // %37 block5.pw: conv2d_bn_hardswish %34 -> 384x14x14
-        // pp_lcnet.spec:33: 3    128    256    2    -   (k in out s se)
+        // pp_lcnet.spec:36: 3    128    256    2    -   (k in out s se)
         Kernels.pointwiseConv(
             input: a + 150_528, pixels: 196, inChannels: 192,
             weights: w + 78_352, outChannels: 384,
@@ -181,7 +181,7 @@ public final class PpLcnet150: CompiledNetwork {
             activation: HardSwish.self, threads: threads)
 
         // %40 block6.dw: dwconv2d_bn_hardswish %37 -> 384x14x14
-        // pp_lcnet.spec:34: 5    256    256    1    -   (k in out s se)
+        // pp_lcnet.spec:37: 5    256    256    1    -   (k in out s se)
         Kernels.depthwiseConv(
             input: a + 0, channels: 384, inHeight: 14, inWidth: 14,
             weights: w + 152_464, kernelHeight: 5, kernelWidth: 5,
@@ -190,7 +190,7 @@ public final class PpLcnet150: CompiledNetwork {
             activation: HardSwish.self, threads: threads)
 
         // %43 block6.pw: conv2d_bn_hardswish %40 -> 384x14x14
-        // pp_lcnet.spec:34: 5    256    256    1    -   (k in out s se)
+        // pp_lcnet.spec:37: 5    256    256    1    -   (k in out s se)
         Kernels.pointwiseConv(
             input: a + 75_264, pixels: 196, inChannels: 384,
             weights: w + 162_448, outChannels: 384,
@@ -198,7 +198,7 @@ public final class PpLcnet150: CompiledNetwork {
             activation: HardSwish.self, threads: threads)
 
         // %46 block7.dw: dwconv2d_bn_hardswish %43 -> 384x14x14
-        // pp_lcnet.spec:36: 5    256    256    1    -    x4   (k in out s se)
+        // pp_lcnet.spec:39: 5    256    256    1    -    x4   (k in out s se)
         Kernels.depthwiseConv(
             input: a + 0, channels: 384, inHeight: 14, inWidth: 14,
             weights: w + 310_288, kernelHeight: 5, kernelWidth: 5,
@@ -207,7 +207,7 @@ public final class PpLcnet150: CompiledNetwork {
             activation: HardSwish.self, threads: threads)
 
         // %49 block7.pw: conv2d_bn_hardswish %46 -> 384x14x14
-        // pp_lcnet.spec:36: 5    256    256    1    -    x4   (k in out s se)
+        // pp_lcnet.spec:39: 5    256    256    1    -    x4   (k in out s se)
         Kernels.pointwiseConv(
             input: a + 75_264, pixels: 196, inChannels: 384,
             weights: w + 320_272, outChannels: 384,
@@ -215,7 +215,7 @@ public final class PpLcnet150: CompiledNetwork {
             activation: HardSwish.self, threads: threads)
 
         // %52 block8.dw: dwconv2d_bn_hardswish %49 -> 384x14x14
-        // pp_lcnet.spec:36: 5    256    256    1    -    x4   (k in out s se)
+        // pp_lcnet.spec:39: 5    256    256    1    -    x4   (k in out s se)
         Kernels.depthwiseConv(
             input: a + 0, channels: 384, inHeight: 14, inWidth: 14,
             weights: w + 468_112, kernelHeight: 5, kernelWidth: 5,
@@ -224,7 +224,7 @@ public final class PpLcnet150: CompiledNetwork {
             activation: HardSwish.self, threads: threads)
 
         // %55 block8.pw: conv2d_bn_hardswish %52 -> 384x14x14
-        // pp_lcnet.spec:36: 5    256    256    1    -    x4   (k in out s se)
+        // pp_lcnet.spec:39: 5    256    256    1    -    x4   (k in out s se)
         Kernels.pointwiseConv(
             input: a + 75_264, pixels: 196, inChannels: 384,
             weights: w + 478_096, outChannels: 384,
@@ -232,7 +232,7 @@ public final class PpLcnet150: CompiledNetwork {
             activation: HardSwish.self, threads: threads)
 
         // %58 block9.dw: dwconv2d_bn_hardswish %55 -> 384x14x14
-        // pp_lcnet.spec:36: 5    256    256    1    -    x4   (k in out s se)
+        // pp_lcnet.spec:39: 5    256    256    1    -    x4   (k in out s se)
         Kernels.depthwiseConv(
             input: a + 0, channels: 384, inHeight: 14, inWidth: 14,
             weights: w + 625_936, kernelHeight: 5, kernelWidth: 5,
@@ -241,7 +241,7 @@ public final class PpLcnet150: CompiledNetwork {
             activation: HardSwish.self, threads: threads)
 
         // %61 block9.pw: conv2d_bn_hardswish %58 -> 384x14x14
-        // pp_lcnet.spec:36: 5    256    256    1    -    x4   (k in out s se)
+        // pp_lcnet.spec:39: 5    256    256    1    -    x4   (k in out s se)
         Kernels.pointwiseConv(
             input: a + 75_264, pixels: 196, inChannels: 384,
             weights: w + 635_920, outChannels: 384,
@@ -249,7 +249,7 @@ public final class PpLcnet150: CompiledNetwork {
             activation: HardSwish.self, threads: threads)
 
         // %64 block10.dw: dwconv2d_bn_hardswish %61 -> 384x14x14
-        // pp_lcnet.spec:36: 5    256    256    1    -    x4   (k in out s se)
+        // pp_lcnet.spec:39: 5    256    256    1    -    x4   (k in out s se)
         Kernels.depthwiseConv(
             input: a + 0, channels: 384, inHeight: 14, inWidth: 14,
             weights: w + 783_760, kernelHeight: 5, kernelWidth: 5,
@@ -258,7 +258,7 @@ public final class PpLcnet150: CompiledNetwork {
             activation: HardSwish.self, threads: threads)
 
         // %67 block10.pw: conv2d_bn_hardswish %64 -> 384x14x14
-        // pp_lcnet.spec:36: 5    256    256    1    -    x4   (k in out s se)
+        // pp_lcnet.spec:39: 5    256    256    1    -    x4   (k in out s se)
         Kernels.pointwiseConv(
             input: a + 75_264, pixels: 196, inChannels: 384,
             weights: w + 793_744, outChannels: 384,
@@ -266,7 +266,7 @@ public final class PpLcnet150: CompiledNetwork {
             activation: HardSwish.self, threads: threads)
 
         // %70 block11.dw: dwconv2d_bn_hardswish %67 -> 384x7x7
-        // pp_lcnet.spec:38: 5    256    512    2    SE   (k in out s se)
+        // pp_lcnet.spec:41: 5    256    512    2    SE   (k in out s se)
         Kernels.depthwiseConv(
             input: a + 0, channels: 384, inHeight: 14, inWidth: 14,
             weights: w + 941_584, kernelHeight: 5, kernelWidth: 5,
@@ -275,7 +275,7 @@ public final class PpLcnet150: CompiledNetwork {
             activation: HardSwish.self, threads: threads)
 
         // %78 block11.se: squeeze_excite %70 -> 384x7x7
-        // pp_lcnet.spec:38: 5    256    512    2    SE   (k in out s se)
+        // pp_lcnet.spec:41: 5    256    512    2    SE   (k in out s se)
         Kernels.squeezeExcite(
             a + 75_264, pixels: 49, channels: 384, squeeze: 96,
             reduce: w + 951_568, expand: w + 988_528,
@@ -283,7 +283,7 @@ public final class PpLcnet150: CompiledNetwork {
             inner: ReLU.self, gate: HardSigmoid.self, threads: threads)
 
         // %79 block11.pw: conv2d_bn_hardswish %78 -> 768x7x7
-        // pp_lcnet.spec:38: 5    256    512    2    SE   (k in out s se)
+        // pp_lcnet.spec:41: 5    256    512    2    SE   (k in out s se)
         Kernels.pointwiseConv(
             input: a + 75_264, pixels: 49, inChannels: 384,
             weights: w + 1_025_776, outChannels: 768,
@@ -291,7 +291,7 @@ public final class PpLcnet150: CompiledNetwork {
             activation: HardSwish.self, threads: threads)
 
         // %82 block12.dw: dwconv2d_bn_hardswish %79 -> 768x7x7
-        // pp_lcnet.spec:39: 5    512    512    1    SE   (k in out s se)
+        // pp_lcnet.spec:42: 5    512    512    1    SE   (k in out s se)
         Kernels.depthwiseConv(
             input: a + 0, channels: 768, inHeight: 7, inWidth: 7,
             weights: w + 1_321_456, kernelHeight: 5, kernelWidth: 5,
@@ -300,7 +300,7 @@ public final class PpLcnet150: CompiledNetwork {
             activation: HardSwish.self, threads: threads)
 
         // %90 block12.se: squeeze_excite %82 -> 768x7x7
-        // pp_lcnet.spec:39: 5    512    512    1    SE   (k in out s se)
+        // pp_lcnet.spec:42: 5    512    512    1    SE   (k in out s se)
         Kernels.squeezeExcite(
             a + 37_632, pixels: 49, channels: 768, squeeze: 192,
             reduce: w + 1_341_424, expand: w + 1_489_072,
@@ -308,7 +308,7 @@ public final class PpLcnet150: CompiledNetwork {
             inner: ReLU.self, gate: HardSigmoid.self, threads: threads)
 
         // %91 block12.pw: conv2d_bn_hardswish %90 -> 768x7x7
-        // pp_lcnet.spec:39: 5    512    512    1    SE   (k in out s se)
+        // pp_lcnet.spec:42: 5    512    512    1    SE   (k in out s se)
         Kernels.pointwiseConv(
             input: a + 37_632, pixels: 49, inChannels: 768,
             weights: w + 1_637_296, outChannels: 768,
@@ -316,20 +316,20 @@ public final class PpLcnet150: CompiledNetwork {
             activation: HardSwish.self, threads: threads)
 
         // %94 head.avgpool: global_avg_pool %91 -> 768x1x1
-        // pp_lcnet.spec:43: avgpool
+        // pp_lcnet.spec:46: avgpool
         Kernels.globalAveragePool(
             input: a + 0, pixels: 49, channels: 768, output: a + 37_632,
             before: Identity.self, after: Identity.self)
 
         // %95 head.conv: conv2d_hardswish %94 -> 1280x1x1
-        // pp_lcnet.spec:44: conv k=1 out=1280 bias act=HS scale=head_width   timm=conv_head
+        // pp_lcnet.spec:47: conv k=1 out=1280 bias act=HS scale=head_width   timm=conv_head
         Kernels.dense(
             input: a + 37_632, inFeatures: 768,
             weights: w + 2_227_888, outFeatures: 1280,
             output: a + 0, activation: HardSwish.self)
 
         // %97 head.linear: linear %95 -> 1000x1x1
-        // pp_lcnet.spec:46: linear out=classes bias                          timm=classifier
+        // pp_lcnet.spec:49: linear out=classes bias                          timm=classifier
         Kernels.dense(
             input: a + 0, inFeatures: 1280,
             weights: w + 3_212_208, outFeatures: 1000,

@@ -70,7 +70,7 @@ struct KernelLayer {
 
 enum KernelSelection {
     /// Chooses a kernel for every node, in schedule order, and lays out their weights.
-    static func layers(of graph: Graph) throws(SpecError) -> [KernelLayer] {
+    static func layers(of graph: Graph) throws -> [KernelLayer] {
         var layers: [KernelLayer] = []
         var offset = 0
         for node in graph.nodes {
@@ -82,7 +82,7 @@ enum KernelSelection {
         return layers
     }
 
-    static func select(_ node: Node, in graph: Graph) throws(SpecError) -> KernelLayer {
+    static func select(_ node: Node, in graph: Graph) throws -> KernelLayer {
         let location = node.origin.location
         switch node.op {
         case .input:
@@ -144,8 +144,8 @@ enum KernelSelection {
 
 extension KernelLayer {
     /// The kernel call for this layer, under a comment naming the node and quoting its spec row.
-    func emitCall(graph: Graph, plan: MemoryPlan, into w: inout SwiftWriter) throws(SpecError) {
-        func arena(_ id: NodeID) throws(SpecError) -> String {
+    func emitCall(graph: Graph, plan: MemoryPlan, into w: inout SwiftWriter) throws {
+        func arena(_ id: NodeID) throws -> String {
             guard let buffer = plan.buffer(of: id) else {
                 throw SpecError("internal error: \(id) has no buffer in the memory plan", at: node.origin.location)
             }
@@ -185,7 +185,7 @@ extension KernelLayer {
             w.call("Kernels.pointwiseConv", [
                 "input: \(try arena(conv.input)), pixels: \(x.pixels), inChannels: \(x.channels)",
                 "weights: \(weights), outChannels: \(conv.outChannels)",
-                "residual: \(try conv.residual.map { (id) throws(SpecError) in try arena(id) } ?? "nil"), output: \(output)",
+                "residual: \(try conv.residual.map { (id) throws in try arena(id) } ?? "nil"), output: \(output)",
                 "activation: \(Self.swiftType(conv.activation)).self, threads: threads",
             ])
         case .grouped(let conv):
@@ -194,7 +194,7 @@ extension KernelLayer {
                 "input: \(try arena(conv.input)), inChannels: \(x.channels), inHeight: \(x.height), inWidth: \(x.width), inChannelsPerGroup: \(x.channels / conv.groups)",
                 "weights: \(weights), outChannels: \(conv.outChannels), kernelHeight: \(conv.kernelHeight), kernelWidth: \(conv.kernelWidth)",
                 "strideHeight: \(conv.strideHeight), strideWidth: \(conv.strideWidth), padTop: \(conv.padHeight), padLeft: \(conv.padWidth)",
-                "residual: \(try conv.residual.map { (id) throws(SpecError) in try arena(id) } ?? "nil"), output: \(output), outHeight: \(shape.height), outWidth: \(shape.width)",
+                "residual: \(try conv.residual.map { (id) throws in try arena(id) } ?? "nil"), output: \(output), outHeight: \(shape.height), outWidth: \(shape.width)",
                 "activation: \(Self.swiftType(conv.activation)).self, threads: threads",
             ])
         case .dyShiftMax(let d):
@@ -207,7 +207,7 @@ extension KernelLayer {
                 "input: \(try arena(d.input)), pixels: \(shape.pixels), channels: \(shape.channels), squeeze: \(d.squeezeChannels), coefficients: \(d.params.coefficients)",
                 "fc1: \(weights), fc2: w + \(Literal.int(fc2)), indices: w + \(Literal.int(fc2 + self.weights[1].packedFloats))",
                 "actMax: \(float(d.params.actMax)), initA: (\(d.params.initA.map(float).joined(separator: ", "))), initB: (\(d.params.initB.map(float).joined(separator: ", ")))",
-                "scratch: a + \(Literal.int(scratch.offset / 4)), residual: \(try d.residual.map { (id) throws(SpecError) in try arena(id) } ?? "nil"), output: \(output), threads: threads",
+                "scratch: a + \(Literal.int(scratch.offset / 4)), residual: \(try d.residual.map { (id) throws in try arena(id) } ?? "nil"), output: \(output), threads: threads",
             ])
         case .dense(let inFeatures, let outFeatures, let activation):
             w.call("Kernels.dense", [

@@ -7,7 +7,7 @@ import SpecPasses
 /// runtime kernel chosen for it, under a comment quoting the spec row it came from.
 public enum SwiftEmitter {
     /// The whole pipeline: load the spec, lower it, run every pass, emit Swift.
-    public static func generate(specAt path: String, from source: some SpecSource) throws(SpecError) -> String {
+    public static func generate(specAt path: String, from source: some SpecSource) throws -> String {
         // Bound to a local first: projecting a member straight off a typed-throws call's
         // result is miscompiled by Swift 6.3 (a crash in the result's destroy).
         let compiled = try compile(specAt: path, from: source)
@@ -15,7 +15,7 @@ public enum SwiftEmitter {
     }
 
     /// The generated source and the name of the network it defines.
-    public static func compile(specAt path: String, from source: some SpecSource) throws(SpecError) -> (network: String, swift: String) {
+    public static func compile(specAt path: String, from source: some SpecSource) throws -> (network: String, swift: String) {
         var graph = try Lowering.lower(specAt: path, from: source)
         try Pipeline.run(&graph)
         return (graph.network, try emit(graph))
@@ -26,7 +26,7 @@ public enum SwiftEmitter {
         network.split(separator: "_").map { $0.prefix(1).uppercased() + $0.dropFirst() }.joined()
     }
 
-    public static func emit(_ graph: Graph) throws(SpecError) -> String {
+    public static func emit(_ graph: Graph) throws -> String {
         guard let plan = graph.memoryPlan else {
             throw SpecError("internal error: code generation needs the memory plan (run plan-memory first)", at: nil)
         }
@@ -47,7 +47,7 @@ public enum SwiftEmitter {
         w.line("import SpecRuntime")
         w.line()
         w.line("/// \(graph.network), compiled from \(specName).")
-        try w.block("public final class \(type): CompiledNetwork") { (w: inout SwiftWriter) throws(SpecError) in
+        try w.block("public final class \(type): CompiledNetwork") { (w: inout SwiftWriter) throws in
             emitInfo(graph, layers: layers, stats: stats, weightFloats: weightFloats, plan: plan, into: &w)
             w.line()
             w.line("/// Bytes of the activation arena one inference uses, known at compile time.")
@@ -61,7 +61,7 @@ public enum SwiftEmitter {
                 w.line("state = try NetworkState(Self.info, checkpoint: checkpoint, convention: convention, threads: threads)")
             }
             w.line()
-            try w.block("public func run(image: UnsafePointer<Float>, logits: UnsafeMutablePointer<Float>)") { (w: inout SwiftWriter) throws(SpecError) in
+            try w.block("public func run(image: UnsafePointer<Float>, logits: UnsafeMutablePointer<Float>)") { (w: inout SwiftWriter) throws in
                 w.line("let a = state.arena.pointer, w = UnsafePointer(state.weights.pointer), threads = state.threads")
                 for layer in layers {
                     w.line()

@@ -10,7 +10,7 @@ struct SwiftWriter {
     mutating func comment(_ s: String) { line("// " + s) }
 
     /// `header {`, the body one level deeper, `}`.
-    mutating func block<E: Error>(_ header: String, _ body: (inout SwiftWriter) throws(E) -> Void) throws(E) {
+    mutating func block(_ header: String, _ body: (inout SwiftWriter) throws -> Void) rethrows {
         line(header + " {")
         depth += 1
         try body(&self)

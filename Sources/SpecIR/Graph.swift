@@ -70,7 +70,7 @@ public struct Graph: Sendable {
 
     /// Appends a node, computing its shape; throws a diagnostic at `origin` if the op does not fit its operands.
     @discardableResult
-    public mutating func append(_ op: Op, name: String, origin: Origin) throws(SpecError) -> NodeID {
+    public mutating func append(_ op: Op, name: String, origin: Origin) throws -> NodeID {
         let id = NodeID(nextID)
         let shape = try inferShape(op, at: origin.location)
         nextID += 1
@@ -104,7 +104,7 @@ public struct Graph: Sendable {
     }
 
     /// Shape inference: the output shape of `op` given the graph's current nodes.
-    public func inferShape(_ op: Op, at location: SourceLocation) throws(SpecError) -> TensorShape {
+    public func inferShape(_ op: Op, at location: SourceLocation) throws -> TensorShape {
         func shape(_ id: NodeID) -> TensorShape { node(id).shape }
         switch op {
         case .input:
@@ -171,7 +171,7 @@ public struct Graph: Sendable {
     }
 
     /// Sizes past 2^31 elements are mistakes, and would overflow MAC counts.
-    private func checkSize(_ shape: TensorShape, weights: Int, at location: SourceLocation) throws(SpecError) {
+    private func checkSize(_ shape: TensorShape, weights: Int, at location: SourceLocation) throws {
         let limit = 1 << 31
         guard shape.elementCount <= limit, weights <= limit else {
             throw SpecError("absurd layer size: \(shape) output, \(weights) weights (at most 2^31 each)", at: location)

@@ -18,9 +18,19 @@ public struct NetworkStats: Sendable {
     public var layers: [LayerStats]
     public var params: Int { layers.reduce(0) { $0 + $1.params } }
     public var macs: Int { layers.reduce(0) { $0 + $1.macs } }
+    /// Multiplies outside convs and linear layers that papers sometimes count: Dynamic
+    /// Shift-Max's x·a + x_shifted·b terms (one per coefficient, per element).
+    public var elementwiseMacs: Int
 
     public init(_ graph: Graph) {
         network = graph.network
+        elementwiseMacs = graph.nodes.reduce(0) { total, node in
+            switch node.op {
+            case .dyShiftMax(let d): return total + node.shape.elementCount * d.params.coefficients
+            case .shiftMax(_, _, let p): return total + node.shape.elementCount * p.coefficients
+            default: return total
+            }
+        }
         layers = graph.nodes.map { node in
             let (params, macs) = NetworkStats.cost(of: node, in: graph)
             return LayerStats(node: node.id, name: node.name, op: node.op.mnemonic, shape: node.shape,

@@ -3,7 +3,7 @@ import SpecLang
 /// Checks the invariants every pass must keep. A failure is a compiler bug, reported at the
 /// spec row of the node involved.
 public enum Verifier {
-    public static func verify(_ graph: Graph) throws(SpecError) {
+    public static func verify(_ graph: Graph) throws {
         var errors: [Diagnostic] = []
         func fail(_ message: String, _ node: Node) {
             errors.append(Diagnostic(.error, "IR verification failed at \(node.id) (\(node.name)): \(message)", at: node.origin.location))
@@ -24,7 +24,7 @@ public enum Verifier {
                     let shape = try graph.inferShape(node.op, at: node.origin.location)
                     if shape != node.shape { fail("shape \(node.shape) but its op produces \(shape)", node) }
                 } catch {
-                    fail(error.diagnostics.first?.message ?? "shape inference failed", node)
+                    fail((error as? SpecError)?.diagnostics.first?.message ?? "shape inference failed: \(error)", node)
                 }
             }
             if node.op.isInPlace, let x = node.op.operands.first {

@@ -101,6 +101,8 @@ public enum Statement: Hashable, Sendable {
     case checkpoint(CheckpointDecl)
     /// `include "base.spec" width=0.5`: the other file's statements, then these overrides.
     case include(path: String, overrides: [Option], location: SourceLocation)
+    /// `paper madds=569M params=4.2M source="…" note="…"`: the published figures.
+    case paper([Option], location: SourceLocation)
     case section(Section)
 }
 

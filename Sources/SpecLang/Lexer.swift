@@ -19,7 +19,7 @@ public struct Token: Hashable, Sendable {
 enum Lexer {
     /// Splits one line (comments already allowed) into tokens. Throws on a character that
     /// cannot start a token or an unterminated string.
-    static func tokens(of line: Substring, lineNumber: Int, file: String) throws(SpecError) -> [Token] {
+    static func tokens(of line: Substring, lineNumber: Int, file: String) throws -> [Token] {
         var tokens: [Token] = []
         let chars = Array(line.unicodeScalars)
         var i = 0

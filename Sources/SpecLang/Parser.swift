@@ -1,7 +1,7 @@
 /// Parses one spec file into statements. Errors are collected line by line, so one run
 /// reports every malformed line; the parse throws if there was any.
 public enum Parser {
-    public static func parse(_ text: String, file: String) throws(SpecError) -> SpecDocument {
+    public static func parse(_ text: String, file: String) throws -> SpecDocument {
         var state = State(file: file)
         var lineNumber = 0
         for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
@@ -10,8 +10,10 @@ public enum Parser {
                 let tokens = try Lexer.tokens(of: line, lineNumber: lineNumber, file: file)
                 if tokens.isEmpty { continue }
                 try state.consume(tokens, text: rowText(line), line: lineNumber)
-            } catch {
+            } catch let error as SpecError {
                 state.errors.append(contentsOf: error.diagnostics)
+            } catch {
+                state.errors.append(Diagnostic(.error, "\(error)", at: SourceLocation(file: file, line: lineNumber, column: 1)))
             }
         }
         state.finish()
@@ -42,7 +44,7 @@ private struct State {
         SourceLocation(file: file, line: line, column: token.column)
     }
 
-    mutating func consume(_ tokens: [Token], text: String, line: Int) throws(SpecError) {
+    mutating func consume(_ tokens: [Token], text: String, line: Int) throws {
         let first = tokens[0]
         let here = location(line, first)
         if first.kind == .word, first.text == "end", tokens.count == 1 {
@@ -81,7 +83,7 @@ private struct State {
         }
     }
 
-    mutating func topLevel(_ tokens: [Token], text: String, line: Int) throws(SpecError) {
+    mutating func topLevel(_ tokens: [Token], text: String, line: Int) throws {
         let first = tokens[0]
         let here = location(line, first)
         guard first.kind == .word else {
@@ -112,6 +114,8 @@ private struct State {
             }
             let options = try Self.options(tokens.dropFirst(2), line: line, file: file)
             statements.append(.checkpoint(CheckpointDecl(name: tokens[1].text, options: options, location: location(line, tokens[1]))))
+        case "paper":
+            statements.append(.paper(try Self.options(tokens.dropFirst(), line: line, file: file), location: here))
         case "include":
             guard tokens.count >= 2, tokens[1].kind == .string else {
                 throw SpecError("'include' needs a quoted path, e.g. include \"mobilenet_v1.spec\" width=0.5", at: here)
@@ -151,7 +155,7 @@ private struct State {
         }
     }
 
-    func layerRow(_ tokens: [Token], text: String, line: Int) throws(SpecError) -> LayerRow {
+    func layerRow(_ tokens: [Token], text: String, line: Int) throws -> LayerRow {
         guard tokens[0].kind == .word else {
             throw SpecError("expected an operation name, found '\(tokens[0].text)'", at: location(line, tokens[0]))
         }
@@ -159,7 +163,7 @@ private struct State {
         return LayerRow(op: tokens[0].text, options: options, text: text, location: location(line, tokens[0]))
     }
 
-    func header(_ tokens: [Token], line: Int) throws(SpecError) -> [Column] {
+    func header(_ tokens: [Token], line: Int) throws -> [Column] {
         var columns: [Column] = []
         for token in tokens {
             guard token.kind == .word else {
@@ -173,7 +177,7 @@ private struct State {
         return columns
     }
 
-    func tableRow(_ tokens: [Token], text: String, line: Int) throws(SpecError) -> TableRow {
+    func tableRow(_ tokens: [Token], text: String, line: Int) throws -> TableRow {
         var cellTokens = tokens[...]
         var repeatCount = 1
         if let last = tokens.last, last.kind == .word, last.text.first == "x", tokens.count > 1,
@@ -205,7 +209,7 @@ private struct State {
     }
 
     /// `name`, `name=value` or `name=v1,v2,…`.
-    static func options(_ tokens: ArraySlice<Token>, line: Int, file: String) throws(SpecError) -> [Option] {
+    static func options(_ tokens: ArraySlice<Token>, line: Int, file: String) throws -> [Option] {
         var options: [Option] = []
         var i = tokens.startIndex
         func loc(_ t: Token) -> SourceLocation { SourceLocation(file: file, line: line, column: t.column) }

@@ -19,6 +19,8 @@ public struct Spec: Sendable {
     public var sections: [Section]
     /// Every file read, the spec itself first, for build-system dependencies.
     public var files: [String]
+    /// The figures the paper publishes for this network, when the spec records them.
+    public var paper: PaperFigures?
 
     /// Resolves a setting or param by name, for option values such as `out=classes`.
     public func number(named name: String) -> Double? { numbers[name] }
@@ -27,18 +29,66 @@ public struct Spec: Sendable {
     public func word(_ value: String) -> String { words[value] ?? value }
 }
 
+/// Published figures, for comparison with what speccc counts (`speccc stats --paper`).
+public struct PaperFigures: Sendable {
+    public var madds: Double?
+    public var params: Double?
+    public var top1: Double?
+    public var source: String?
+    /// Why the counts differ, where the counting convention does.
+    public var note: String?
+
+    /// Reads `madds=569M params=4.2M top1=70.6 source="…" note="…"`.
+    init(_ options: [Option]) throws {
+        for option in options {
+            switch (option.name, option.value) {
+            case ("madds", let value?), ("params", let value?), ("top1", let value?):
+                guard let number = PaperFigures.number(value) else {
+                    throw SpecError("'\(option.name)' needs a number such as 569M, 4.2M or 70.6", at: option.location)
+                }
+                switch option.name {
+                case "madds": madds = number
+                case "params": params = number
+                default: top1 = number
+                }
+            case ("source", .string(let text)?): source = text
+            case ("note", .string(let text)?): note = text
+            default:
+                throw SpecError("unknown paper figure '\(option.name)' (madds, params, top1 as numbers; source, note as quoted text)", at: option.location)
+            }
+        }
+    }
+
+    /// 569M, 4.2M, 41K or a plain number.
+    static func number(_ value: Value) -> Double? {
+        switch value {
+        case .number(let n): return n
+        case .word(let w):
+            let scale: Double
+            switch w.last {
+            case "K": scale = 1e3
+            case "M": scale = 1e6
+            case "G": scale = 1e9
+            default: return nil
+            }
+            return Double(w.dropLast()).map { $0 * scale }
+        default: return nil
+        }
+    }
+}
+
 /// Reads a spec and the files it includes, and resolves settings (last one wins).
 public enum SpecLoader {
     static let settingNames: Set<String> = ["network", "resolution", "channels", "classes", "width", "divisor"]
 
-    public static func load(_ path: String, from source: some SpecSource) throws(SpecError) -> Spec {
+    public static func load(_ path: String, from source: some SpecSource) throws -> Spec {
         var state = LoadState()
         try state.expand(path, from: source, includedFrom: nil, stack: [])
         return try state.resolve(file: path)
     }
 
     /// Parses spec text that lives in memory under `name` (includes are resolved against it).
-    public static func load(text: String, name: String, includes source: some SpecSource) throws(SpecError) -> Spec {
+    public static func load(text: String, name: String, includes source: some SpecSource) throws -> Spec {
         var state = LoadState()
         try state.expand(name, text: text, from: source, stack: [])
         return try state.resolve(file: name)
@@ -51,8 +101,9 @@ private struct LoadState {
     var checkpoints: [CheckpointDecl] = []
     var sections: [Section] = []
     var files: [String] = []
+    var paper: PaperFigures?
 
-    mutating func expand(_ path: String, from source: some SpecSource, includedFrom: SourceLocation?, stack: [String]) throws(SpecError) {
+    mutating func expand(_ path: String, from source: some SpecSource, includedFrom: SourceLocation?, stack: [String]) throws {
         let text: String
         do {
             text = try source.read(path)
@@ -66,7 +117,7 @@ private struct LoadState {
         try expand(path, text: text, from: source, stack: stack)
     }
 
-    mutating func expand(_ path: String, text: String, from source: some SpecSource, stack: [String]) throws(SpecError) {
+    mutating func expand(_ path: String, text: String, from source: some SpecSource, stack: [String]) throws {
         files.append(path)
         let document = try Parser.parse(text, file: path)
         for statement in document.statements {
@@ -109,13 +160,15 @@ private struct LoadState {
                         throw SpecError("'\(option.name)' is neither a setting nor a param of '\(includePath)'", at: option.location)
                     }
                 }
+            case .paper(let options, _):
+                paper = try PaperFigures(options)
             case .section(let section):
                 sections.append(section)
             }
         }
     }
 
-    func resolve(file: String) throws(SpecError) -> Spec {
+    func resolve(file: String) throws -> Spec {
         let start = SourceLocation(file: file, line: 1, column: 1)
         guard let networkOption = settings["network"] else {
             throw SpecError("the spec names no network; add 'network NAME'", at: start)
@@ -124,14 +177,14 @@ private struct LoadState {
               network.first?.isLetter == true, network.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" }) else {
             throw SpecError("network name must be letters, digits and '_', starting with a letter", at: networkOption.location)
         }
-        func number(_ name: String, default value: Double) throws(SpecError) -> Double {
+        func number(_ name: String, default value: Double) throws -> Double {
             guard let option = settings[name] else { return value }
             guard let n = option.value?.number else {
                 throw SpecError("'\(name)' must be a number, found '\(option.value?.description ?? "")'", at: option.location)
             }
             return n
         }
-        func integer(_ name: String, default value: Int, range: ClosedRange<Int>, what: String) throws(SpecError) -> Int {
+        func integer(_ name: String, default value: Int, range: ClosedRange<Int>, what: String) throws -> Int {
             let n = try number(name, default: Double(value))
             guard n == n.rounded(), let i = Int(exactly: n), range.contains(i) else {
                 throw SpecError("\(what) must be a whole number in \(range.lowerBound)...\(range.upperBound), found \(Value.number(n))", at: settings[name]?.location)
@@ -167,6 +220,6 @@ private struct LoadState {
         return Spec(
             file: file, network: network, networkLocation: networkOption.location,
             resolution: resolution, channels: channels, classes: classes, width: width, divisor: divisor,
-            numbers: numbers, words: words, checkpoints: checkpoints, sections: sections, files: files)
+            numbers: numbers, words: words, checkpoints: checkpoints, sections: sections, files: files, paper: paper)
     }
 }

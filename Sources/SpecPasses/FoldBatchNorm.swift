@@ -10,7 +10,7 @@ public struct FoldBatchNorm: Pass {
     public let summary = "fold each BatchNorm into the conv before it"
     public init() {}
 
-    public func run(_ graph: inout Graph) throws(SpecError) -> Bool {
+    public func run(_ graph: inout Graph) throws -> Bool {
         var changed = false
         // Re-read each node: earlier rewrites in this loop may have changed its operands.
         for id in graph.nodes.map(\.id) {

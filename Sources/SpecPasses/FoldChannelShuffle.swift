@@ -13,7 +13,7 @@ public struct FoldChannelShuffle: Pass {
     public let summary = "write channels already shuffled: fold each channel shuffle into the conv or shift-max that produces it"
     public init() {}
 
-    public func run(_ graph: inout Graph) throws(SpecError) -> Bool {
+    public func run(_ graph: inout Graph) throws -> Bool {
         var changed = false
         for id in graph.nodes.map(\.id) {
             guard case .channelShuffle(let input, let groups) = graph.nodeIfPresent(id)?.op, graph.soleUser(of: input)?.id == id else { continue }

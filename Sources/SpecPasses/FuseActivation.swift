@@ -9,7 +9,7 @@ public struct FuseActivation: Pass {
     public let summary = "apply each activation in the epilogue of the layer before it (or as a pooling prologue)"
     public init() {}
 
-    public func run(_ graph: inout Graph) throws(SpecError) -> Bool {
+    public func run(_ graph: inout Graph) throws -> Bool {
         var changed = false
         // Re-read each node: earlier rewrites in this loop may have changed its operands.
         for id in graph.nodes.map(\.id) {

@@ -11,7 +11,7 @@ public struct FuseDynamicShiftMax: Pass {
     public let summary = "replace pool → linear → linear → shift_max with one dy_shift_max op"
     public init() {}
 
-    public func run(_ graph: inout Graph) throws(SpecError) -> Bool {
+    public func run(_ graph: inout Graph) throws -> Bool {
         var changed = false
         for id in graph.nodes.map(\.id) {
             guard let node = graph.nodeIfPresent(id) else { continue }

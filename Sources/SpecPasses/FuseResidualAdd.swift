@@ -9,7 +9,7 @@ public struct FuseResidualAdd: Pass {
     public let summary = "add each residual in the epilogue of the conv that produces the other operand"
     public init() {}
 
-    public func run(_ graph: inout Graph) throws(SpecError) -> Bool {
+    public func run(_ graph: inout Graph) throws -> Bool {
         var changed = false
         // Re-read each node: earlier rewrites in this loop may have changed its operands.
         for id in graph.nodes.map(\.id) {

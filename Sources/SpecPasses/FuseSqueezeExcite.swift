@@ -12,7 +12,7 @@ public struct FuseSqueezeExcite: Pass {
     public let summary = "replace pool → 1x1 conv → 1x1 conv → scale with one in-place squeeze_excite op"
     public init() {}
 
-    public func run(_ graph: inout Graph) throws(SpecError) -> Bool {
+    public func run(_ graph: inout Graph) throws -> Bool {
         var changed = false
         // Re-read each node: earlier rewrites in this loop may have changed its operands.
         for id in graph.nodes.map(\.id) {

@@ -7,7 +7,7 @@ public protocol Pass: Sendable {
     /// One line for `speccc passes` and the docs.
     var summary: String { get }
     /// Rewrites the graph; returns whether anything changed.
-    func run(_ graph: inout Graph) throws(SpecError) -> Bool
+    func run(_ graph: inout Graph) throws -> Bool
 }
 
 /// The one list of passes, in the order the compiler runs them.
@@ -29,7 +29,7 @@ public enum Pipeline {
     public static func run(
         _ graph: inout Graph, through lastPass: String? = nil, verify: Bool = true,
         observe: (String, Graph) -> Void = { _, _ in }
-    ) throws(SpecError) {
+    ) throws {
         if let lastPass, pass(named: lastPass) == nil {
             throw SpecError("unknown pass '\(lastPass)' (passes: \(passes.map(\.name).joined(separator: ", ")))", at: nil)
         }

@@ -9,7 +9,7 @@ public struct PlanMemory: Pass {
     public static let alignment = 64
     public init() {}
 
-    public func run(_ graph: inout Graph) throws(SpecError) -> Bool {
+    public func run(_ graph: inout Graph) throws -> Bool {
         let requests = Liveness.buffers(of: graph, alignment: Self.alignment)
         let placed = OffsetAssignment.greedyBySize(requests)
         let arena = placed.map { $0.offset + $0.size }.max() ?? 0

@@ -87,7 +87,7 @@ struct Arguments {
         return true
     }
 
-    mutating func value(_ name: String) throws(UsageError) -> String? {
+    mutating func value(_ name: String) throws -> String? {
         guard let i = items.firstIndex(of: name) else { return nil }
         guard i + 1 < items.count, !items[i + 1].hasPrefix("--") else { throw UsageError(message: "\(name) needs a value") }
         let value = items[i + 1]
@@ -95,7 +95,7 @@ struct Arguments {
         return value
     }
 
-    mutating func positional(_ what: String) throws(UsageError) -> String {
+    mutating func positional(_ what: String) throws -> String {
         guard let i = items.firstIndex(where: { !$0.hasPrefix("--") }) else { throw UsageError(message: "missing \(what)") }
         return items.remove(at: i)
     }
@@ -106,7 +106,7 @@ struct Arguments {
         return positionals
     }
 
-    func finish() throws(UsageError) {
+    func finish() throws {
         if let extra = items.first { throw UsageError(message: "unexpected argument '\(extra)'") }
     }
 }

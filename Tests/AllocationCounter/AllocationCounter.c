@@ -12,7 +12,10 @@ extern void *__libc_realloc(void *pointer, size_t size);
 extern void *__libc_memalign(size_t alignment, size_t size);
 extern void __libc_free(void *pointer);
 
-static _Thread_local long allocations = 0;
+// initial-exec: a fixed offset from the thread pointer. The default model for position-
+// independent code goes through __tls_get_addr, which may itself call malloc to set up a new
+// thread's block: re-entering this allocator and corrupting memory.
+static _Thread_local long allocations __attribute__((tls_model("initial-exec"))) = 0;
 
 long allocation_count_this_thread(void) { return allocations; }
 

@@ -104,8 +104,10 @@ import Testing
         #expect(throws: SpecError.self) { try Parser.parse(text, file: "tiny.spec") }
         do {
             _ = try Parser.parse(text, file: "tiny.spec")
-        } catch {
+        } catch let error as SpecError {
             #expect(error.description == expected)
+        } catch {
+            Issue.record("unexpected error \(error)")
         }
     }
 
@@ -114,11 +116,13 @@ import Testing
         do {
             _ = try Parser.parse("bogus\nnetwork x\nother\n", file: "f.spec")
             Issue.record("expected errors")
-        } catch {
+        } catch let error as SpecError {
             #expect(error.diagnostics.map(\.description) == [
                 "f.spec:1:1: error: unknown statement 'bogus'",
                 "f.spec:3:1: error: unknown statement 'other'",
             ])
+        } catch {
+            Issue.record("unexpected error \(error)")
         }
     }
 

@@ -59,8 +59,10 @@ import Testing
         do {
             _ = try SpecLoader.load("v.spec", from: source)
             Issue.record("expected an error")
-        } catch {
+        } catch let error as SpecError {
             #expect(error.description == expected)
+        } catch {
+            Issue.record("unexpected error \(error)")
         }
     }
 
@@ -70,8 +72,10 @@ import Testing
         do {
             _ = try SpecLoader.load("a.spec", from: source)
             Issue.record("expected an error")
-        } catch {
+        } catch let error as SpecError {
             #expect(error.description == "b.spec:1:1: error: 'a.spec' includes itself through a.spec -> b.spec")
+        } catch {
+            Issue.record("unexpected error \(error)")
         }
     }
 
@@ -80,8 +84,10 @@ import Testing
         do {
             _ = try SpecLoader.load(text: "width 1.0", name: "n.spec", includes: InMemorySource([:]))
             Issue.record("expected an error")
-        } catch {
+        } catch let error as SpecError {
             #expect(error.description == "n.spec:1:1: error: the spec names no network; add 'network NAME'")
+        } catch {
+            Issue.record("unexpected error \(error)")
         }
     }
 }

@@ -139,3 +139,40 @@ func speccc(_ arguments: String) -> CommandOutput {
         #expect(speccc("passes").stdout.split(separator: "\n").count == 7)
     }
 }
+
+@Suite struct PaperComparisonTests {
+    @Test("stats --paper puts the published figures next to the counted ones")
+    func paper() {
+        let source = InMemorySource(tinySource.files.merging([
+            "paper.spec": """
+                include "tiny.spec"
+                paper madds=50K params=1.1K source="Tiny et al., Table 1" note="counted differently"
+                """,
+        ]) { $1 })
+        let out = Speccc.run(["stats", "paper.spec", "--paper"], source: source)
+        #expect(out.exitCode == 0)
+        // MACs: 216·64 + 128·64 + 144·64 + 256 + 128·64 + 32 = 39,712, as in statsJSON.
+        #expect(out.stdout == """
+            tiny: Tiny et al., Table 1
+                                 speccc  paper  difference
+            params                1,028   1.1K       -6.5%
+            MACs (conv, linear)  39,712    50K      -20.6%
+            note: counted differently
+
+            """)
+    }
+
+    @Test("a spec without published figures says how to add them")
+    func noPaper() {
+        let out = speccc("stats tiny.spec --paper")
+        #expect(out.exitCode == 2)
+        #expect(out.stderr.contains("paper madds="))
+    }
+
+    @Test("malformed figures are reported at their location")
+    func badFigure() {
+        let source = InMemorySource(["p.spec": "network p\npaper madds=lots"])
+        let out = Speccc.run(["stats", "p.spec", "--paper"], source: source)
+        #expect(out.stderr == "p.spec:2:7: error: 'madds' needs a number such as 569M, 4.2M or 70.6\n")
+    }
+}

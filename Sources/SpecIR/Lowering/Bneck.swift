@@ -20,7 +20,7 @@ enum Bneck: BlockKind {
     static let keyLayouts = ["timm", "torchvision"]
     static let tableOptions: [String: TableOption] = ["expansion": .word(["ratio", "scaled"], default: "ratio")]
 
-    static func lower(_ row: inout BlockRow, into b: inout GraphBuilder) throws(SpecError) {
+    static func lower(_ row: inout BlockRow, into b: inout GraphBuilder) throws {
         let kernel = try row.kernel("k")
         let expandNominal = try row.channels("exp")
         let outNominal = try row.channels("out")
@@ -119,7 +119,7 @@ struct ResidualChoice {
     enum Mode { case auto, always, never }
     var mode: Mode
 
-    init(_ row: BlockRow) throws(SpecError) {
+    init(_ row: BlockRow) throws {
         guard let cell = row.cell("res") else { mode = .auto; return }
         switch cell.value {
         case .absent, .word("auto"): mode = .auto

@@ -16,7 +16,7 @@ enum DepthwiseSeparable: BlockKind {
     static let keyLayouts = ["timm"]
     static let tableOptions: [String: TableOption] = ["act": .word(["RE", "RE6", "HS"], default: "RE6")]
 
-    static func lower(_ row: inout BlockRow, into b: inout GraphBuilder) throws(SpecError) {
+    static func lower(_ row: inout BlockRow, into b: inout GraphBuilder) throws {
         let kernel = row.cell("k") == nil ? 3 : try row.kernel("k")
         let outNominal = try row.channels("out")
         let stride = try row.stride("s")
@@ -59,7 +59,7 @@ enum InvertedResidual: BlockKind {
     static let keyLayouts = ["timm", "torchvision"]
     static let tableOptions: [String: TableOption] = ["act": .word(["RE", "RE6", "HS"], default: "RE6")]
 
-    static func lower(_ row: inout BlockRow, into b: inout GraphBuilder) throws(SpecError) {
+    static func lower(_ row: inout BlockRow, into b: inout GraphBuilder) throws {
         let expansion = try row.number("t")
         guard expansion >= 1, expansion <= 64 else {
             throw SpecError("expansion t must be between 1 and 64, found \(Value.number(expansion))", at: row.cell("t")!.location)

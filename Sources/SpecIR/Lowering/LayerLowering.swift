@@ -5,7 +5,7 @@ enum LayerLowering {
     static let ops = ["conv", "avgpool", "linear", "act", "shuffle", "dropout"]
 
     /// `name` is the node name, e.g. `head.conv2` for the head's second conv.
-    static func lower(_ row: LayerRow, named name: String, into b: inout GraphBuilder) throws(SpecError) {
+    static func lower(_ row: LayerRow, named name: String, into b: inout GraphBuilder) throws {
         let origin = Origin(location: row.location, text: row.text)
         var options = try RowOptions(row, conventions: b.graph.conventions.map(\.name))
         switch row.op {
@@ -65,7 +65,7 @@ struct RowOptions {
     private let rowLocation: SourceLocation
     private let conventions: [String]
 
-    init(_ row: LayerRow, conventions: [String]) throws(SpecError) {
+    init(_ row: LayerRow, conventions: [String]) throws {
         var options: [String: Option] = [:]
         for option in row.options {
             if options[option.name] != nil { throw SpecError("option '\(option.name)' is given twice", at: option.location) }
@@ -80,7 +80,7 @@ struct RowOptions {
 
     mutating func take(_ name: String) -> Option? { options.removeValue(forKey: name) }
 
-    mutating func number(_ name: String) throws(SpecError) -> Double? {
+    mutating func number(_ name: String) throws -> Double? {
         guard let option = take(name) else { return nil }
         guard let n = option.value?.number else {
             throw SpecError("option '\(name)' needs a number", at: option.location)
@@ -89,7 +89,7 @@ struct RowOptions {
     }
 
     /// `k=3` or `k=3x1` (height × width).
-    mutating func pair(_ name: String, default value: Int? = nil, range: ClosedRange<Int>, what: String) throws(SpecError) -> (Int, Int) {
+    mutating func pair(_ name: String, default value: Int? = nil, range: ClosedRange<Int>, what: String) throws -> (Int, Int) {
         guard case .word(let word)? = options[name]?.value else {
             let n = try integer(name, default: value, range: range, what: what)
             return (n, n)
@@ -103,7 +103,7 @@ struct RowOptions {
         return (h, w)
     }
 
-    mutating func integer(_ name: String, default value: Int? = nil, range: ClosedRange<Int>, what: String) throws(SpecError) -> Int {
+    mutating func integer(_ name: String, default value: Int? = nil, range: ClosedRange<Int>, what: String) throws -> Int {
         let at = location(name)
         guard let n = try number(name) else {
             if let value { return value }
@@ -117,7 +117,7 @@ struct RowOptions {
 
     /// `out=N` scales N by the row's multiplier (`scale=`, default width); `out=NAME` uses a
     /// setting or param as it is (e.g. `out=classes`). Returns the count and its unscaled form.
-    mutating func channels(_ name: String, builder b: GraphBuilder) throws(SpecError) -> (count: Int, nominal: Int) {
+    mutating func channels(_ name: String, builder b: GraphBuilder) throws -> (count: Int, nominal: Int) {
         guard let option = take(name) else { throw SpecError("missing option '\(name)=' (output channels)", at: rowLocation) }
         let value: Double
         var multiplier = try self.multiplier(builder: b)
@@ -137,7 +137,7 @@ struct RowOptions {
         return (b.scaled(nominal, by: multiplier), nominal)
     }
 
-    private mutating func multiplier(builder b: GraphBuilder) throws(SpecError) -> Double {
+    private mutating func multiplier(builder b: GraphBuilder) throws -> Double {
         guard let option = take("scale") else { return b.spec.width }
         switch option.value {
         case .number(let n)? where n > 0: return n
@@ -150,13 +150,13 @@ struct RowOptions {
         }
     }
 
-    mutating func flag(_ name: String) throws(SpecError) -> Bool {
+    mutating func flag(_ name: String) throws -> Bool {
         guard let option = take(name) else { return false }
         guard option.value == nil else { throw SpecError("'\(name)' is a flag and takes no value", at: option.location) }
         return true
     }
 
-    mutating func activation(_ name: String) throws(SpecError) -> Activation {
+    mutating func activation(_ name: String) throws -> Activation {
         guard let option = take(name) else { return .identity }
         guard let word = option.value?.word ?? (option.value == .absent ? "-" : nil), let act = Activation(specName: word) else {
             throw SpecError("unknown activation '\(option.value?.description ?? "")' (known: RE, RE6, HS, hsigmoid, identity)", at: option.location)
@@ -165,7 +165,7 @@ struct RowOptions {
     }
 
     /// One module name per checkpoint convention: `timm=conv_stem,bn1 torchvision=features.0.0,features.0.1`.
-    mutating func moduleNames(count: Int, what: String) throws(SpecError) -> [ModuleName] {
+    mutating func moduleNames(count: Int, what: String) throws -> [ModuleName] {
         var perConvention: [[String]] = []
         for convention in conventions {
             guard let option = take(convention) else {
@@ -185,7 +185,7 @@ struct RowOptions {
         return (0..<count).map { i in ModuleName(perConvention.map { $0[i] }) }
     }
 
-    mutating func rejectUnknown(op: String) throws(SpecError) {
+    mutating func rejectUnknown(op: String) throws {
         if let option = options.values.min(by: { $0.location.column < $1.location.column }) {
             throw SpecError("unknown option '\(option.name)' for \(op)", at: option.location)
         }

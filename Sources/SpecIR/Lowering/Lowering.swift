@@ -3,11 +3,11 @@ import SpecLang
 /// Builds the IR graph from a resolved spec: input, stem rows, block tables, head rows.
 public enum Lowering {
     /// Loads the spec at `path` (with its includes) and lowers it.
-    public static func lower(specAt path: String, from source: some SpecSource) throws(SpecError) -> Graph {
+    public static func lower(specAt path: String, from source: some SpecSource) throws -> Graph {
         try lower(SpecLoader.load(path, from: source))
     }
 
-    public static func lower(_ spec: Spec) throws(SpecError) -> Graph {
+    public static func lower(_ spec: Spec) throws -> Graph {
         var builder = try GraphBuilder(spec: spec)
         for section in spec.sections {
             switch section {
@@ -25,7 +25,7 @@ public enum Lowering {
     }
 
     /// Names nodes by section and op: `stem.conv`, `head.conv`, `head.conv2`, …
-    private static func lowerLayers(_ rows: [LayerRow], section: String, into builder: inout GraphBuilder) throws(SpecError) {
+    private static func lowerLayers(_ rows: [LayerRow], section: String, into builder: inout GraphBuilder) throws {
         var seen: [String: Int] = [:]
         for row in rows {
             seen[row.op, default: 0] += 1
@@ -58,7 +58,7 @@ public struct GraphBuilder {
     var stageBase = 0
     var blocksInStage: [Int: Int] = [:]
 
-    init(spec: Spec) throws(SpecError) {
+    init(spec: Spec) throws {
         guard !spec.checkpoints.isEmpty else {
             throw SpecError("the spec declares no checkpoint convention; add e.g. 'checkpoint timm bn_eps=1e-5'", at: spec.networkLocation)
         }
@@ -94,7 +94,7 @@ public struct GraphBuilder {
     }
 
     @discardableResult
-    public mutating func append(_ op: Op, name: String, origin: Origin) throws(SpecError) -> NodeID {
+    public mutating func append(_ op: Op, name: String, origin: Origin) throws -> NodeID {
         current = try graph.append(op, name: name, origin: origin)
         return current
     }
@@ -104,7 +104,7 @@ public struct GraphBuilder {
     public mutating func convUnit(
         _ name: String, origin: Origin, out: Int, kernel: Int, stride: Int = 1, groups: Int = 1,
         bias: Bool = false, conv: ModuleName, norm: ModuleName?, activation: Activation
-    ) throws(SpecError) -> NodeID {
+    ) throws -> NodeID {
         try convUnit(name, origin: origin, out: out, kernel: (kernel, kernel), stride: (stride, stride), groups: groups,
                      bias: bias, conv: conv, norm: norm, activation: activation)
     }
@@ -114,7 +114,7 @@ public struct GraphBuilder {
     public mutating func convUnit(
         _ name: String, origin: Origin, out: Int, kernel: (Int, Int), stride: (Int, Int), groups: Int = 1,
         bias: Bool = false, conv: ModuleName, norm: ModuleName?, activation: Activation
-    ) throws(SpecError) -> NodeID {
+    ) throws -> NodeID {
         let c = Conv(input: current, outChannels: out, kernel: kernel, stride: stride,
                      padding: (kernel.0 / 2, kernel.1 / 2), groups: groups, weight: conv, hasBias: bias)
         try append(.conv(c), name: name, origin: origin)
@@ -127,7 +127,7 @@ public struct GraphBuilder {
     public mutating func squeezeExcite(
         _ name: String, origin: Origin, squeeze: Int, reduce: ModuleName, expand: ModuleName,
         inner: Activation = .relu, gate: Activation = .hardsigmoid
-    ) throws(SpecError) {
+    ) throws {
         let x = current
         let channels = shape.channels
         try append(.globalAveragePool(input: x, before: .identity, after: .identity), name: name + ".pool", origin: origin)
@@ -142,7 +142,7 @@ extension GraphBuilder {
     /// shift-max of the input by those coefficients. The FC layers are nn.Linear.
     public mutating func dynamicShiftMax(
         _ name: String, origin: Origin, squeeze: Int, reduce: ModuleName, expand: ModuleName, params: ShiftMaxParams
-    ) throws(SpecError) {
+    ) throws {
         let x = current
         let channels = shape.channels
         try append(.globalAveragePool(input: x, before: .identity, after: .identity), name: name + ".pool", origin: origin)
@@ -153,7 +153,7 @@ extension GraphBuilder {
         try append(.shiftMax(input: x, coefficients: current, params), name: name + ".shift_max", origin: origin)
     }
 
-    public mutating func shuffle(_ name: String, origin: Origin, groups: Int) throws(SpecError) {
+    public mutating func shuffle(_ name: String, origin: Origin, groups: Int) throws {
         try append(.channelShuffle(input: current, groups: groups), name: name, origin: origin)
     }
 }

@@ -30,11 +30,11 @@ enum MicroBlock: BlockKind {
         "reduction": .numbers(count: 1, default: [8]),
     ]
 
-    static func lower(_ row: inout BlockRow, into b: inout GraphBuilder) throws(SpecError) {
+    static func lower(_ row: inout BlockRow, into b: inout GraphBuilder) throws {
         guard b.spec.width == 1 else {
             throw SpecError("MicroNet rows give exact channel counts; a width multiplier does not apply", at: row.row.location)
         }
-        func count(_ column: String, _ range: ClosedRange<Int> = 0...4096) throws(SpecError) -> Int {
+        func count(_ column: String, _ range: ClosedRange<Int> = 0...4096) throws -> Int {
             try row.integer(column, range: range, what: "column '\(column)'")
         }
         let stride = try row.stride("s"), repeats = try count("n", 1...64), out = try row.channels("c")
@@ -115,7 +115,7 @@ enum MicroBlock: BlockKind {
 
         /// DepthSpatialSepConv: k×1 (stride s×1) then 1×k (stride 1×s), each depthwise
         /// with a channel multiplier, each followed by BatchNorm.
-        mutating func dss(_ b: inout GraphBuilder, expand: (Int, Int), kernel: Int, stride: Int, layer: Int) throws(SpecError) {
+        mutating func dss(_ b: inout GraphBuilder, expand: (Int, Int), kernel: Int, stride: Int, layer: Int) throws {
             dssCount += 1
             let channels = b.shape.channels
             try b.convUnit(node("dss\(dssCount).conv1"), origin: origin, out: channels * expand.0, kernel: (kernel, 1), stride: (stride, 1),
@@ -126,14 +126,14 @@ enum MicroBlock: BlockKind {
         }
 
         /// GroupConv: a 1×1 conv with `groups` groups, then BatchNorm.
-        mutating func groupConv(_ b: inout GraphBuilder, out: Int, groups: Int, layer: Int) throws(SpecError) {
+        mutating func groupConv(_ b: inout GraphBuilder, out: Int, groups: Int, layer: Int) throws {
             groupConvCount += 1
             try b.convUnit(node("pw\(groupConvCount)"), origin: origin, out: out, kernel: 1, groups: max(1, groups),
                            conv: module("layers.\(layer).conv.0"), norm: module("layers.\(layer).conv.1"), activation: .identity)
         }
 
         /// DYShiftMax with two branches (y = 2) or one (y = 1), or ReLU6 (y = 0).
-        mutating func activation(_ b: inout GraphBuilder, _ y: Int, channels: Int, g: Int, expansion: Bool, layer: Int) throws(SpecError) {
+        mutating func activation(_ b: inout GraphBuilder, _ y: Int, channels: Int, g: Int, expansion: Bool, layer: Int) throws {
             guard y > 0 else {
                 try b.append(.activation(input: b.current, .relu6), name: node("relu6_\(layer)"), origin: origin)
                 return
@@ -145,13 +145,13 @@ enum MicroBlock: BlockKind {
         }
 
         /// The block's last DYShiftMax: one branch, initialized from init_ab3.
-        mutating func lastShiftMax(_ b: inout GraphBuilder, channels: Int, reduction: Int, g: Int, layer: Int) throws(SpecError) {
+        mutating func lastShiftMax(_ b: inout GraphBuilder, channels: Int, reduction: Int, g: Int, layer: Int) throws {
             try shiftMax(&b, channels: channels, coefficients: 2, reduction: reduction, groups: g,
                          initA: [settings.initAB3[0], 0], initB: [settings.initAB3[1], 0], layer: layer)
         }
 
         mutating func shiftMax(_ b: inout GraphBuilder, channels: Int, coefficients: Int, reduction: Int, groups: Int,
-                               initA: [Double], initB: [Double], layer: Int) throws(SpecError) {
+                               initA: [Double], initB: [Double], layer: Int) throws {
             shiftMaxCount += 1
             guard reduction >= 1, groups >= 1, channels % groups == 0 else {
                 throw SpecError("DYShiftMax cannot shift \(channels) channels in \(groups) groups", at: origin.location)

@@ -21,7 +21,7 @@ protocol BlockKind: Sendable {
     static var keyLayouts: [String] { get }
     /// Options the kind reads from its table line (besides key patterns).
     static var tableOptions: [String: TableOption] { get }
-    static func lower(_ row: inout BlockRow, into b: inout GraphBuilder) throws(SpecError)
+    static func lower(_ row: inout BlockRow, into b: inout GraphBuilder) throws
 }
 
 enum BlockKinds {
@@ -31,7 +31,7 @@ enum BlockKinds {
 }
 
 enum TableLowering {
-    static func lower(_ table: Table, into b: inout GraphBuilder) throws(SpecError) {
+    static func lower(_ table: Table, into b: inout GraphBuilder) throws {
         guard let kind = BlockKinds.named(table.kind) else {
             throw SpecError("unknown block kind '\(table.kind)' (known: \(BlockKinds.all.map { $0.name }.joined(separator: ", ")))", at: table.location)
         }
@@ -66,7 +66,7 @@ enum TableLowering {
 
     /// Options such as `expansion=ratio` or `init_a=1,0.5`, with defaults filled in; a
     /// word may come from a param that holds it.
-    static func kindOptions(_ table: Table, kind: any BlockKind.Type, conventions: [String], spec: Spec) throws(SpecError) -> [String: Value] {
+    static func kindOptions(_ table: Table, kind: any BlockKind.Type, conventions: [String], spec: Spec) throws -> [String: Value] {
         var options: [String: Value] = [:]
         for (name, option) in kind.tableOptions {
             switch option {
@@ -102,7 +102,7 @@ enum TableLowering {
     }
 
     /// `timm=blocks.{stage}.{index}`: one key pattern per convention, checked up front.
-    static func keyPatterns(_ table: Table, kind: any BlockKind.Type, conventions: [String]) throws(SpecError) -> [String] {
+    static func keyPatterns(_ table: Table, kind: any BlockKind.Type, conventions: [String]) throws -> [String] {
         var patterns: [String: String] = [:]
         for option in table.options where conventions.contains(option.name) {
             guard kind.keyLayouts.contains(option.name) else {
@@ -116,7 +116,7 @@ enum TableLowering {
             }
             patterns[option.name] = pattern
         }
-        return try conventions.map { (convention) throws(SpecError) -> String in
+        return try conventions.map { (convention) throws -> String in
             guard let pattern = patterns[convention] else {
                 throw SpecError("the table needs a key pattern for checkpoint convention '\(convention)', e.g. \(convention)=blocks.{stage}.{index}", at: table.location)
             }
@@ -146,7 +146,7 @@ struct BlockRow {
 
     func cell(_ column: String) -> Cell? { cells[column] }
 
-    func number(_ column: String) throws(SpecError) -> Double {
+    func number(_ column: String) throws -> Double {
         let cell = cells[column]!
         guard let n = cell.value.number else {
             throw SpecError("column '\(column)' needs a number, found '\(cell.value)'", at: cell.location)
@@ -154,7 +154,7 @@ struct BlockRow {
         return n
     }
 
-    func integer(_ column: String, range: ClosedRange<Int>, what: String) throws(SpecError) -> Int {
+    func integer(_ column: String, range: ClosedRange<Int>, what: String) throws -> Int {
         let n = try number(column)
         guard let i = Int(exactly: n), range.contains(i) else {
             throw SpecError("\(what) must be a whole number in \(range.lowerBound)...\(range.upperBound), found \(Value.number(n))", at: cells[column]!.location)
@@ -162,15 +162,15 @@ struct BlockRow {
         return i
     }
 
-    func channels(_ column: String) throws(SpecError) -> Int {
+    func channels(_ column: String) throws -> Int {
         try integer(column, range: 1...65536, what: "channel count")
     }
 
-    func stride(_ column: String) throws(SpecError) -> Int {
+    func stride(_ column: String) throws -> Int {
         try integer(column, range: 1...16, what: "stride")
     }
 
-    func kernel(_ column: String) throws(SpecError) -> Int {
+    func kernel(_ column: String) throws -> Int {
         let k = try integer(column, range: 1...15, what: "kernel size")
         guard k % 2 == 1 else {
             throw SpecError("kernel size must be odd (padding is k/2 on each side), found \(k)", at: cells[column]!.location)
@@ -179,7 +179,7 @@ struct BlockRow {
     }
 
     /// `-` is off; one of `on` is on.
-    func flag(_ column: String, on: [String]) throws(SpecError) -> Bool {
+    func flag(_ column: String, on: [String]) throws -> Bool {
         let cell = cells[column]!
         if cell.value == .absent { return false }
         guard let word = cell.value.word, on.contains(word) else {
@@ -188,7 +188,7 @@ struct BlockRow {
         return true
     }
 
-    func activation(_ column: String) throws(SpecError) -> Activation {
+    func activation(_ column: String) throws -> Activation {
         let cell = cells[column]!
         guard let word = cell.value.word, let act = Activation(specName: word) else {
             throw SpecError("unknown activation '\(cell.value)' in column '\(column)' (known: RE, RE6, HS, identity)", at: cell.location)
