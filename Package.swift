@@ -27,7 +27,8 @@ let package = Package(
         .plugin(name: "SpecccPlugin", capability: .buildTool(), dependencies: ["speccc"]),
 
         // What generated code imports; knows nothing of the compiler.
-        .target(name: "SpecRuntime"),
+        .target(name: "SpecRuntime", dependencies: ["SpecSIMD"]),
+        .target(name: "SpecSIMD"),
 
         // Every network in Specs/ (through a directory symlink), compiled by the plugin.
         .target(

@@ -1,3 +1,5 @@
+import SpecSIMD
+
 /// An elementwise nonlinearity, applied in kernel epilogues. Kernels are generic over it,
 /// so each use is specialized and inlined: no call or branch per element.
 public protocol ActivationFunction {
@@ -11,19 +13,19 @@ public enum Identity: ActivationFunction {
 
 public enum ReLU: ActivationFunction {
     @inlinable @inline(__always)
-    public static func apply(_ x: Vec) -> Vec { pointwiseMax(x, .zero) }
+    public static func apply(_ x: Vec) -> Vec { spec_max16(x, 0) }
 }
 
 public enum ReLU6: ActivationFunction {
     @inlinable @inline(__always)
-    public static func apply(_ x: Vec) -> Vec { pointwiseMin(pointwiseMax(x, .zero), Vec(repeating: 6)) }
+    public static func apply(_ x: Vec) -> Vec { spec_min16(spec_max16(x, 0), 6) }
 }
 
 /// x · relu6(x + 3) / 6
 public enum HardSwish: ActivationFunction {
     @inlinable @inline(__always)
     public static func apply(_ x: Vec) -> Vec {
-        x * pointwiseMin(pointwiseMax(x + 3, .zero), Vec(repeating: 6)) * (1 / 6 as Float)
+        x * spec_min16(spec_max16(x + 3, 0), 6) * (1 / 6 as Float)
     }
 }
 
@@ -31,6 +33,6 @@ public enum HardSwish: ActivationFunction {
 public enum HardSigmoid: ActivationFunction {
     @inlinable @inline(__always)
     public static func apply(_ x: Vec) -> Vec {
-        pointwiseMin(pointwiseMax(x + 3, .zero), Vec(repeating: 6)) * (1 / 6 as Float)
+        spec_min16(spec_max16(x + 3, 0), 6) * (1 / 6 as Float)
     }
 }

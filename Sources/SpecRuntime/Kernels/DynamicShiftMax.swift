@@ -1,3 +1,5 @@
+import SpecSIMD
+
 /// The gathers of Dynamic Shift-Max, made at load time: for each output position (after
 /// any folded shuffles), the channel of x it reads, then the channel of its circular shift,
 /// each list padded to 16.
@@ -73,7 +75,7 @@ struct ShiftMax: ParallelWork {
                 var v = xa * a1 + xb * b1
                 if branches == 2 {
                     let a2 = load(coefficients + 2 * channels + c, count: n), b2 = load(coefficients + 3 * channels + c, count: n)
-                    v = pointwiseMax(v, xa * a2 + xb * b2)
+                    v = spec_maximum16(v, xa * a2 + xb * b2)
                 }
                 if let residual { v += load(residual + p * channels + c, count: n) }
                 store(v, y + c, count: n)

@@ -1,0 +1,2 @@
+// SpecSIMD is header-only; SwiftPM needs one source file per C target.
+#include "SpecSIMD.h"

@@ -1,0 +1,25 @@
+#ifndef SPEC_SIMD_H
+#define SPEC_SIMD_H
+
+// Vector helpers for the runtime's kernels. Swift's generic pointwiseMin/pointwiseMax are
+// inlined or not at the optimizer's discretion, and when not, each vector op becomes a
+// call. These are always inlined and compile to single min/max instructions. Clang's
+// 16-float vector type is SIMD16<Float> in Swift.
+typedef float spec_float16 __attribute__((ext_vector_type(16)));
+
+/// Lanewise max(x, lower): lower where x < lower, else x (so NaN passes through, as in torch).
+static inline __attribute__((always_inline)) spec_float16 spec_max16(spec_float16 x, float lower) {
+    return x < lower ? (spec_float16)lower : x;
+}
+
+/// Lanewise min(x, upper): upper where x > upper, else x.
+static inline __attribute__((always_inline)) spec_float16 spec_min16(spec_float16 x, float upper) {
+    return x > upper ? (spec_float16)upper : x;
+}
+
+/// Lanewise maximum of two vectors.
+static inline __attribute__((always_inline)) spec_float16 spec_maximum16(spec_float16 a, spec_float16 b) {
+    return a < b ? b : a;
+}
+
+#endif
