@@ -88,6 +88,51 @@ public final class MicronetM0: CompiledNetwork {
             LayerWeights(.shiftIndices, "block6.dys1.indices", out: 384, in: 384, shiftGroups: 12, at: 136_928),
             LayerWeights(.dense, "head.linear", out: 640, in: 384, linear: true, weight: ["classifier.0.linear.0"], bias: true, norm: ["classifier.0.linear.1"], at: 137_696),
             LayerWeights(.dense, "head.linear2", out: 1000, in: 640, linear: true, weight: ["classifier.2.linear.0"], bias: true, norm: ["classifier.2.linear.1"], at: 384_096),
+        ],
+        kernels: [
+            KernelInfo("input", "input", macs: 0),
+            KernelInfo("stem.conv", "conv2d_bn", macs: 451_584),
+            KernelInfo("stem.conv2", "conv2d_bn_shuffle_relu6", macs: 150_528),
+            KernelInfo("block0.dss1.conv1", "conv2d_bn", macs: 150_528),
+            KernelInfo("block0.dss1.conv2", "conv2d_bn_shuffle_relu6", macs: 150_528),
+            KernelInfo("block0.pw1", "conv2d_bn", macs: 200_704),
+            KernelInfo("block0.dys1", "dy_shift_max_shuffle", macs: 96),
+            KernelInfo("block1.dss1.conv1", "conv2d_bn", macs: 75_264),
+            KernelInfo("block1.dss1.conv2", "conv2d_bn", macs: 75_264),
+            KernelInfo("block1.dys1", "dy_shift_max_shuffle", macs: 640),
+            KernelInfo("block1.pw1", "conv2d_bn", macs: 75_264),
+            KernelInfo("block1.dys2", "dy_shift_max_shuffle", macs: 144),
+            KernelInfo("block2.dss1.conv1", "conv2d_bn", macs: 47_040),
+            KernelInfo("block2.dss1.conv2", "conv2d_bn", macs: 47_040),
+            KernelInfo("block2.dys1", "dy_shift_max_shuffle", macs: 1920),
+            KernelInfo("block2.pw1", "conv2d_bn", macs: 37_632),
+            KernelInfo("block2.dys2", "dy_shift_max_shuffle", macs: 192),
+            KernelInfo("block3.pw1", "conv2d_bn", macs: 50_176),
+            KernelInfo("block3.dys1", "dy_shift_max_shuffle", macs: 2560),
+            KernelInfo("block3.dss1.conv1", "dwconv2d_bn", macs: 62_720),
+            KernelInfo("block3.dss1.conv2", "dwconv2d_bn", macs: 62_720),
+            KernelInfo("block3.dys2", "dy_shift_max_shuffle", macs: 2560),
+            KernelInfo("block3.pw2", "conv2d_bn", macs: 100_352),
+            KernelInfo("block3.dys3", "dy_shift_max_shuffle", macs: 768),
+            KernelInfo("block4.pw1", "conv2d_bn", macs: 100_352),
+            KernelInfo("block4.dys1", "dy_shift_max_shuffle", macs: 10_240),
+            KernelInfo("block4.dss1.conv1", "dwconv2d_bn", macs: 62_720),
+            KernelInfo("block4.dss1.conv2", "dwconv2d_bn", macs: 31_360),
+            KernelInfo("block4.dys2", "dy_shift_max_shuffle", macs: 10_240),
+            KernelInfo("block4.pw2", "conv2d_bn", macs: 50_176),
+            KernelInfo("block4.dys3", "dy_shift_max_shuffle", macs: 3072),
+            KernelInfo("block5.pw1", "conv2d_bn", macs: 100_352),
+            KernelInfo("block5.dys1", "dy_shift_max_shuffle", macs: 20_480),
+            KernelInfo("block5.dss1.conv1", "dwconv2d_bn", macs: 37_632),
+            KernelInfo("block5.dss1.conv2", "dwconv2d_bn", macs: 37_632),
+            KernelInfo("block5.dys2", "dy_shift_max_shuffle", macs: 20_480),
+            KernelInfo("block5.pw2", "conv2d_bn", macs: 150_528),
+            KernelInfo("block5.dys3", "dy_shift_max_shuffle", macs: 3456),
+            KernelInfo("block6.pw1", "conv2d_bn", macs: 150_528),
+            KernelInfo("block6.dys1", "dy_shift_max", macs: 27_648),
+            KernelInfo("head.avgpool", "relu6_global_avg_pool_hardswish", macs: 0),
+            KernelInfo("head.linear", "linear_bn_hardswish", macs: 245_760),
+            KernelInfo("head.linear2", "linear_bn_hardswish", macs: 640_000),
         ])
 
     /// Bytes of the activation arena one inference uses, known at compile time.
@@ -101,11 +146,12 @@ public final class MicronetM0: CompiledNetwork {
         state = try NetworkState(Self.info, checkpoint: checkpoint, convention: convention, threads: threads)
     }
 
-    public func run(image: UnsafePointer<Float>, logits: UnsafeMutablePointer<Float>) {
+    public func run(image: UnsafePointer<Float>, logits: UnsafeMutablePointer<Float>, timeline: UnsafeMutablePointer<UInt64>?) {
         let a = state.arena.pointer, w = UnsafePointer(state.weights.pointer), threads = state.threads
 
         // %0 input: input -> 3x224x224
         Kernels.imageToNHWC(image, channels: 3, height: 224, width: 224, output: a + 0)
+        Profiling.mark(timeline, 0)
 
         // %1 stem.conv: conv2d_bn %0 -> 2x112x224
         // micronet_m0.spec:22: conv k=3x1 s=2x1 out=2 bn                 micronet=features.0.stem.0.conv.0,features.0.stem.0.conv.1
@@ -115,6 +161,7 @@ public final class MicronetM0: CompiledNetwork {
             strideHeight: 2, strideWidth: 1, padTop: 1, padLeft: 0,
             output: a + 150_528, outHeight: 112, outWidth: 224,
             activation: Identity.self, threads: threads)
+        Profiling.mark(timeline, 1)
 
         // %3 stem.conv2: conv2d_bn_shuffle_relu6 %1 -> 4x112x112
         // micronet_m0.spec:23: conv k=1x3 s=1x2 out=4 groups=2 bn        micronet=features.0.stem.0.conv.2,features.0.stem.0.conv.3
@@ -124,6 +171,7 @@ public final class MicronetM0: CompiledNetwork {
             strideHeight: 1, strideWidth: 2, padTop: 0, padLeft: 1,
             residual: nil, output: a + 0, outHeight: 112, outWidth: 112,
             activation: ReLU6.self, threads: threads)
+        Profiling.mark(timeline, 2)
 
         // %7 block0.dss1.conv1: conv2d_bn %3 -> 8x56x112
         // micronet_m0.spec:31: 2  1  8    3   2   2   0   4   8    2   2   2   0   1   1   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
@@ -133,6 +181,7 @@ public final class MicronetM0: CompiledNetwork {
             strideHeight: 2, strideWidth: 1, padTop: 1, padLeft: 0,
             residual: nil, output: a + 50_176, outHeight: 56, outWidth: 112,
             activation: Identity.self, threads: threads)
+        Profiling.mark(timeline, 3)
 
         // %9 block0.dss1.conv2: conv2d_bn_shuffle_relu6 %7 -> 16x56x56
         // micronet_m0.spec:31: 2  1  8    3   2   2   0   4   8    2   2   2   0   1   1   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
@@ -142,6 +191,7 @@ public final class MicronetM0: CompiledNetwork {
             strideHeight: 1, strideWidth: 2, padTop: 0, padLeft: 1,
             residual: nil, output: a + 0, outHeight: 56, outWidth: 56,
             activation: ReLU6.self, threads: threads)
+        Profiling.mark(timeline, 4)
 
         // %13 block0.pw1: conv2d_bn %9 -> 8x56x56
         // micronet_m0.spec:31: 2  1  8    3   2   2   0   4   8    2   2   2   0   1   1   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
@@ -151,6 +201,7 @@ public final class MicronetM0: CompiledNetwork {
             strideHeight: 1, strideWidth: 1, padTop: 0, padLeft: 0,
             residual: nil, output: a + 50_176, outHeight: 56, outWidth: 56,
             activation: Identity.self, threads: threads)
+        Profiling.mark(timeline, 5)
 
         // %20 block0.dys1: dy_shift_max_shuffle %13 -> 8x56x56
         // micronet_m0.spec:31: 2  1  8    3   2   2   0   4   8    2   2   2   0   1   1   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
@@ -159,6 +210,7 @@ public final class MicronetM0: CompiledNetwork {
             fc1: w + 560, fc2: w + 704, indices: w + 784,
             actMax: 4, initA: (1, 0), initB: (0, 0),
             scratch: a + 25_088, residual: nil, output: a + 0, threads: threads)
+        Profiling.mark(timeline, 6)
 
         // %23 block1.dss1.conv1: conv2d_bn %20 -> 16x28x56
         // micronet_m0.spec:32: 2  1  12   3   2   2   0   8   12   4   4   2   2   1   1   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
@@ -168,6 +220,7 @@ public final class MicronetM0: CompiledNetwork {
             strideHeight: 2, strideWidth: 1, padTop: 1, padLeft: 0,
             residual: nil, output: a + 25_088, outHeight: 28, outWidth: 56,
             activation: Identity.self, threads: threads)
+        Profiling.mark(timeline, 7)
 
         // %25 block1.dss1.conv2: conv2d_bn %23 -> 32x28x28
         // micronet_m0.spec:32: 2  1  12   3   2   2   0   8   12   4   4   2   2   1   1   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
@@ -177,6 +230,7 @@ public final class MicronetM0: CompiledNetwork {
             strideHeight: 1, strideWidth: 2, padTop: 0, padLeft: 1,
             residual: nil, output: a + 0, outHeight: 28, outWidth: 28,
             activation: Identity.self, threads: threads)
+        Profiling.mark(timeline, 8)
 
         // %32 block1.dys1: dy_shift_max_shuffle %25 -> 32x28x28
         // micronet_m0.spec:32: 2  1  12   3   2   2   0   8   12   4   4   2   2   1   1   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
@@ -185,6 +239,7 @@ public final class MicronetM0: CompiledNetwork {
             fc1: w + 1056, fc2: w + 1584, indices: w + 2224,
             actMax: 4, initA: (1, 1), initB: (0, 0),
             scratch: a + 50_176, residual: nil, output: a + 25_088, threads: threads)
+        Profiling.mark(timeline, 9)
 
         // %35 block1.pw1: conv2d_bn %32 -> 12x28x28
         // micronet_m0.spec:32: 2  1  12   3   2   2   0   8   12   4   4   2   2   1   1   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
@@ -194,6 +249,7 @@ public final class MicronetM0: CompiledNetwork {
             strideHeight: 1, strideWidth: 1, padTop: 0, padLeft: 0,
             residual: nil, output: a + 0, outHeight: 28, outWidth: 28,
             activation: Identity.self, threads: threads)
+        Profiling.mark(timeline, 10)
 
         // %42 block1.dys2: dy_shift_max_shuffle %35 -> 12x28x28
         // micronet_m0.spec:32: 2  1  12   3   2   2   0   8   12   4   4   2   2   1   1   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
@@ -202,6 +258,7 @@ public final class MicronetM0: CompiledNetwork {
             fc1: w + 2448, fc2: w + 2656, indices: w + 2816,
             actMax: 4, initA: (1, 0), initB: (0, 0),
             scratch: a + 18_816, residual: nil, output: a + 9408, threads: threads)
+        Profiling.mark(timeline, 11)
 
         // %45 block2.dss1.conv1: conv2d_bn %42 -> 24x14x28
         // micronet_m0.spec:33: 2  1  16   5   2   2   0   12  16   4   4   2   2   1   1   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
@@ -211,6 +268,7 @@ public final class MicronetM0: CompiledNetwork {
             strideHeight: 2, strideWidth: 1, padTop: 2, padLeft: 0,
             residual: nil, output: a + 0, outHeight: 14, outWidth: 28,
             activation: Identity.self, threads: threads)
+        Profiling.mark(timeline, 12)
 
         // %47 block2.dss1.conv2: conv2d_bn %45 -> 48x14x14
         // micronet_m0.spec:33: 2  1  16   5   2   2   0   12  16   4   4   2   2   1   1   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
@@ -220,6 +278,7 @@ public final class MicronetM0: CompiledNetwork {
             strideHeight: 1, strideWidth: 2, padTop: 0, padLeft: 2,
             residual: nil, output: a + 9408, outHeight: 14, outWidth: 14,
             activation: Identity.self, threads: threads)
+        Profiling.mark(timeline, 13)
 
         // %54 block2.dys1: dy_shift_max_shuffle %47 -> 48x14x14
         // micronet_m0.spec:33: 2  1  16   5   2   2   0   12  16   4   4   2   2   1   1   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
@@ -228,6 +287,7 @@ public final class MicronetM0: CompiledNetwork {
             fc1: w + 3408, fc2: w + 4192, indices: w + 5920,
             actMax: 4, initA: (1, 1), initB: (0, 0),
             scratch: a + 18_816, residual: nil, output: a + 0, threads: threads)
+        Profiling.mark(timeline, 14)
 
         // %57 block2.pw1: conv2d_bn %54 -> 16x14x14
         // micronet_m0.spec:33: 2  1  16   5   2   2   0   12  16   4   4   2   2   1   1   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
@@ -237,6 +297,7 @@ public final class MicronetM0: CompiledNetwork {
             strideHeight: 1, strideWidth: 1, padTop: 0, padLeft: 0,
             residual: nil, output: a + 9408, outHeight: 14, outWidth: 14,
             activation: Identity.self, threads: threads)
+        Profiling.mark(timeline, 15)
 
         // %64 block2.dys2: dy_shift_max_shuffle %57 -> 16x14x14
         // micronet_m0.spec:33: 2  1  16   5   2   2   0   12  16   4   4   2   2   1   1   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
@@ -245,6 +306,7 @@ public final class MicronetM0: CompiledNetwork {
             fc1: w + 6240, fc2: w + 6512, indices: w + 6672,
             actMax: 4, initA: (1, 0), initB: (0, 0),
             scratch: a + 0, residual: nil, output: a + 12_544, threads: threads)
+        Profiling.mark(timeline, 16)
 
         // %67 block3.pw1: conv2d_bn %64 -> 64x14x14
         // micronet_m0.spec:34: 1  1  32   5   1   4   4   4   32   4   4   2   2   1   1   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
@@ -254,6 +316,7 @@ public final class MicronetM0: CompiledNetwork {
             strideHeight: 1, strideWidth: 1, padTop: 0, padLeft: 0,
             residual: nil, output: a + 0, outHeight: 14, outWidth: 14,
             activation: Identity.self, threads: threads)
+        Profiling.mark(timeline, 17)
 
         // %74 block3.dys1: dy_shift_max_shuffle %67 -> 64x14x14
         // micronet_m0.spec:34: 1  1  32   5   1   4   4   4   32   4   4   2   2   1   1   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
@@ -262,6 +325,7 @@ public final class MicronetM0: CompiledNetwork {
             fc1: w + 7088, fc2: w + 8128, indices: w + 10_432,
             actMax: 4, initA: (1, 1), initB: (0, 0),
             scratch: a + 25_088, residual: nil, output: a + 12_544, threads: threads)
+        Profiling.mark(timeline, 18)
 
         // %76 block3.dss1.conv1: dwconv2d_bn %74 -> 64x14x14
         // micronet_m0.spec:34: 1  1  32   5   1   4   4   4   32   4   4   2   2   1   1   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
@@ -271,6 +335,7 @@ public final class MicronetM0: CompiledNetwork {
             strideHeight: 1, strideWidth: 1, padTop: 2, padLeft: 0,
             output: a + 0, outHeight: 14, outWidth: 14,
             activation: Identity.self, threads: threads)
+        Profiling.mark(timeline, 19)
 
         // %78 block3.dss1.conv2: dwconv2d_bn %76 -> 64x14x14
         // micronet_m0.spec:34: 1  1  32   5   1   4   4   4   32   4   4   2   2   1   1   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
@@ -280,6 +345,7 @@ public final class MicronetM0: CompiledNetwork {
             strideHeight: 1, strideWidth: 1, padTop: 0, padLeft: 2,
             output: a + 12_544, outHeight: 14, outWidth: 14,
             activation: Identity.self, threads: threads)
+        Profiling.mark(timeline, 20)
 
         // %85 block3.dys2: dy_shift_max_shuffle %78 -> 64x14x14
         // micronet_m0.spec:34: 1  1  32   5   1   4   4   4   32   4   4   2   2   1   1   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
@@ -288,6 +354,7 @@ public final class MicronetM0: CompiledNetwork {
             fc1: w + 11_328, fc2: w + 12_368, indices: w + 14_672,
             actMax: 4, initA: (1, 1), initB: (0, 0),
             scratch: a + 25_088, residual: nil, output: a + 0, threads: threads)
+        Profiling.mark(timeline, 21)
 
         // %87 block3.pw2: conv2d_bn %85 -> 32x14x14
         // micronet_m0.spec:34: 1  1  32   5   1   4   4   4   32   4   4   2   2   1   1   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
@@ -297,6 +364,7 @@ public final class MicronetM0: CompiledNetwork {
             strideHeight: 1, strideWidth: 1, padTop: 0, padLeft: 0,
             residual: nil, output: a + 12_544, outHeight: 14, outWidth: 14,
             activation: Identity.self, threads: threads)
+        Profiling.mark(timeline, 22)
 
         // %94 block3.dys3: dy_shift_max_shuffle %87 -> 32x14x14
         // micronet_m0.spec:34: 1  1  32   5   1   4   4   4   32   4   4   2   2   1   1   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
@@ -305,6 +373,7 @@ public final class MicronetM0: CompiledNetwork {
             fc1: w + 15_376, fc2: w + 15_904, indices: w + 16_480,
             actMax: 4, initA: (1, 0), initB: (0, 0),
             scratch: a + 0, residual: nil, output: a + 25_088, threads: threads)
+        Profiling.mark(timeline, 23)
 
         // %97 block4.pw1: conv2d_bn %94 -> 128x14x14
         // micronet_m0.spec:35: 2  1  64   5   1   4   8   8   64   8   8   2   2   1   1   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
@@ -314,6 +383,7 @@ public final class MicronetM0: CompiledNetwork {
             strideHeight: 1, strideWidth: 1, padTop: 0, padLeft: 0,
             residual: nil, output: a + 0, outHeight: 14, outWidth: 14,
             activation: Identity.self, threads: threads)
+        Profiling.mark(timeline, 24)
 
         // %104 block4.dys1: dy_shift_max_shuffle %97 -> 128x14x14
         // micronet_m0.spec:35: 2  1  64   5   1   4   8   8   64   8   8   2   2   1   1   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
@@ -322,6 +392,7 @@ public final class MicronetM0: CompiledNetwork {
             fc1: w + 17_312, fc2: w + 19_376, indices: w + 28_080,
             actMax: 4, initA: (1, 1), initB: (0, 0),
             scratch: a + 50_176, residual: nil, output: a + 25_088, threads: threads)
+        Profiling.mark(timeline, 25)
 
         // %106 block4.dss1.conv1: dwconv2d_bn %104 -> 128x7x14
         // micronet_m0.spec:35: 2  1  64   5   1   4   8   8   64   8   8   2   2   1   1   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
@@ -331,6 +402,7 @@ public final class MicronetM0: CompiledNetwork {
             strideHeight: 2, strideWidth: 1, padTop: 2, padLeft: 0,
             output: a + 0, outHeight: 7, outWidth: 14,
             activation: Identity.self, threads: threads)
+        Profiling.mark(timeline, 26)
 
         // %108 block4.dss1.conv2: dwconv2d_bn %106 -> 128x7x7
         // micronet_m0.spec:35: 2  1  64   5   1   4   8   8   64   8   8   2   2   1   1   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
@@ -340,6 +412,7 @@ public final class MicronetM0: CompiledNetwork {
             strideHeight: 1, strideWidth: 2, padTop: 0, padLeft: 2,
             output: a + 12_544, outHeight: 7, outWidth: 7,
             activation: Identity.self, threads: threads)
+        Profiling.mark(timeline, 27)
 
         // %115 block4.dys2: dy_shift_max_shuffle %108 -> 128x7x7
         // micronet_m0.spec:35: 2  1  64   5   1   4   8   8   64   8   8   2   2   1   1   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
@@ -348,6 +421,7 @@ public final class MicronetM0: CompiledNetwork {
             fc1: w + 29_872, fc2: w + 31_936, indices: w + 40_640,
             actMax: 4, initA: (1, 1), initB: (0, 0),
             scratch: a + 6272, residual: nil, output: a + 0, threads: threads)
+        Profiling.mark(timeline, 28)
 
         // %117 block4.pw2: conv2d_bn %115 -> 64x7x7
         // micronet_m0.spec:35: 2  1  64   5   1   4   8   8   64   8   8   2   2   1   1   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
@@ -357,6 +431,7 @@ public final class MicronetM0: CompiledNetwork {
             strideHeight: 1, strideWidth: 1, padTop: 0, padLeft: 0,
             residual: nil, output: a + 6272, outHeight: 7, outWidth: 7,
             activation: Identity.self, threads: threads)
+        Profiling.mark(timeline, 29)
 
         // %124 block4.dys3: dy_shift_max_shuffle %117 -> 64x7x7
         // micronet_m0.spec:35: 2  1  64   5   1   4   8   8   64   8   8   2   2   1   1   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
@@ -365,6 +440,7 @@ public final class MicronetM0: CompiledNetwork {
             fc1: w + 42_048, fc2: w + 43_088, indices: w + 45_264,
             actMax: 4, initA: (1, 0), initB: (0, 0),
             scratch: a + 0, residual: nil, output: a + 12_544, threads: threads)
+        Profiling.mark(timeline, 30)
 
         // %127 block5.pw1: conv2d_bn %124 -> 256x7x7
         // micronet_m0.spec:36: 1  1  96   3   1   4   8   8   96   8   8   2   2   1   2   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
@@ -374,6 +450,7 @@ public final class MicronetM0: CompiledNetwork {
             strideHeight: 1, strideWidth: 1, padTop: 0, padLeft: 0,
             residual: nil, output: a + 0, outHeight: 7, outWidth: 7,
             activation: Identity.self, threads: threads)
+        Profiling.mark(timeline, 31)
 
         // %134 block5.dys1: dy_shift_max_shuffle %127 -> 256x7x7
         // micronet_m0.spec:36: 1  1  96   3   1   4   8   8   96   8   8   2   2   1   2   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
@@ -382,6 +459,7 @@ public final class MicronetM0: CompiledNetwork {
             fc1: w + 47_952, fc2: w + 52_064, indices: w + 69_472,
             actMax: 4, initA: (1, 1), initB: (0, 0),
             scratch: a + 25_088, residual: nil, output: a + 12_544, threads: threads)
+        Profiling.mark(timeline, 32)
 
         // %136 block5.dss1.conv1: dwconv2d_bn %134 -> 256x7x7
         // micronet_m0.spec:36: 1  1  96   3   1   4   8   8   96   8   8   2   2   1   2   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
@@ -391,6 +469,7 @@ public final class MicronetM0: CompiledNetwork {
             strideHeight: 1, strideWidth: 1, padTop: 1, padLeft: 0,
             output: a + 0, outHeight: 7, outWidth: 7,
             activation: Identity.self, threads: threads)
+        Profiling.mark(timeline, 33)
 
         // %138 block5.dss1.conv2: dwconv2d_bn %136 -> 256x7x7
         // micronet_m0.spec:36: 1  1  96   3   1   4   8   8   96   8   8   2   2   1   2   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
@@ -400,6 +479,7 @@ public final class MicronetM0: CompiledNetwork {
             strideHeight: 1, strideWidth: 1, padTop: 0, padLeft: 1,
             output: a + 12_544, outHeight: 7, outWidth: 7,
             activation: Identity.self, threads: threads)
+        Profiling.mark(timeline, 34)
 
         // %145 block5.dys2: dy_shift_max_shuffle %138 -> 256x7x7
         // micronet_m0.spec:36: 1  1  96   3   1   4   8   8   96   8   8   2   2   1   2   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
@@ -408,6 +488,7 @@ public final class MicronetM0: CompiledNetwork {
             fc1: w + 72_032, fc2: w + 76_144, indices: w + 93_552,
             actMax: 4, initA: (1, 1), initB: (0, 0),
             scratch: a + 25_088, residual: nil, output: a + 0, threads: threads)
+        Profiling.mark(timeline, 35)
 
         // %147 block5.pw2: conv2d_bn %145 -> 96x7x7
         // micronet_m0.spec:36: 1  1  96   3   1   4   8   8   96   8   8   2   2   1   2   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
@@ -417,6 +498,7 @@ public final class MicronetM0: CompiledNetwork {
             strideHeight: 1, strideWidth: 1, padTop: 0, padLeft: 0,
             residual: nil, output: a + 12_544, outHeight: 7, outWidth: 7,
             activation: Identity.self, threads: threads)
+        Profiling.mark(timeline, 36)
 
         // %154 block5.dys3: dy_shift_max_shuffle %147 -> 96x7x7
         // micronet_m0.spec:36: 1  1  96   3   1   4   8   8   96   8   8   2   2   1   2   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
@@ -425,6 +507,7 @@ public final class MicronetM0: CompiledNetwork {
             fc1: w + 97_328, fc2: w + 98_880, indices: w + 101_376,
             actMax: 4, initA: (1, 0), initB: (0, 0),
             scratch: a + 0, residual: nil, output: a + 18_816, threads: threads)
+        Profiling.mark(timeline, 37)
 
         // %157 block6.pw1: conv2d_bn %154 -> 384x7x7
         // micronet_m0.spec:37: 1  1  384  3   1   4   12  12  0    0   0   2   2   1   2   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
@@ -434,6 +517,7 @@ public final class MicronetM0: CompiledNetwork {
             strideHeight: 1, strideWidth: 1, padTop: 0, padLeft: 0,
             residual: nil, output: a + 0, outHeight: 7, outWidth: 7,
             activation: Identity.self, threads: threads)
+        Profiling.mark(timeline, 38)
 
         // %164 block6.dys1: dy_shift_max %157 -> 384x7x7
         // micronet_m0.spec:37: 1  1  384  3   1   4   12  12  0    0   0   2   2   1   2   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
@@ -442,12 +526,14 @@ public final class MicronetM0: CompiledNetwork {
             fc1: w + 105_408, fc2: w + 117_728, indices: w + 136_928,
             actMax: 4, initA: (1, 0), initB: (0, 0),
             scratch: a + 37_632, residual: nil, output: a + 18_816, threads: threads)
+        Profiling.mark(timeline, 39)
 
         // %166 head.avgpool: relu6_global_avg_pool_hardswish %164 -> 384x1x1
         // micronet_m0.spec:44: avgpool
         Kernels.globalAveragePool(
             input: a + 18_816, pixels: 49, channels: 384, output: a + 0,
             before: ReLU6.self, after: HardSwish.self)
+        Profiling.mark(timeline, 40)
 
         // %168 head.linear: linear_bn_hardswish %166 -> 640x1x1
         // micronet_m0.spec:46: linear out=640 bias bn act=HS scale=head_width   micronet=classifier.0.linear.0,classifier.0.linear.1
@@ -455,6 +541,7 @@ public final class MicronetM0: CompiledNetwork {
             input: a + 0, inFeatures: 384,
             weights: w + 137_696, outFeatures: 640,
             output: a + 1008, activation: HardSwish.self)
+        Profiling.mark(timeline, 41)
 
         // %171 head.linear2: linear_bn_hardswish %168 -> 1000x1x1
         // micronet_m0.spec:48: linear out=classes bias bn act=HS                      micronet=classifier.2.linear.0,classifier.2.linear.1
@@ -462,5 +549,6 @@ public final class MicronetM0: CompiledNetwork {
             input: a + 1008, inFeatures: 640,
             weights: w + 384_096, outFeatures: 1000,
             output: logits, activation: HardSwish.self)
+        Profiling.mark(timeline, 42)
     }
 }

@@ -114,6 +114,65 @@ public final class MicronetM2: CompiledNetwork {
             LayerWeights(.shiftIndices, "block8.dys1.indices", out: 768, in: 768, shiftGroups: 16, at: 611_440),
             LayerWeights(.dense, "head.linear", out: 1024, in: 768, linear: true, weight: ["classifier.0.linear.0"], bias: true, norm: ["classifier.0.linear.1"], at: 612_976),
             LayerWeights(.dense, "head.linear2", out: 1000, in: 1024, linear: true, weight: ["classifier.2.linear.0"], bias: true, norm: ["classifier.2.linear.1"], at: 1_400_432),
+        ],
+        kernels: [
+            KernelInfo("input", "input", macs: 0),
+            KernelInfo("stem.conv", "conv2d_bn", macs: 903_168),
+            KernelInfo("stem.conv2", "conv2d_bn_shuffle_relu6", macs: 301_056),
+            KernelInfo("block0.dss1.conv1", "conv2d_bn", macs: 301_056),
+            KernelInfo("block0.dss1.conv2", "conv2d_bn_shuffle_relu6", macs: 301_056),
+            KernelInfo("block0.pw1", "conv2d_bn", macs: 301_056),
+            KernelInfo("block0.dys1", "dy_shift_max_shuffle", macs: 144),
+            KernelInfo("block1.dss1.conv1", "conv2d_bn", macs: 112_896),
+            KernelInfo("block1.dss1.conv2", "conv2d_bn", macs: 112_896),
+            KernelInfo("block1.dys1", "dy_shift_max_shuffle", macs: 1920),
+            KernelInfo("block1.pw1", "conv2d_bn", macs: 150_528),
+            KernelInfo("block1.dys2", "dy_shift_max_shuffle", macs: 192),
+            KernelInfo("block2.dss1.conv1", "conv2d_bn", macs: 75_264),
+            KernelInfo("block2.dss1.conv2", "conv2d_bn", macs: 150_528),
+            KernelInfo("block2.dys1", "dy_shift_max_shuffle", macs: 2560),
+            KernelInfo("block2.pw1", "conv2d_bn", macs: 301_056),
+            KernelInfo("block2.dys2", "dy_shift_max_shuffle", macs: 576),
+            KernelInfo("block3.pw1", "conv2d_bn", macs: 451_584),
+            KernelInfo("block3.dys1", "dy_shift_max_shuffle", macs: 14_400),
+            KernelInfo("block3.dss1.conv1", "dwconv2d_bn", macs: 282_240),
+            KernelInfo("block3.dss1.conv2", "dwconv2d_bn", macs: 141_120),
+            KernelInfo("block3.dys2", "dy_shift_max_shuffle", macs: 14_400),
+            KernelInfo("block3.pw2", "conv2d_bn", macs: 225_792),
+            KernelInfo("block3.dys3", "dy_shift_max_shuffle", macs: 768),
+            KernelInfo("block4.pw1", "conv2d_bn", macs: 150_528),
+            KernelInfo("block4.dys1", "dy_shift_max_shuffle", macs: 11_520),
+            KernelInfo("block4.dss1.conv1", "dwconv2d_bn", macs: 188_160),
+            KernelInfo("block4.dss1.conv2", "dwconv2d_bn", macs: 188_160),
+            KernelInfo("block4.dys2", "dy_shift_max_shuffle", macs: 11_520),
+            KernelInfo("block4.pw2", "conv2d_bn", macs: 301_056),
+            KernelInfo("block4.dys3", "dy_shift_max_shuffle_add", macs: 384),
+            KernelInfo("block5.pw1", "conv2d_bn", macs: 150_528),
+            KernelInfo("block5.dys1", "dy_shift_max_shuffle", macs: 11_520),
+            KernelInfo("block5.dss1.conv1", "dwconv2d_bn", macs: 188_160),
+            KernelInfo("block5.dss1.conv2", "dwconv2d_bn", macs: 188_160),
+            KernelInfo("block5.dys2", "dy_shift_max_shuffle", macs: 11_520),
+            KernelInfo("block5.pw2", "conv2d_bn", macs: 301_056),
+            KernelInfo("block5.dys3", "dy_shift_max_shuffle", macs: 1536),
+            KernelInfo("block6.pw1", "conv2d_bn", macs: 602_112),
+            KernelInfo("block6.dys1", "dy_shift_max_shuffle", macs: 46_080),
+            KernelInfo("block6.dss1.conv1", "dwconv2d_bn", macs: 188_160),
+            KernelInfo("block6.dss1.conv2", "dwconv2d_bn", macs: 94_080),
+            KernelInfo("block6.dys2", "dy_shift_max_shuffle", macs: 46_080),
+            KernelInfo("block6.pw2", "conv2d_bn", macs: 225_792),
+            KernelInfo("block6.dys3", "dy_shift_max_shuffle", macs: 3456),
+            KernelInfo("block7.pw1", "conv2d_bn", macs: 225_792),
+            KernelInfo("block7.dys1", "dy_shift_max_shuffle", macs: 103_680),
+            KernelInfo("block7.dss1.conv1", "dwconv2d_bn", macs: 84_672),
+            KernelInfo("block7.dss1.conv2", "dwconv2d_bn", macs: 84_672),
+            KernelInfo("block7.dys2", "dy_shift_max_shuffle", macs: 103_680),
+            KernelInfo("block7.pw2", "conv2d_bn", macs: 451_584),
+            KernelInfo("block7.dys3", "dy_shift_max_shuffle", macs: 6144),
+            KernelInfo("block8.pw1", "conv2d_bn", macs: 301_056),
+            KernelInfo("block8.dys1", "dy_shift_max", macs: 110_592),
+            KernelInfo("head.avgpool", "relu6_global_avg_pool_hardswish", macs: 0),
+            KernelInfo("head.linear", "linear_bn_hardswish", macs: 786_432),
+            KernelInfo("head.linear2", "linear_bn_hardswish", macs: 1_024_000),
         ])
 
     /// Bytes of the activation arena one inference uses, known at compile time.
@@ -127,11 +186,12 @@ public final class MicronetM2: CompiledNetwork {
         state = try NetworkState(Self.info, checkpoint: checkpoint, convention: convention, threads: threads)
     }
 
-    public func run(image: UnsafePointer<Float>, logits: UnsafeMutablePointer<Float>) {
+    public func run(image: UnsafePointer<Float>, logits: UnsafeMutablePointer<Float>, timeline: UnsafeMutablePointer<UInt64>?) {
         let a = state.arena.pointer, w = UnsafePointer(state.weights.pointer), threads = state.threads
 
         // %0 input: input -> 3x224x224
         Kernels.imageToNHWC(image, channels: 3, height: 224, width: 224, output: a + 0)
+        Profiling.mark(timeline, 0)
 
         // %1 stem.conv: conv2d_bn %0 -> 4x112x224
         // micronet_m2.spec:22: conv k=3x1 s=2x1 out=4 bn                 micronet=features.0.stem.0.conv.0,features.0.stem.0.conv.1
@@ -141,6 +201,7 @@ public final class MicronetM2: CompiledNetwork {
             strideHeight: 2, strideWidth: 1, padTop: 1, padLeft: 0,
             output: a + 150_528, outHeight: 112, outWidth: 224,
             activation: Identity.self, threads: threads)
+        Profiling.mark(timeline, 1)
 
         // %3 stem.conv2: conv2d_bn_shuffle_relu6 %1 -> 8x112x112
         // micronet_m2.spec:23: conv k=1x3 s=1x2 out=8 groups=4 bn        micronet=features.0.stem.0.conv.2,features.0.stem.0.conv.3
@@ -150,6 +211,7 @@ public final class MicronetM2: CompiledNetwork {
             strideHeight: 1, strideWidth: 2, padTop: 0, padLeft: 1,
             residual: nil, output: a + 0, outHeight: 112, outWidth: 112,
             activation: ReLU6.self, threads: threads)
+        Profiling.mark(timeline, 2)
 
         // %7 block0.dss1.conv1: conv2d_bn %3 -> 16x56x112
         // micronet_m2.spec:31: 2  1  12   3   2   2   0   8   12   4   4   2   0   1   1   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
@@ -159,6 +221,7 @@ public final class MicronetM2: CompiledNetwork {
             strideHeight: 2, strideWidth: 1, padTop: 1, padLeft: 0,
             residual: nil, output: a + 100_352, outHeight: 56, outWidth: 112,
             activation: Identity.self, threads: threads)
+        Profiling.mark(timeline, 3)
 
         // %9 block0.dss1.conv2: conv2d_bn_shuffle_relu6 %7 -> 32x56x56
         // micronet_m2.spec:31: 2  1  12   3   2   2   0   8   12   4   4   2   0   1   1   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
@@ -168,6 +231,7 @@ public final class MicronetM2: CompiledNetwork {
             strideHeight: 1, strideWidth: 2, padTop: 0, padLeft: 1,
             residual: nil, output: a + 0, outHeight: 56, outWidth: 56,
             activation: ReLU6.self, threads: threads)
+        Profiling.mark(timeline, 4)
 
         // %13 block0.pw1: conv2d_bn %9 -> 12x56x56
         // micronet_m2.spec:31: 2  1  12   3   2   2   0   8   12   4   4   2   0   1   1   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
@@ -177,6 +241,7 @@ public final class MicronetM2: CompiledNetwork {
             strideHeight: 1, strideWidth: 1, padTop: 0, padLeft: 0,
             residual: nil, output: a + 100_352, outHeight: 56, outWidth: 56,
             activation: Identity.self, threads: threads)
+        Profiling.mark(timeline, 5)
 
         // %20 block0.dys1: dy_shift_max_shuffle %13 -> 12x56x56
         // micronet_m2.spec:31: 2  1  12   3   2   2   0   8   12   4   4   2   0   1   1   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
@@ -185,6 +250,7 @@ public final class MicronetM2: CompiledNetwork {
             fc1: w + 640, fc2: w + 848, indices: w + 1008,
             actMax: 4, initA: (1, 0), initB: (0, 0),
             scratch: a + 37_632, residual: nil, output: a + 0, threads: threads)
+        Profiling.mark(timeline, 6)
 
         // %23 block1.dss1.conv1: conv2d_bn %20 -> 24x28x56
         // micronet_m2.spec:32: 2  1  16   3   2   2   0   12  16   4   4   2   2   1   1   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
@@ -194,6 +260,7 @@ public final class MicronetM2: CompiledNetwork {
             strideHeight: 2, strideWidth: 1, padTop: 1, padLeft: 0,
             residual: nil, output: a + 37_632, outHeight: 28, outWidth: 56,
             activation: Identity.self, threads: threads)
+        Profiling.mark(timeline, 7)
 
         // %25 block1.dss1.conv2: conv2d_bn %23 -> 48x28x28
         // micronet_m2.spec:32: 2  1  16   3   2   2   0   12  16   4   4   2   2   1   1   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
@@ -203,6 +270,7 @@ public final class MicronetM2: CompiledNetwork {
             strideHeight: 1, strideWidth: 2, padTop: 0, padLeft: 1,
             residual: nil, output: a + 0, outHeight: 28, outWidth: 28,
             activation: Identity.self, threads: threads)
+        Profiling.mark(timeline, 8)
 
         // %32 block1.dys1: dy_shift_max_shuffle %25 -> 48x28x28
         // micronet_m2.spec:32: 2  1  16   3   2   2   0   12  16   4   4   2   2   1   1   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
@@ -211,6 +279,7 @@ public final class MicronetM2: CompiledNetwork {
             fc1: w + 1440, fc2: w + 2224, indices: w + 3952,
             actMax: 4, initA: (1, 1), initB: (0, 0),
             scratch: a + 75_264, residual: nil, output: a + 37_632, threads: threads)
+        Profiling.mark(timeline, 9)
 
         // %35 block1.pw1: conv2d_bn %32 -> 16x28x28
         // micronet_m2.spec:32: 2  1  16   3   2   2   0   12  16   4   4   2   2   1   1   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
@@ -220,6 +289,7 @@ public final class MicronetM2: CompiledNetwork {
             strideHeight: 1, strideWidth: 1, padTop: 0, padLeft: 0,
             residual: nil, output: a + 0, outHeight: 28, outWidth: 28,
             activation: Identity.self, threads: threads)
+        Profiling.mark(timeline, 10)
 
         // %42 block1.dys2: dy_shift_max_shuffle %35 -> 16x28x28
         // micronet_m2.spec:32: 2  1  16   3   2   2   0   12  16   4   4   2   2   1   1   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
@@ -228,6 +298,7 @@ public final class MicronetM2: CompiledNetwork {
             fc1: w + 4272, fc2: w + 4544, indices: w + 4704,
             actMax: 4, initA: (1, 0), initB: (0, 0),
             scratch: a + 25_088, residual: nil, output: a + 12_544, threads: threads)
+        Profiling.mark(timeline, 11)
 
         // %45 block2.dss1.conv1: conv2d_bn %42 -> 32x28x28
         // micronet_m2.spec:33: 1  1  24   3   2   2   0   16  24   4   4   2   2   1   1   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
@@ -237,6 +308,7 @@ public final class MicronetM2: CompiledNetwork {
             strideHeight: 1, strideWidth: 1, padTop: 1, padLeft: 0,
             residual: nil, output: a + 50_176, outHeight: 28, outWidth: 28,
             activation: Identity.self, threads: threads)
+        Profiling.mark(timeline, 12)
 
         // %47 block2.dss1.conv2: conv2d_bn %45 -> 64x28x28
         // micronet_m2.spec:33: 1  1  24   3   2   2   0   16  24   4   4   2   2   1   1   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
@@ -246,6 +318,7 @@ public final class MicronetM2: CompiledNetwork {
             strideHeight: 1, strideWidth: 1, padTop: 0, padLeft: 1,
             residual: nil, output: a + 0, outHeight: 28, outWidth: 28,
             activation: Identity.self, threads: threads)
+        Profiling.mark(timeline, 13)
 
         // %54 block2.dys1: dy_shift_max_shuffle %47 -> 64x28x28
         // micronet_m2.spec:33: 1  1  24   3   2   2   0   16  24   4   4   2   2   1   1   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
@@ -254,6 +327,7 @@ public final class MicronetM2: CompiledNetwork {
             fc1: w + 5216, fc2: w + 6256, indices: w + 8560,
             actMax: 4, initA: (1, 1), initB: (0, 0),
             scratch: a + 100_352, residual: nil, output: a + 50_176, threads: threads)
+        Profiling.mark(timeline, 14)
 
         // %57 block2.pw1: conv2d_bn %54 -> 24x28x28
         // micronet_m2.spec:33: 1  1  24   3   2   2   0   16  24   4   4   2   2   1   1   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
@@ -263,6 +337,7 @@ public final class MicronetM2: CompiledNetwork {
             strideHeight: 1, strideWidth: 1, padTop: 0, padLeft: 0,
             residual: nil, output: a + 0, outHeight: 28, outWidth: 28,
             activation: Identity.self, threads: threads)
+        Profiling.mark(timeline, 15)
 
         // %64 block2.dys2: dy_shift_max_shuffle %57 -> 24x28x28
         // micronet_m2.spec:33: 1  1  24   3   2   2   0   16  24   4   4   2   2   1   1   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
@@ -271,6 +346,7 @@ public final class MicronetM2: CompiledNetwork {
             fc1: w + 9264, fc2: w + 9664, indices: w + 10_096,
             actMax: 4, initA: (1, 0), initB: (0, 0),
             scratch: a + 18_816, residual: nil, output: a + 112_896, threads: threads)
+        Profiling.mark(timeline, 16)
 
         // %67 block3.pw1: conv2d_bn %64 -> 144x28x28
         // micronet_m2.spec:34: 2  1  32   5   1   6   6   6   32   4   4   2   2   1   1   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
@@ -280,6 +356,7 @@ public final class MicronetM2: CompiledNetwork {
             strideHeight: 1, strideWidth: 1, padTop: 0, padLeft: 0,
             residual: nil, output: a + 0, outHeight: 28, outWidth: 28,
             activation: Identity.self, threads: threads)
+        Profiling.mark(timeline, 17)
 
         // %74 block3.dys1: dy_shift_max_shuffle %67 -> 144x28x28
         // micronet_m2.spec:34: 2  1  32   5   1   6   6   6   32   4   4   2   2   1   1   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
@@ -288,6 +365,7 @@ public final class MicronetM2: CompiledNetwork {
             fc1: w + 11_024, fc2: w + 15_664, indices: w + 27_760,
             actMax: 4, initA: (1, 1), initB: (0, 0),
             scratch: a + 225_792, residual: nil, output: a + 112_896, threads: threads)
+        Profiling.mark(timeline, 18)
 
         // %76 block3.dss1.conv1: dwconv2d_bn %74 -> 144x14x28
         // micronet_m2.spec:34: 2  1  32   5   1   6   6   6   32   4   4   2   2   1   1   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
@@ -297,6 +375,7 @@ public final class MicronetM2: CompiledNetwork {
             strideHeight: 2, strideWidth: 1, padTop: 2, padLeft: 0,
             output: a + 0, outHeight: 14, outWidth: 28,
             activation: Identity.self, threads: threads)
+        Profiling.mark(timeline, 19)
 
         // %78 block3.dss1.conv2: dwconv2d_bn %76 -> 144x14x14
         // micronet_m2.spec:34: 2  1  32   5   1   6   6   6   32   4   4   2   2   1   1   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
@@ -306,6 +385,7 @@ public final class MicronetM2: CompiledNetwork {
             strideHeight: 1, strideWidth: 2, padTop: 0, padLeft: 2,
             output: a + 56_448, outHeight: 14, outWidth: 14,
             activation: Identity.self, threads: threads)
+        Profiling.mark(timeline, 20)
 
         // %85 block3.dys2: dy_shift_max_shuffle %78 -> 144x14x14
         // micronet_m2.spec:34: 2  1  32   5   1   6   6   6   32   4   4   2   2   1   1   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
@@ -314,6 +394,7 @@ public final class MicronetM2: CompiledNetwork {
             fc1: w + 29_776, fc2: w + 34_416, indices: w + 46_512,
             actMax: 4, initA: (1, 1), initB: (0, 0),
             scratch: a + 28_224, residual: nil, output: a + 0, threads: threads)
+        Profiling.mark(timeline, 21)
 
         // %87 block3.pw2: conv2d_bn %85 -> 32x14x14
         // micronet_m2.spec:34: 2  1  32   5   1   6   6   6   32   4   4   2   2   1   1   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
@@ -323,6 +404,7 @@ public final class MicronetM2: CompiledNetwork {
             strideHeight: 1, strideWidth: 1, padTop: 0, padLeft: 0,
             residual: nil, output: a + 28_224, outHeight: 14, outWidth: 14,
             activation: Identity.self, threads: threads)
+        Profiling.mark(timeline, 22)
 
         // %94 block3.dys3: dy_shift_max_shuffle %87 -> 32x14x14
         // micronet_m2.spec:34: 2  1  32   5   1   6   6   6   32   4   4   2   2   1   1   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
@@ -331,6 +413,7 @@ public final class MicronetM2: CompiledNetwork {
             fc1: w + 48_016, fc2: w + 48_544, indices: w + 49_120,
             actMax: 4, initA: (1, 0), initB: (0, 0),
             scratch: a + 0, residual: nil, output: a + 75_264, threads: threads)
+        Profiling.mark(timeline, 23)
 
         // %97 block4.pw1: conv2d_bn %94 -> 192x14x14
         // micronet_m2.spec:35: 1  1  32   5   1   6   8   8   32   4   4   2   2   1   2   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
@@ -340,6 +423,7 @@ public final class MicronetM2: CompiledNetwork {
             strideHeight: 1, strideWidth: 1, padTop: 0, padLeft: 0,
             residual: nil, output: a + 0, outHeight: 14, outWidth: 14,
             activation: Identity.self, threads: threads)
+        Profiling.mark(timeline, 24)
 
         // %104 block4.dys1: dy_shift_max_shuffle %97 -> 192x14x14
         // micronet_m2.spec:35: 1  1  32   5   1   6   8   8   32   4   4   2   2   1   2   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
@@ -348,6 +432,7 @@ public final class MicronetM2: CompiledNetwork {
             fc1: w + 50_336, fc2: w + 53_424, indices: w + 63_408,
             actMax: 4, initA: (1, 1), initB: (0, 0),
             scratch: a + 81_536, residual: nil, output: a + 37_632, threads: threads)
+        Profiling.mark(timeline, 25)
 
         // %106 block4.dss1.conv1: dwconv2d_bn %104 -> 192x14x14
         // micronet_m2.spec:35: 1  1  32   5   1   6   8   8   32   4   4   2   2   1   2   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
@@ -357,6 +442,7 @@ public final class MicronetM2: CompiledNetwork {
             strideHeight: 1, strideWidth: 1, padTop: 2, padLeft: 0,
             output: a + 0, outHeight: 14, outWidth: 14,
             activation: Identity.self, threads: threads)
+        Profiling.mark(timeline, 26)
 
         // %108 block4.dss1.conv2: dwconv2d_bn %106 -> 192x14x14
         // micronet_m2.spec:35: 1  1  32   5   1   6   8   8   32   4   4   2   2   1   2   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
@@ -366,6 +452,7 @@ public final class MicronetM2: CompiledNetwork {
             strideHeight: 1, strideWidth: 1, padTop: 0, padLeft: 2,
             output: a + 37_632, outHeight: 14, outWidth: 14,
             activation: Identity.self, threads: threads)
+        Profiling.mark(timeline, 27)
 
         // %115 block4.dys2: dy_shift_max_shuffle %108 -> 192x14x14
         // micronet_m2.spec:35: 1  1  32   5   1   6   8   8   32   4   4   2   2   1   2   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
@@ -374,6 +461,7 @@ public final class MicronetM2: CompiledNetwork {
             fc1: w + 66_096, fc2: w + 69_184, indices: w + 79_168,
             actMax: 4, initA: (1, 1), initB: (0, 0),
             scratch: a + 81_536, residual: nil, output: a + 0, threads: threads)
+        Profiling.mark(timeline, 28)
 
         // %117 block4.pw2: conv2d_bn %115 -> 32x14x14
         // micronet_m2.spec:35: 1  1  32   5   1   6   8   8   32   4   4   2   2   1   2   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
@@ -383,6 +471,7 @@ public final class MicronetM2: CompiledNetwork {
             strideHeight: 1, strideWidth: 1, padTop: 0, padLeft: 0,
             residual: nil, output: a + 37_632, outHeight: 14, outWidth: 14,
             activation: Identity.self, threads: threads)
+        Profiling.mark(timeline, 29)
 
         // %124 block4.dys3: dy_shift_max_shuffle_add %117, %94 -> 32x14x14
         // micronet_m2.spec:35: 1  1  32   5   1   6   8   8   32   4   4   2   2   1   2   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
@@ -391,6 +480,7 @@ public final class MicronetM2: CompiledNetwork {
             fc1: w + 81_152, fc2: w + 81_680, indices: w + 82_000,
             actMax: 4, initA: (1, 0), initB: (0, 0),
             scratch: a + 0, residual: a + 75_264, output: a + 43_904, threads: threads)
+        Profiling.mark(timeline, 30)
 
         // %128 block5.pw1: conv2d_bn %124 -> 192x14x14
         // micronet_m2.spec:36: 1  1  64   5   1   6   8   8   64   8   8   2   2   1   2   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
@@ -400,6 +490,7 @@ public final class MicronetM2: CompiledNetwork {
             strideHeight: 1, strideWidth: 1, padTop: 0, padLeft: 0,
             residual: nil, output: a + 0, outHeight: 14, outWidth: 14,
             activation: Identity.self, threads: threads)
+        Profiling.mark(timeline, 31)
 
         // %135 block5.dys1: dy_shift_max_shuffle %128 -> 192x14x14
         // micronet_m2.spec:36: 1  1  64   5   1   6   8   8   64   8   8   2   2   1   2   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
@@ -408,6 +499,7 @@ public final class MicronetM2: CompiledNetwork {
             fc1: w + 83_216, fc2: w + 86_304, indices: w + 96_288,
             actMax: 4, initA: (1, 1), initB: (0, 0),
             scratch: a + 75_264, residual: nil, output: a + 37_632, threads: threads)
+        Profiling.mark(timeline, 32)
 
         // %137 block5.dss1.conv1: dwconv2d_bn %135 -> 192x14x14
         // micronet_m2.spec:36: 1  1  64   5   1   6   8   8   64   8   8   2   2   1   2   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
@@ -417,6 +509,7 @@ public final class MicronetM2: CompiledNetwork {
             strideHeight: 1, strideWidth: 1, padTop: 2, padLeft: 0,
             output: a + 0, outHeight: 14, outWidth: 14,
             activation: Identity.self, threads: threads)
+        Profiling.mark(timeline, 33)
 
         // %139 block5.dss1.conv2: dwconv2d_bn %137 -> 192x14x14
         // micronet_m2.spec:36: 1  1  64   5   1   6   8   8   64   8   8   2   2   1   2   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
@@ -426,6 +519,7 @@ public final class MicronetM2: CompiledNetwork {
             strideHeight: 1, strideWidth: 1, padTop: 0, padLeft: 2,
             output: a + 37_632, outHeight: 14, outWidth: 14,
             activation: Identity.self, threads: threads)
+        Profiling.mark(timeline, 34)
 
         // %146 block5.dys2: dy_shift_max_shuffle %139 -> 192x14x14
         // micronet_m2.spec:36: 1  1  64   5   1   6   8   8   64   8   8   2   2   1   2   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
@@ -434,6 +528,7 @@ public final class MicronetM2: CompiledNetwork {
             fc1: w + 98_976, fc2: w + 102_064, indices: w + 112_048,
             actMax: 4, initA: (1, 1), initB: (0, 0),
             scratch: a + 75_264, residual: nil, output: a + 0, threads: threads)
+        Profiling.mark(timeline, 35)
 
         // %148 block5.pw2: conv2d_bn %146 -> 64x14x14
         // micronet_m2.spec:36: 1  1  64   5   1   6   8   8   64   8   8   2   2   1   2   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
@@ -443,6 +538,7 @@ public final class MicronetM2: CompiledNetwork {
             strideHeight: 1, strideWidth: 1, padTop: 0, padLeft: 0,
             residual: nil, output: a + 37_632, outHeight: 14, outWidth: 14,
             activation: Identity.self, threads: threads)
+        Profiling.mark(timeline, 36)
 
         // %155 block5.dys3: dy_shift_max_shuffle %148 -> 64x14x14
         // micronet_m2.spec:36: 1  1  64   5   1   6   8   8   64   8   8   2   2   1   2   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
@@ -451,6 +547,7 @@ public final class MicronetM2: CompiledNetwork {
             fc1: w + 114_096, fc2: w + 115_136, indices: w + 116_288,
             actMax: 4, initA: (1, 0), initB: (0, 0),
             scratch: a + 0, residual: nil, output: a + 75_264, threads: threads)
+        Profiling.mark(timeline, 37)
 
         // %158 block6.pw1: conv2d_bn %155 -> 384x14x14
         // micronet_m2.spec:37: 2  1  96   5   1   6   8   8   96   8   8   2   2   1   2   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
@@ -460,6 +557,7 @@ public final class MicronetM2: CompiledNetwork {
             strideHeight: 1, strideWidth: 1, padTop: 0, padLeft: 0,
             residual: nil, output: a + 0, outHeight: 14, outWidth: 14,
             activation: Identity.self, threads: threads)
+        Profiling.mark(timeline, 38)
 
         // %165 block6.dys1: dy_shift_max_shuffle %158 -> 384x14x14
         // micronet_m2.spec:37: 2  1  96   5   1   6   8   8   96   8   8   2   2   1   2   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
@@ -468,6 +566,7 @@ public final class MicronetM2: CompiledNetwork {
             fc1: w + 120_256, fc2: w + 132_576, indices: w + 170_976,
             actMax: 4, initA: (1, 1), initB: (0, 0),
             scratch: a + 150_528, residual: nil, output: a + 75_264, threads: threads)
+        Profiling.mark(timeline, 39)
 
         // %167 block6.dss1.conv1: dwconv2d_bn %165 -> 384x7x14
         // micronet_m2.spec:37: 2  1  96   5   1   6   8   8   96   8   8   2   2   1   2   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
@@ -477,6 +576,7 @@ public final class MicronetM2: CompiledNetwork {
             strideHeight: 2, strideWidth: 1, padTop: 2, padLeft: 0,
             output: a + 0, outHeight: 7, outWidth: 14,
             activation: Identity.self, threads: threads)
+        Profiling.mark(timeline, 40)
 
         // %169 block6.dss1.conv2: dwconv2d_bn %167 -> 384x7x7
         // micronet_m2.spec:37: 2  1  96   5   1   6   8   8   96   8   8   2   2   1   2   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
@@ -486,6 +586,7 @@ public final class MicronetM2: CompiledNetwork {
             strideHeight: 1, strideWidth: 2, padTop: 0, padLeft: 2,
             output: a + 37_632, outHeight: 7, outWidth: 7,
             activation: Identity.self, threads: threads)
+        Profiling.mark(timeline, 41)
 
         // %176 block6.dys2: dy_shift_max_shuffle %169 -> 384x7x7
         // micronet_m2.spec:37: 2  1  96   5   1   6   8   8   96   8   8   2   2   1   2   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
@@ -494,6 +595,7 @@ public final class MicronetM2: CompiledNetwork {
             fc1: w + 176_352, fc2: w + 188_672, indices: w + 227_072,
             actMax: 4, initA: (1, 1), initB: (0, 0),
             scratch: a + 18_816, residual: nil, output: a + 0, threads: threads)
+        Profiling.mark(timeline, 42)
 
         // %178 block6.pw2: conv2d_bn %176 -> 96x7x7
         // micronet_m2.spec:37: 2  1  96   5   1   6   8   8   96   8   8   2   2   1   2   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
@@ -503,6 +605,7 @@ public final class MicronetM2: CompiledNetwork {
             strideHeight: 1, strideWidth: 1, padTop: 0, padLeft: 0,
             residual: nil, output: a + 18_816, outHeight: 7, outWidth: 7,
             activation: Identity.self, threads: threads)
+        Profiling.mark(timeline, 43)
 
         // %185 block6.dys3: dy_shift_max_shuffle %178 -> 96x7x7
         // micronet_m2.spec:37: 2  1  96   5   1   6   8   8   96   8   8   2   2   1   2   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
@@ -511,6 +614,7 @@ public final class MicronetM2: CompiledNetwork {
             fc1: w + 232_640, fc2: w + 234_192, indices: w + 236_688,
             actMax: 4, initA: (1, 0), initB: (0, 0),
             scratch: a + 0, residual: nil, output: a + 28_224, threads: threads)
+        Profiling.mark(timeline, 44)
 
         // %188 block7.pw1: conv2d_bn %185 -> 576x7x7
         // micronet_m2.spec:38: 1  1  128  3   1   6   12  12  128  8   8   2   2   1   2   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
@@ -520,6 +624,7 @@ public final class MicronetM2: CompiledNetwork {
             strideHeight: 1, strideWidth: 1, padTop: 0, padLeft: 0,
             residual: nil, output: a + 0, outHeight: 7, outWidth: 7,
             activation: Identity.self, threads: threads)
+        Profiling.mark(timeline, 45)
 
         // %195 block7.dys1: dy_shift_max_shuffle %188 -> 576x7x7
         // micronet_m2.spec:38: 1  1  128  3   1   6   12  12  128  8   8   2   2   1   2   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
@@ -528,6 +633,7 @@ public final class MicronetM2: CompiledNetwork {
             fc1: w + 242_640, fc2: w + 270_336, indices: w + 355_584,
             actMax: 4, initA: (1, 1), initB: (0, 0),
             scratch: a + 56_448, residual: nil, output: a + 28_224, threads: threads)
+        Profiling.mark(timeline, 46)
 
         // %197 block7.dss1.conv1: dwconv2d_bn %195 -> 576x7x7
         // micronet_m2.spec:38: 1  1  128  3   1   6   12  12  128  8   8   2   2   1   2   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
@@ -537,6 +643,7 @@ public final class MicronetM2: CompiledNetwork {
             strideHeight: 1, strideWidth: 1, padTop: 1, padLeft: 0,
             output: a + 0, outHeight: 7, outWidth: 7,
             activation: Identity.self, threads: threads)
+        Profiling.mark(timeline, 47)
 
         // %199 block7.dss1.conv2: dwconv2d_bn %197 -> 576x7x7
         // micronet_m2.spec:38: 1  1  128  3   1   6   12  12  128  8   8   2   2   1   2   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
@@ -546,6 +653,7 @@ public final class MicronetM2: CompiledNetwork {
             strideHeight: 1, strideWidth: 1, padTop: 0, padLeft: 1,
             output: a + 28_224, outHeight: 7, outWidth: 7,
             activation: Identity.self, threads: threads)
+        Profiling.mark(timeline, 48)
 
         // %206 block7.dys2: dy_shift_max_shuffle %199 -> 576x7x7
         // micronet_m2.spec:38: 1  1  128  3   1   6   12  12  128  8   8   2   2   1   2   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
@@ -554,6 +662,7 @@ public final class MicronetM2: CompiledNetwork {
             fc1: w + 361_344, fc2: w + 389_040, indices: w + 474_288,
             actMax: 4, initA: (1, 1), initB: (0, 0),
             scratch: a + 56_448, residual: nil, output: a + 0, threads: threads)
+        Profiling.mark(timeline, 49)
 
         // %208 block7.pw2: conv2d_bn %206 -> 128x7x7
         // micronet_m2.spec:38: 1  1  128  3   1   6   12  12  128  8   8   2   2   1   2   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
@@ -563,6 +672,7 @@ public final class MicronetM2: CompiledNetwork {
             strideHeight: 1, strideWidth: 1, padTop: 0, padLeft: 0,
             residual: nil, output: a + 28_224, outHeight: 7, outWidth: 7,
             activation: Identity.self, threads: threads)
+        Profiling.mark(timeline, 50)
 
         // %215 block7.dys3: dy_shift_max_shuffle %208 -> 128x7x7
         // micronet_m2.spec:38: 1  1  128  3   1   6   12  12  128  8   8   2   2   1   2   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
@@ -571,6 +681,7 @@ public final class MicronetM2: CompiledNetwork {
             fc1: w + 484_912, fc2: w + 486_976, indices: w + 491_328,
             actMax: 4, initA: (1, 0), initB: (0, 0),
             scratch: a + 0, residual: nil, output: a + 37_632, threads: threads)
+        Profiling.mark(timeline, 51)
 
         // %218 block8.pw1: conv2d_bn %215 -> 768x7x7
         // micronet_m2.spec:39: 1  1  768  3   1   6   16  16  0    0   0   2   2   1   2   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
@@ -580,6 +691,7 @@ public final class MicronetM2: CompiledNetwork {
             strideHeight: 1, strideWidth: 1, padTop: 0, padLeft: 0,
             residual: nil, output: a + 0, outHeight: 7, outWidth: 7,
             activation: Identity.self, threads: threads)
+        Profiling.mark(timeline, 52)
 
         // %225 block8.dys1: dy_shift_max %218 -> 768x7x7
         // micronet_m2.spec:39: 1  1  768  3   1   6   16  16  0    0   0   2   2   1   2   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
@@ -588,12 +700,14 @@ public final class MicronetM2: CompiledNetwork {
             fc1: w + 499_264, fc2: w + 536_176, indices: w + 611_440,
             actMax: 4, initA: (1, 0), initB: (0, 0),
             scratch: a + 75_264, residual: nil, output: a + 37_632, threads: threads)
+        Profiling.mark(timeline, 53)
 
         // %227 head.avgpool: relu6_global_avg_pool_hardswish %225 -> 768x1x1
         // micronet_m2.spec:46: avgpool
         Kernels.globalAveragePool(
             input: a + 37_632, pixels: 49, channels: 768, output: a + 1024,
             before: ReLU6.self, after: HardSwish.self)
+        Profiling.mark(timeline, 54)
 
         // %229 head.linear: linear_bn_hardswish %227 -> 1024x1x1
         // micronet_m2.spec:48: linear out=1024 bias bn act=HS scale=head_width   micronet=classifier.0.linear.0,classifier.0.linear.1
@@ -601,6 +715,7 @@ public final class MicronetM2: CompiledNetwork {
             input: a + 1024, inFeatures: 768,
             weights: w + 612_976, outFeatures: 1024,
             output: a + 0, activation: HardSwish.self)
+        Profiling.mark(timeline, 55)
 
         // %232 head.linear2: linear_bn_hardswish %229 -> 1000x1x1
         // micronet_m2.spec:50: linear out=classes bias bn act=HS                      micronet=classifier.2.linear.0,classifier.2.linear.1
@@ -608,5 +723,6 @@ public final class MicronetM2: CompiledNetwork {
             input: a + 0, inFeatures: 1024,
             weights: w + 1_400_432, outFeatures: 1000,
             output: logits, activation: HardSwish.self)
+        Profiling.mark(timeline, 56)
     }
 }

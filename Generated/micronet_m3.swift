@@ -96,6 +96,67 @@ public final class MicronetM3: CompiledNetwork {
             LayerWeights(.grouped, "block11.pw1", out: 864, in: 12, groups: 12, weight: ["features.12.layers.0.conv.0"], norm: ["features.12.layers.0.conv.1"], at: 711_424),
             LayerWeights(.dense, "head.linear", out: 1024, in: 864, linear: true, weight: ["classifier.0.linear.0"], bias: true, norm: ["classifier.0.linear.1"], at: 723_520),
             LayerWeights(.dense, "head.linear2", out: 1000, in: 1024, linear: true, weight: ["classifier.2.linear.0"], bias: true, norm: ["classifier.2.linear.1"], at: 1_609_280),
+        ],
+        kernels: [
+            KernelInfo("input", "input", macs: 0),
+            KernelInfo("stem.conv", "conv2d_bn", macs: 903_168),
+            KernelInfo("stem.conv2", "conv2d_bn_shuffle_relu6", macs: 451_584),
+            KernelInfo("block0.dss1.conv1", "conv2d_bn", macs: 451_584),
+            KernelInfo("block0.dss1.conv2", "conv2d_bn", macs: 451_584),
+            KernelInfo("block0.dys1", "dy_shift_max_shuffle", macs: 1920),
+            KernelInfo("block0.pw1", "conv2d_bn_shuffle", macs: 602_112),
+            KernelInfo("block1.dss1.conv1", "conv2d_bn", macs: 150_528),
+            KernelInfo("block1.dss1.conv2", "conv2d_bn", macs: 150_528),
+            KernelInfo("block1.dys1", "dy_shift_max_shuffle", macs: 2560),
+            KernelInfo("block1.pw1", "conv2d_bn_shuffle", macs: 301_056),
+            KernelInfo("block2.dss1.conv1", "conv2d_bn", macs: 112_896),
+            KernelInfo("block2.dss1.conv2", "conv2d_bn", macs: 225_792),
+            KernelInfo("block2.dys1", "dy_shift_max_shuffle", macs: 5760),
+            KernelInfo("block2.pw1", "conv2d_bn_shuffle_add", macs: 451_584),
+            KernelInfo("block3.pw1", "conv2d_bn_shuffle_relu6", macs: 451_584),
+            KernelInfo("block3.dss1.conv1", "dwconv2d_bn", macs: 282_240),
+            KernelInfo("block3.dss1.conv2", "dwconv2d_bn", macs: 141_120),
+            KernelInfo("block3.dys1", "dy_shift_max_shuffle", macs: 14_400),
+            KernelInfo("block3.pw2", "conv2d_bn_shuffle", macs: 225_792),
+            KernelInfo("block4.pw1", "conv2d_bn_shuffle_relu6", macs: 150_528),
+            KernelInfo("block4.dss1.conv1", "dwconv2d_bn", macs: 188_160),
+            KernelInfo("block4.dss1.conv2", "dwconv2d_bn", macs: 188_160),
+            KernelInfo("block4.dys1", "dy_shift_max_shuffle", macs: 11_520),
+            KernelInfo("block4.pw2", "conv2d_bn_shuffle_add", macs: 301_056),
+            KernelInfo("block5.pw1", "conv2d_bn_shuffle_relu6", macs: 150_528),
+            KernelInfo("block5.dss1.conv1", "dwconv2d_bn", macs: 188_160),
+            KernelInfo("block5.dss1.conv2", "dwconv2d_bn", macs: 188_160),
+            KernelInfo("block5.dys1", "dy_shift_max_shuffle", macs: 11_520),
+            KernelInfo("block5.pw2", "conv2d_bn_shuffle", macs: 301_056),
+            KernelInfo("block6.pw1", "conv2d_bn_shuffle_relu6", macs: 602_112),
+            KernelInfo("block6.dss1.conv1", "dwconv2d_bn", macs: 376_320),
+            KernelInfo("block6.dss1.conv2", "dwconv2d_bn", macs: 376_320),
+            KernelInfo("block6.dys1", "dy_shift_max_shuffle", macs: 46_080),
+            KernelInfo("block6.pw2", "conv2d_bn_shuffle", macs: 752_640),
+            KernelInfo("block7.pw1", "conv2d_bn_shuffle_relu6", macs: 752_640),
+            KernelInfo("block7.dss1.conv1", "dwconv2d_bn", macs: 470_400),
+            KernelInfo("block7.dss1.conv2", "dwconv2d_bn", macs: 470_400),
+            KernelInfo("block7.dys1", "dy_shift_max_shuffle", macs: 76_800),
+            KernelInfo("block7.pw2", "conv2d_bn_shuffle_add", macs: 940_800),
+            KernelInfo("block8.pw1", "conv2d_bn_shuffle_relu6", macs: 752_640),
+            KernelInfo("block8.dss1.conv1", "dwconv2d_bn", macs: 235_200),
+            KernelInfo("block8.dss1.conv2", "dwconv2d_bn", macs: 117_600),
+            KernelInfo("block8.dys1", "dy_shift_max_shuffle", macs: 76_800),
+            KernelInfo("block8.pw2", "conv2d_bn_shuffle", macs: 282_240),
+            KernelInfo("block9.pw1", "conv2d_bn_shuffle_relu6", macs: 352_800),
+            KernelInfo("block9.dss1.conv1", "dwconv2d_bn", macs: 176_400),
+            KernelInfo("block9.dss1.conv2", "dwconv2d_bn", macs: 176_400),
+            KernelInfo("block9.dys1", "dy_shift_max_shuffle", macs: 158_400),
+            KernelInfo("block9.pw2", "conv2d_bn_shuffle_add", macs: 423_360),
+            KernelInfo("block10.pw1", "conv2d_bn_shuffle_relu6", macs: 352_800),
+            KernelInfo("block10.dss1.conv1", "dwconv2d_bn", macs: 105_840),
+            KernelInfo("block10.dss1.conv2", "dwconv2d_bn", macs: 105_840),
+            KernelInfo("block10.dys1", "dy_shift_max_shuffle", macs: 158_400),
+            KernelInfo("block10.pw2", "conv2d_bn_shuffle", macs: 423_360),
+            KernelInfo("block11.pw1", "conv2d_bn_relu6", macs: 508_032),
+            KernelInfo("head.avgpool", "global_avg_pool_hardswish", macs: 0),
+            KernelInfo("head.linear", "linear_bn_hardswish", macs: 884_736),
+            KernelInfo("head.linear2", "linear_bn_hardswish", macs: 1_024_000),
         ])
 
     /// Bytes of the activation arena one inference uses, known at compile time.
@@ -109,11 +170,12 @@ public final class MicronetM3: CompiledNetwork {
         state = try NetworkState(Self.info, checkpoint: checkpoint, convention: convention, threads: threads)
     }
 
-    public func run(image: UnsafePointer<Float>, logits: UnsafeMutablePointer<Float>) {
+    public func run(image: UnsafePointer<Float>, logits: UnsafeMutablePointer<Float>, timeline: UnsafeMutablePointer<UInt64>?) {
         let a = state.arena.pointer, w = UnsafePointer(state.weights.pointer), threads = state.threads
 
         // %0 input: input -> 3x224x224
         Kernels.imageToNHWC(image, channels: 3, height: 224, width: 224, output: a + 0)
+        Profiling.mark(timeline, 0)
 
         // %1 stem.conv: conv2d_bn %0 -> 4x112x224
         // micronet_m3.spec:22: conv k=3x1 s=2x1 out=4 bn                 micronet=features.0.stem.0.conv.0,features.0.stem.0.conv.1
@@ -123,6 +185,7 @@ public final class MicronetM3: CompiledNetwork {
             strideHeight: 2, strideWidth: 1, padTop: 1, padLeft: 0,
             output: a + 150_528, outHeight: 112, outWidth: 224,
             activation: Identity.self, threads: threads)
+        Profiling.mark(timeline, 1)
 
         // %3 stem.conv2: conv2d_bn_shuffle_relu6 %1 -> 12x112x112
         // micronet_m3.spec:23: conv k=1x3 s=1x2 out=12 groups=4 bn       micronet=features.0.stem.0.conv.2,features.0.stem.0.conv.3
@@ -132,6 +195,7 @@ public final class MicronetM3: CompiledNetwork {
             strideHeight: 1, strideWidth: 2, padTop: 0, padLeft: 1,
             residual: nil, output: a + 0, outHeight: 112, outWidth: 112,
             activation: ReLU6.self, threads: threads)
+        Profiling.mark(timeline, 2)
 
         // %7 block0.dss1.conv1: conv2d_bn %3 -> 24x56x112
         // micronet_m3.spec:31: 2  1  16   3   2   2   0   12  16   4   4   0   2   0   1   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
@@ -141,6 +205,7 @@ public final class MicronetM3: CompiledNetwork {
             strideHeight: 2, strideWidth: 1, padTop: 1, padLeft: 0,
             residual: nil, output: a + 150_528, outHeight: 56, outWidth: 112,
             activation: Identity.self, threads: threads)
+        Profiling.mark(timeline, 3)
 
         // %9 block0.dss1.conv2: conv2d_bn %7 -> 48x56x56
         // micronet_m3.spec:31: 2  1  16   3   2   2   0   12  16   4   4   0   2   0   1   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
@@ -150,6 +215,7 @@ public final class MicronetM3: CompiledNetwork {
             strideHeight: 1, strideWidth: 2, padTop: 0, padLeft: 1,
             residual: nil, output: a + 0, outHeight: 56, outWidth: 56,
             activation: Identity.self, threads: threads)
+        Profiling.mark(timeline, 4)
 
         // %16 block0.dys1: dy_shift_max_shuffle %9 -> 48x56x56
         // micronet_m3.spec:31: 2  1  16   3   2   2   0   12  16   4   4   0   2   0   1   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
@@ -158,6 +224,7 @@ public final class MicronetM3: CompiledNetwork {
             fc1: w + 640, fc2: w + 1424, indices: w + 3152,
             actMax: 4, initA: (1, 0.5), initB: (0, 0.5),
             scratch: a + 301_056, residual: nil, output: a + 150_528, threads: threads)
+        Profiling.mark(timeline, 5)
 
         // %19 block0.pw1: conv2d_bn_shuffle %16 -> 16x56x56
         // micronet_m3.spec:31: 2  1  16   3   2   2   0   12  16   4   4   0   2   0   1   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
@@ -167,6 +234,7 @@ public final class MicronetM3: CompiledNetwork {
             strideHeight: 1, strideWidth: 1, padTop: 0, padLeft: 0,
             residual: nil, output: a + 0, outHeight: 56, outWidth: 56,
             activation: Identity.self, threads: threads)
+        Profiling.mark(timeline, 6)
 
         // %22 block1.dss1.conv1: conv2d_bn %19 -> 32x28x56
         // micronet_m3.spec:32: 2  1  24   3   2   2   0   16  24   4   4   0   2   0   1   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
@@ -176,6 +244,7 @@ public final class MicronetM3: CompiledNetwork {
             strideHeight: 2, strideWidth: 1, padTop: 1, padLeft: 0,
             residual: nil, output: a + 50_176, outHeight: 28, outWidth: 56,
             activation: Identity.self, threads: threads)
+        Profiling.mark(timeline, 7)
 
         // %24 block1.dss1.conv2: conv2d_bn %22 -> 64x28x28
         // micronet_m3.spec:32: 2  1  24   3   2   2   0   16  24   4   4   0   2   0   1   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
@@ -185,6 +254,7 @@ public final class MicronetM3: CompiledNetwork {
             strideHeight: 1, strideWidth: 2, padTop: 0, padLeft: 1,
             residual: nil, output: a + 0, outHeight: 28, outWidth: 28,
             activation: Identity.self, threads: threads)
+        Profiling.mark(timeline, 8)
 
         // %31 block1.dys1: dy_shift_max_shuffle %24 -> 64x28x28
         // micronet_m3.spec:32: 2  1  24   3   2   2   0   16  24   4   4   0   2   0   1   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
@@ -193,6 +263,7 @@ public final class MicronetM3: CompiledNetwork {
             fc1: w + 3952, fc2: w + 4992, indices: w + 7296,
             actMax: 4, initA: (1, 0.5), initB: (0, 0.5),
             scratch: a + 100_352, residual: nil, output: a + 50_176, threads: threads)
+        Profiling.mark(timeline, 9)
 
         // %34 block1.pw1: conv2d_bn_shuffle %31 -> 24x28x28
         // micronet_m3.spec:32: 2  1  24   3   2   2   0   16  24   4   4   0   2   0   1   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
@@ -202,6 +273,7 @@ public final class MicronetM3: CompiledNetwork {
             strideHeight: 1, strideWidth: 1, padTop: 0, padLeft: 0,
             residual: nil, output: a + 150_528, outHeight: 28, outWidth: 28,
             activation: Identity.self, threads: threads)
+        Profiling.mark(timeline, 10)
 
         // %37 block2.dss1.conv1: conv2d_bn %34 -> 48x28x28
         // micronet_m3.spec:33: 1  1  24   3   2   2   0   24  24   4   4   0   2   0   1   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
@@ -211,6 +283,7 @@ public final class MicronetM3: CompiledNetwork {
             strideHeight: 1, strideWidth: 1, padTop: 1, padLeft: 0,
             residual: nil, output: a + 75_264, outHeight: 28, outWidth: 28,
             activation: Identity.self, threads: threads)
+        Profiling.mark(timeline, 11)
 
         // %39 block2.dss1.conv2: conv2d_bn %37 -> 96x28x28
         // micronet_m3.spec:33: 1  1  24   3   2   2   0   24  24   4   4   0   2   0   1   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
@@ -220,6 +293,7 @@ public final class MicronetM3: CompiledNetwork {
             strideHeight: 1, strideWidth: 1, padTop: 0, padLeft: 1,
             residual: nil, output: a + 0, outHeight: 28, outWidth: 28,
             activation: Identity.self, threads: threads)
+        Profiling.mark(timeline, 12)
 
         // %46 block2.dys1: dy_shift_max_shuffle %39 -> 96x28x28
         // micronet_m3.spec:33: 1  1  24   3   2   2   0   24  24   4   4   0   2   0   1   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
@@ -228,6 +302,7 @@ public final class MicronetM3: CompiledNetwork {
             fc1: w + 8720, fc2: w + 10_272, indices: w + 15_264,
             actMax: 4, initA: (1, 0.5), initB: (0, 0.5),
             scratch: a + 169_344, residual: nil, output: a + 75_264, threads: threads)
+        Profiling.mark(timeline, 13)
 
         // %49 block2.pw1: conv2d_bn_shuffle_add %46, %34 -> 24x28x28
         // micronet_m3.spec:33: 1  1  24   3   2   2   0   24  24   4   4   0   2   0   1   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
@@ -237,6 +312,7 @@ public final class MicronetM3: CompiledNetwork {
             strideHeight: 1, strideWidth: 1, padTop: 0, padLeft: 0,
             residual: a + 150_528, output: a + 169_344, outHeight: 28, outWidth: 28,
             activation: Identity.self, threads: threads)
+        Profiling.mark(timeline, 14)
 
         // %53 block3.pw1: conv2d_bn_shuffle_relu6 %49 -> 144x28x28
         // micronet_m3.spec:34: 2  1  32   5   1   6   6   6   32   4   4   0   2   0   1   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
@@ -246,6 +322,7 @@ public final class MicronetM3: CompiledNetwork {
             strideHeight: 1, strideWidth: 1, padTop: 0, padLeft: 0,
             residual: nil, output: a + 0, outHeight: 28, outWidth: 28,
             activation: ReLU6.self, threads: threads)
+        Profiling.mark(timeline, 15)
 
         // %57 block3.dss1.conv1: dwconv2d_bn %53 -> 144x14x28
         // micronet_m3.spec:34: 2  1  32   5   1   6   6   6   32   4   4   0   2   0   1   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
@@ -255,6 +332,7 @@ public final class MicronetM3: CompiledNetwork {
             strideHeight: 2, strideWidth: 1, padTop: 2, padLeft: 0,
             output: a + 112_896, outHeight: 14, outWidth: 28,
             activation: Identity.self, threads: threads)
+        Profiling.mark(timeline, 16)
 
         // %59 block3.dss1.conv2: dwconv2d_bn %57 -> 144x14x14
         // micronet_m3.spec:34: 2  1  32   5   1   6   6   6   32   4   4   0   2   0   1   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
@@ -264,6 +342,7 @@ public final class MicronetM3: CompiledNetwork {
             strideHeight: 1, strideWidth: 2, padTop: 0, padLeft: 2,
             output: a + 0, outHeight: 14, outWidth: 14,
             activation: Identity.self, threads: threads)
+        Profiling.mark(timeline, 17)
 
         // %66 block3.dys1: dy_shift_max_shuffle %59 -> 144x14x14
         // micronet_m3.spec:34: 2  1  32   5   1   6   6   6   32   4   4   0   2   0   1   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
@@ -272,6 +351,7 @@ public final class MicronetM3: CompiledNetwork {
             fc1: w + 18_880, fc2: w + 23_520, indices: w + 35_616,
             actMax: 4, initA: (1, 0.5), initB: (0, 0.5),
             scratch: a + 56_448, residual: nil, output: a + 28_224, threads: threads)
+        Profiling.mark(timeline, 18)
 
         // %68 block3.pw2: conv2d_bn_shuffle %66 -> 32x14x14
         // micronet_m3.spec:34: 2  1  32   5   1   6   6   6   32   4   4   0   2   0   1   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
@@ -281,6 +361,7 @@ public final class MicronetM3: CompiledNetwork {
             strideHeight: 1, strideWidth: 1, padTop: 0, padLeft: 0,
             residual: nil, output: a + 75_264, outHeight: 14, outWidth: 14,
             activation: Identity.self, threads: threads)
+        Profiling.mark(timeline, 19)
 
         // %71 block4.pw1: conv2d_bn_shuffle_relu6 %68 -> 192x14x14
         // micronet_m3.spec:35: 1  1  32   5   1   6   8   8   32   4   4   0   2   0   2   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
@@ -290,6 +371,7 @@ public final class MicronetM3: CompiledNetwork {
             strideHeight: 1, strideWidth: 1, padTop: 0, padLeft: 0,
             residual: nil, output: a + 0, outHeight: 14, outWidth: 14,
             activation: ReLU6.self, threads: threads)
+        Profiling.mark(timeline, 20)
 
         // %75 block4.dss1.conv1: dwconv2d_bn %71 -> 192x14x14
         // micronet_m3.spec:35: 1  1  32   5   1   6   8   8   32   4   4   0   2   0   2   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
@@ -299,6 +381,7 @@ public final class MicronetM3: CompiledNetwork {
             strideHeight: 1, strideWidth: 1, padTop: 2, padLeft: 0,
             output: a + 37_632, outHeight: 14, outWidth: 14,
             activation: Identity.self, threads: threads)
+        Profiling.mark(timeline, 21)
 
         // %77 block4.dss1.conv2: dwconv2d_bn %75 -> 192x14x14
         // micronet_m3.spec:35: 1  1  32   5   1   6   8   8   32   4   4   0   2   0   2   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
@@ -308,6 +391,7 @@ public final class MicronetM3: CompiledNetwork {
             strideHeight: 1, strideWidth: 1, padTop: 0, padLeft: 2,
             output: a + 0, outHeight: 14, outWidth: 14,
             activation: Identity.self, threads: threads)
+        Profiling.mark(timeline, 22)
 
         // %84 block4.dys1: dy_shift_max_shuffle %77 -> 192x14x14
         // micronet_m3.spec:35: 1  1  32   5   1   6   8   8   32   4   4   0   2   0   2   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
@@ -316,6 +400,7 @@ public final class MicronetM3: CompiledNetwork {
             fc1: w + 40_576, fc2: w + 43_664, indices: w + 53_648,
             actMax: 4, initA: (1, 0.5), initB: (0, 0.5),
             scratch: a + 81_536, residual: nil, output: a + 37_632, threads: threads)
+        Profiling.mark(timeline, 23)
 
         // %86 block4.pw2: conv2d_bn_shuffle_add %84, %68 -> 32x14x14
         // micronet_m3.spec:35: 1  1  32   5   1   6   8   8   32   4   4   0   2   0   2   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
@@ -325,6 +410,7 @@ public final class MicronetM3: CompiledNetwork {
             strideHeight: 1, strideWidth: 1, padTop: 0, padLeft: 0,
             residual: a + 75_264, output: a + 81_536, outHeight: 14, outWidth: 14,
             activation: Identity.self, threads: threads)
+        Profiling.mark(timeline, 24)
 
         // %90 block5.pw1: conv2d_bn_shuffle_relu6 %86 -> 192x14x14
         // micronet_m3.spec:36: 1  1  64   5   1   6   8   8   48   8   8   0   2   0   2   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
@@ -334,6 +420,7 @@ public final class MicronetM3: CompiledNetwork {
             strideHeight: 1, strideWidth: 1, padTop: 0, padLeft: 0,
             residual: nil, output: a + 0, outHeight: 14, outWidth: 14,
             activation: ReLU6.self, threads: threads)
+        Profiling.mark(timeline, 25)
 
         // %94 block5.dss1.conv1: dwconv2d_bn %90 -> 192x14x14
         // micronet_m3.spec:36: 1  1  64   5   1   6   8   8   48   8   8   0   2   0   2   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
@@ -343,6 +430,7 @@ public final class MicronetM3: CompiledNetwork {
             strideHeight: 1, strideWidth: 1, padTop: 2, padLeft: 0,
             output: a + 37_632, outHeight: 14, outWidth: 14,
             activation: Identity.self, threads: threads)
+        Profiling.mark(timeline, 26)
 
         // %96 block5.dss1.conv2: dwconv2d_bn %94 -> 192x14x14
         // micronet_m3.spec:36: 1  1  64   5   1   6   8   8   48   8   8   0   2   0   2   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
@@ -352,6 +440,7 @@ public final class MicronetM3: CompiledNetwork {
             strideHeight: 1, strideWidth: 1, padTop: 0, padLeft: 2,
             output: a + 0, outHeight: 14, outWidth: 14,
             activation: Identity.self, threads: threads)
+        Profiling.mark(timeline, 27)
 
         // %103 block5.dys1: dy_shift_max_shuffle %96 -> 192x14x14
         // micronet_m3.spec:36: 1  1  64   5   1   6   8   8   48   8   8   0   2   0   2   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
@@ -360,6 +449,7 @@ public final class MicronetM3: CompiledNetwork {
             fc1: w + 59_088, fc2: w + 62_176, indices: w + 72_160,
             actMax: 4, initA: (1, 0.5), initB: (0, 0.5),
             scratch: a + 75_264, residual: nil, output: a + 37_632, threads: threads)
+        Profiling.mark(timeline, 28)
 
         // %105 block5.pw2: conv2d_bn_shuffle %103 -> 64x14x14
         // micronet_m3.spec:36: 1  1  64   5   1   6   8   8   48   8   8   0   2   0   2   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
@@ -369,6 +459,7 @@ public final class MicronetM3: CompiledNetwork {
             strideHeight: 1, strideWidth: 1, padTop: 0, padLeft: 0,
             residual: nil, output: a + 75_264, outHeight: 14, outWidth: 14,
             activation: Identity.self, threads: threads)
+        Profiling.mark(timeline, 29)
 
         // %108 block6.pw1: conv2d_bn_shuffle_relu6 %105 -> 384x14x14
         // micronet_m3.spec:37: 1  1  80   5   1   6   8   8   80   8   8   0   2   0   2   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
@@ -378,6 +469,7 @@ public final class MicronetM3: CompiledNetwork {
             strideHeight: 1, strideWidth: 1, padTop: 0, padLeft: 0,
             residual: nil, output: a + 0, outHeight: 14, outWidth: 14,
             activation: ReLU6.self, threads: threads)
+        Profiling.mark(timeline, 30)
 
         // %112 block6.dss1.conv1: dwconv2d_bn %108 -> 384x14x14
         // micronet_m3.spec:37: 1  1  80   5   1   6   8   8   80   8   8   0   2   0   2   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
@@ -387,6 +479,7 @@ public final class MicronetM3: CompiledNetwork {
             strideHeight: 1, strideWidth: 1, padTop: 2, padLeft: 0,
             output: a + 75_264, outHeight: 14, outWidth: 14,
             activation: Identity.self, threads: threads)
+        Profiling.mark(timeline, 31)
 
         // %114 block6.dss1.conv2: dwconv2d_bn %112 -> 384x14x14
         // micronet_m3.spec:37: 1  1  80   5   1   6   8   8   80   8   8   0   2   0   2   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
@@ -396,6 +489,7 @@ public final class MicronetM3: CompiledNetwork {
             strideHeight: 1, strideWidth: 1, padTop: 0, padLeft: 2,
             output: a + 0, outHeight: 14, outWidth: 14,
             activation: Identity.self, threads: threads)
+        Profiling.mark(timeline, 32)
 
         // %121 block6.dys1: dy_shift_max_shuffle %114 -> 384x14x14
         // micronet_m3.spec:37: 1  1  80   5   1   6   8   8   80   8   8   0   2   0   2   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
@@ -404,6 +498,7 @@ public final class MicronetM3: CompiledNetwork {
             fc1: w + 82_656, fc2: w + 94_976, indices: w + 133_376,
             actMax: 4, initA: (1, 0.5), initB: (0, 0.5),
             scratch: a + 150_528, residual: nil, output: a + 75_264, threads: threads)
+        Profiling.mark(timeline, 33)
 
         // %123 block6.pw2: conv2d_bn_shuffle %121 -> 80x14x14
         // micronet_m3.spec:37: 1  1  80   5   1   6   8   8   80   8   8   0   2   0   2   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
@@ -413,6 +508,7 @@ public final class MicronetM3: CompiledNetwork {
             strideHeight: 1, strideWidth: 1, padTop: 0, padLeft: 0,
             residual: nil, output: a + 188_160, outHeight: 14, outWidth: 14,
             activation: Identity.self, threads: threads)
+        Profiling.mark(timeline, 34)
 
         // %126 block7.pw1: conv2d_bn_shuffle_relu6 %123 -> 480x14x14
         // micronet_m3.spec:38: 1  1  80   5   1   6   10  10  80   8   8   0   2   0   2   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
@@ -422,6 +518,7 @@ public final class MicronetM3: CompiledNetwork {
             strideHeight: 1, strideWidth: 1, padTop: 0, padLeft: 0,
             residual: nil, output: a + 0, outHeight: 14, outWidth: 14,
             activation: ReLU6.self, threads: threads)
+        Profiling.mark(timeline, 35)
 
         // %130 block7.dss1.conv1: dwconv2d_bn %126 -> 480x14x14
         // micronet_m3.spec:38: 1  1  80   5   1   6   10  10  80   8   8   0   2   0   2   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
@@ -431,6 +528,7 @@ public final class MicronetM3: CompiledNetwork {
             strideHeight: 1, strideWidth: 1, padTop: 2, padLeft: 0,
             output: a + 94_080, outHeight: 14, outWidth: 14,
             activation: Identity.self, threads: threads)
+        Profiling.mark(timeline, 36)
 
         // %132 block7.dss1.conv2: dwconv2d_bn %130 -> 480x14x14
         // micronet_m3.spec:38: 1  1  80   5   1   6   10  10  80   8   8   0   2   0   2   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
@@ -440,6 +538,7 @@ public final class MicronetM3: CompiledNetwork {
             strideHeight: 1, strideWidth: 1, padTop: 0, padLeft: 2,
             output: a + 0, outHeight: 14, outWidth: 14,
             activation: Identity.self, threads: threads)
+        Profiling.mark(timeline, 37)
 
         // %139 block7.dys1: dy_shift_max_shuffle %132 -> 480x14x14
         // micronet_m3.spec:38: 1  1  80   5   1   6   10  10  80   8   8   0   2   0   2   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
@@ -448,6 +547,7 @@ public final class MicronetM3: CompiledNetwork {
             fc1: w + 148_704, fc2: w + 164_096, indices: w + 227_456,
             actMax: 4, initA: (1, 0.5), initB: (0, 0.5),
             scratch: a + 203_840, residual: nil, output: a + 94_080, threads: threads)
+        Profiling.mark(timeline, 38)
 
         // %141 block7.pw2: conv2d_bn_shuffle_add %139, %123 -> 80x14x14
         // micronet_m3.spec:38: 1  1  80   5   1   6   10  10  80   8   8   0   2   0   2   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
@@ -457,6 +557,7 @@ public final class MicronetM3: CompiledNetwork {
             strideHeight: 1, strideWidth: 1, padTop: 0, padLeft: 0,
             residual: a + 188_160, output: a + 203_840, outHeight: 14, outWidth: 14,
             activation: Identity.self, threads: threads)
+        Profiling.mark(timeline, 39)
 
         // %145 block8.pw1: conv2d_bn_shuffle_relu6 %141 -> 480x14x14
         // micronet_m3.spec:39: 2  1  120  5   1   6   10  10  120  10  10  0   2   0   2   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
@@ -466,6 +567,7 @@ public final class MicronetM3: CompiledNetwork {
             strideHeight: 1, strideWidth: 1, padTop: 0, padLeft: 0,
             residual: nil, output: a + 0, outHeight: 14, outWidth: 14,
             activation: ReLU6.self, threads: threads)
+        Profiling.mark(timeline, 40)
 
         // %149 block8.dss1.conv1: dwconv2d_bn %145 -> 480x7x14
         // micronet_m3.spec:39: 2  1  120  5   1   6   10  10  120  10  10  0   2   0   2   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
@@ -475,6 +577,7 @@ public final class MicronetM3: CompiledNetwork {
             strideHeight: 2, strideWidth: 1, padTop: 2, padLeft: 0,
             output: a + 94_080, outHeight: 7, outWidth: 14,
             activation: Identity.self, threads: threads)
+        Profiling.mark(timeline, 41)
 
         // %151 block8.dss1.conv2: dwconv2d_bn %149 -> 480x7x7
         // micronet_m3.spec:39: 2  1  120  5   1   6   10  10  120  10  10  0   2   0   2   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
@@ -484,6 +587,7 @@ public final class MicronetM3: CompiledNetwork {
             strideHeight: 1, strideWidth: 2, padTop: 0, padLeft: 2,
             output: a + 0, outHeight: 7, outWidth: 7,
             activation: Identity.self, threads: threads)
+        Profiling.mark(timeline, 42)
 
         // %158 block8.dys1: dy_shift_max_shuffle %151 -> 480x7x7
         // micronet_m3.spec:39: 2  1  120  5   1   6   10  10  120  10  10  0   2   0   2   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
@@ -492,6 +596,7 @@ public final class MicronetM3: CompiledNetwork {
             fc1: w + 243_936, fc2: w + 259_328, indices: w + 322_688,
             actMax: 4, initA: (1, 0.5), initB: (0, 0.5),
             scratch: a + 47_040, residual: nil, output: a + 23_520, threads: threads)
+        Profiling.mark(timeline, 43)
 
         // %160 block8.pw2: conv2d_bn_shuffle %158 -> 120x7x7
         // micronet_m3.spec:39: 2  1  120  5   1   6   10  10  120  10  10  0   2   0   2   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
@@ -501,6 +606,7 @@ public final class MicronetM3: CompiledNetwork {
             strideHeight: 1, strideWidth: 1, padTop: 0, padLeft: 0,
             residual: nil, output: a + 70_560, outHeight: 7, outWidth: 7,
             activation: Identity.self, threads: threads)
+        Profiling.mark(timeline, 44)
 
         // %163 block9.pw1: conv2d_bn_shuffle_relu6 %160 -> 720x7x7
         // micronet_m3.spec:40: 1  1  120  5   1   6   12  12  120  10  10  0   2   0   2   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
@@ -510,6 +616,7 @@ public final class MicronetM3: CompiledNetwork {
             strideHeight: 1, strideWidth: 1, padTop: 0, padLeft: 0,
             residual: nil, output: a + 0, outHeight: 7, outWidth: 7,
             activation: ReLU6.self, threads: threads)
+        Profiling.mark(timeline, 45)
 
         // %167 block9.dss1.conv1: dwconv2d_bn %163 -> 720x7x7
         // micronet_m3.spec:40: 1  1  120  5   1   6   12  12  120  10  10  0   2   0   2   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
@@ -519,6 +626,7 @@ public final class MicronetM3: CompiledNetwork {
             strideHeight: 1, strideWidth: 1, padTop: 2, padLeft: 0,
             output: a + 35_280, outHeight: 7, outWidth: 7,
             activation: Identity.self, threads: threads)
+        Profiling.mark(timeline, 46)
 
         // %169 block9.dss1.conv2: dwconv2d_bn %167 -> 720x7x7
         // micronet_m3.spec:40: 1  1  120  5   1   6   12  12  120  10  10  0   2   0   2   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
@@ -528,6 +636,7 @@ public final class MicronetM3: CompiledNetwork {
             strideHeight: 1, strideWidth: 1, padTop: 0, padLeft: 2,
             output: a + 0, outHeight: 7, outWidth: 7,
             activation: Identity.self, threads: threads)
+        Profiling.mark(timeline, 47)
 
         // %176 block9.dys1: dy_shift_max_shuffle %169 -> 720x7x7
         // micronet_m3.spec:40: 1  1  120  5   1   6   12  12  120  10  10  0   2   0   2   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
@@ -536,6 +645,7 @@ public final class MicronetM3: CompiledNetwork {
             fc1: w + 347_328, fc2: w + 381_936, indices: w + 511_536,
             actMax: 4, initA: (1, 0.5), initB: (0, 0.5),
             scratch: a + 76_448, residual: nil, output: a + 35_280, threads: threads)
+        Profiling.mark(timeline, 48)
 
         // %178 block9.pw2: conv2d_bn_shuffle_add %176, %160 -> 120x7x7
         // micronet_m3.spec:40: 1  1  120  5   1   6   12  12  120  10  10  0   2   0   2   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
@@ -545,6 +655,7 @@ public final class MicronetM3: CompiledNetwork {
             strideHeight: 1, strideWidth: 1, padTop: 0, padLeft: 0,
             residual: a + 70_560, output: a + 76_448, outHeight: 7, outWidth: 7,
             activation: Identity.self, threads: threads)
+        Profiling.mark(timeline, 49)
 
         // %182 block10.pw1: conv2d_bn_shuffle_relu6 %178 -> 720x7x7
         // micronet_m3.spec:41: 1  1  144  3   1   6   12  12  144  12  12  0   2   0   2   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
@@ -554,6 +665,7 @@ public final class MicronetM3: CompiledNetwork {
             strideHeight: 1, strideWidth: 1, padTop: 0, padLeft: 0,
             residual: nil, output: a + 0, outHeight: 7, outWidth: 7,
             activation: ReLU6.self, threads: threads)
+        Profiling.mark(timeline, 50)
 
         // %186 block10.dss1.conv1: dwconv2d_bn %182 -> 720x7x7
         // micronet_m3.spec:41: 1  1  144  3   1   6   12  12  144  12  12  0   2   0   2   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
@@ -563,6 +675,7 @@ public final class MicronetM3: CompiledNetwork {
             strideHeight: 1, strideWidth: 1, padTop: 1, padLeft: 0,
             output: a + 35_280, outHeight: 7, outWidth: 7,
             activation: Identity.self, threads: threads)
+        Profiling.mark(timeline, 51)
 
         // %188 block10.dss1.conv2: dwconv2d_bn %186 -> 720x7x7
         // micronet_m3.spec:41: 1  1  144  3   1   6   12  12  144  12  12  0   2   0   2   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
@@ -572,6 +685,7 @@ public final class MicronetM3: CompiledNetwork {
             strideHeight: 1, strideWidth: 1, padTop: 0, padLeft: 1,
             output: a + 0, outHeight: 7, outWidth: 7,
             activation: Identity.self, threads: threads)
+        Profiling.mark(timeline, 52)
 
         // %195 block10.dys1: dy_shift_max_shuffle %188 -> 720x7x7
         // micronet_m3.spec:41: 1  1  144  3   1   6   12  12  144  12  12  0   2   0   2   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
@@ -580,6 +694,7 @@ public final class MicronetM3: CompiledNetwork {
             fc1: w + 536_848, fc2: w + 571_456, indices: w + 701_056,
             actMax: 4, initA: (1, 0.5), initB: (0, 0.5),
             scratch: a + 70_560, residual: nil, output: a + 35_280, threads: threads)
+        Profiling.mark(timeline, 53)
 
         // %197 block10.pw2: conv2d_bn_shuffle %195 -> 144x7x7
         // micronet_m3.spec:41: 1  1  144  3   1   6   12  12  144  12  12  0   2   0   2   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
@@ -589,6 +704,7 @@ public final class MicronetM3: CompiledNetwork {
             strideHeight: 1, strideWidth: 1, padTop: 0, padLeft: 0,
             residual: nil, output: a + 70_560, outHeight: 7, outWidth: 7,
             activation: Identity.self, threads: threads)
+        Profiling.mark(timeline, 54)
 
         // %200 block11.pw1: conv2d_bn_relu6 %197 -> 864x7x7
         // micronet_m3.spec:42: 1  1  864  3   1   6   12  12  0    0   0   0   2   0   2   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
@@ -598,12 +714,14 @@ public final class MicronetM3: CompiledNetwork {
             strideHeight: 1, strideWidth: 1, padTop: 0, padLeft: 0,
             residual: nil, output: a + 0, outHeight: 7, outWidth: 7,
             activation: ReLU6.self, threads: threads)
+        Profiling.mark(timeline, 55)
 
         // %203 head.avgpool: global_avg_pool_hardswish %200 -> 864x1x1
         // micronet_m3.spec:49: avgpool
         Kernels.globalAveragePool(
             input: a + 0, pixels: 49, channels: 864, output: a + 42_336,
             before: Identity.self, after: HardSwish.self)
+        Profiling.mark(timeline, 56)
 
         // %205 head.linear: linear_bn_hardswish %203 -> 1024x1x1
         // micronet_m3.spec:51: linear out=1024 bias bn act=HS scale=head_width   micronet=classifier.0.linear.0,classifier.0.linear.1
@@ -611,6 +729,7 @@ public final class MicronetM3: CompiledNetwork {
             input: a + 42_336, inFeatures: 864,
             weights: w + 723_520, outFeatures: 1024,
             output: a + 0, activation: HardSwish.self)
+        Profiling.mark(timeline, 57)
 
         // %208 head.linear2: linear_bn_hardswish %205 -> 1000x1x1
         // micronet_m3.spec:53: linear out=classes bias bn act=HS                      micronet=classifier.2.linear.0,classifier.2.linear.1
@@ -618,5 +737,6 @@ public final class MicronetM3: CompiledNetwork {
             input: a + 0, inFeatures: 1024,
             weights: w + 1_609_280, outFeatures: 1000,
             output: logits, activation: HardSwish.self)
+        Profiling.mark(timeline, 58)
     }
 }

@@ -45,6 +45,38 @@ public final class MobilenetV1050: CompiledNetwork {
             LayerWeights(.depthwise, "block12.dw", out: 512, in: 1, kernel: (3, 3), weight: ["blocks.4.1.conv_dw"], norm: ["blocks.4.1.bn1"], at: 545_344),
             LayerWeights(.pointwise, "block12.pw", out: 512, in: 512, weight: ["blocks.4.1.conv_pw"], norm: ["blocks.4.1.bn2"], at: 550_464),
             LayerWeights(.dense, "head.linear", out: 1000, in: 512, linear: true, weight: ["classifier"], bias: true, at: 813_120),
+        ],
+        kernels: [
+            KernelInfo("input", "input", macs: 0),
+            KernelInfo("stem.conv", "conv2d_bn_relu6", macs: 5_419_008),
+            KernelInfo("block0.dw", "dwconv2d_bn_relu6", macs: 1_806_336),
+            KernelInfo("block0.pw", "conv2d_bn_relu6", macs: 6_422_528),
+            KernelInfo("block1.dw", "dwconv2d_bn_relu6", macs: 903_168),
+            KernelInfo("block1.pw", "conv2d_bn_relu6", macs: 6_422_528),
+            KernelInfo("block2.dw", "dwconv2d_bn_relu6", macs: 1_806_336),
+            KernelInfo("block2.pw", "conv2d_bn_relu6", macs: 12_845_056),
+            KernelInfo("block3.dw", "dwconv2d_bn_relu6", macs: 451_584),
+            KernelInfo("block3.pw", "conv2d_bn_relu6", macs: 6_422_528),
+            KernelInfo("block4.dw", "dwconv2d_bn_relu6", macs: 903_168),
+            KernelInfo("block4.pw", "conv2d_bn_relu6", macs: 12_845_056),
+            KernelInfo("block5.dw", "dwconv2d_bn_relu6", macs: 225_792),
+            KernelInfo("block5.pw", "conv2d_bn_relu6", macs: 6_422_528),
+            KernelInfo("block6.dw", "dwconv2d_bn_relu6", macs: 451_584),
+            KernelInfo("block6.pw", "conv2d_bn_relu6", macs: 12_845_056),
+            KernelInfo("block7.dw", "dwconv2d_bn_relu6", macs: 451_584),
+            KernelInfo("block7.pw", "conv2d_bn_relu6", macs: 12_845_056),
+            KernelInfo("block8.dw", "dwconv2d_bn_relu6", macs: 451_584),
+            KernelInfo("block8.pw", "conv2d_bn_relu6", macs: 12_845_056),
+            KernelInfo("block9.dw", "dwconv2d_bn_relu6", macs: 451_584),
+            KernelInfo("block9.pw", "conv2d_bn_relu6", macs: 12_845_056),
+            KernelInfo("block10.dw", "dwconv2d_bn_relu6", macs: 451_584),
+            KernelInfo("block10.pw", "conv2d_bn_relu6", macs: 12_845_056),
+            KernelInfo("block11.dw", "dwconv2d_bn_relu6", macs: 112_896),
+            KernelInfo("block11.pw", "conv2d_bn_relu6", macs: 6_422_528),
+            KernelInfo("block12.dw", "dwconv2d_bn_relu6", macs: 225_792),
+            KernelInfo("block12.pw", "conv2d_bn_relu6", macs: 12_845_056),
+            KernelInfo("head.avgpool", "global_avg_pool", macs: 0),
+            KernelInfo("head.linear", "linear", macs: 512_000),
         ])
 
     /// Bytes of the activation arena one inference uses, known at compile time.
@@ -58,11 +90,12 @@ public final class MobilenetV1050: CompiledNetwork {
         state = try NetworkState(Self.info, checkpoint: checkpoint, convention: convention, threads: threads)
     }
 
-    public func run(image: UnsafePointer<Float>, logits: UnsafeMutablePointer<Float>) {
+    public func run(image: UnsafePointer<Float>, logits: UnsafeMutablePointer<Float>, timeline: UnsafeMutablePointer<UInt64>?) {
         let a = state.arena.pointer, w = UnsafePointer(state.weights.pointer), threads = state.threads
 
         // %0 input: input -> 3x224x224
         Kernels.imageToNHWC(image, channels: 3, height: 224, width: 224, output: a + 200_704)
+        Profiling.mark(timeline, 0)
 
         // %1 stem.conv: conv2d_bn_relu6 %0 -> 16x112x112
         // mobilenet_v1.spec:17: conv k=3 s=2 out=32 bn act=RE6   timm=conv_stem,bn1
@@ -72,6 +105,7 @@ public final class MobilenetV1050: CompiledNetwork {
             strideHeight: 2, strideWidth: 2, padTop: 1, padLeft: 1,
             output: a + 0, outHeight: 112, outWidth: 112,
             activation: ReLU6.self, threads: threads)
+        Profiling.mark(timeline, 1)
 
         // %4 block0.dw: dwconv2d_bn_relu6 %1 -> 16x112x112
         // mobilenet_v1.spec:24: 64     1   (out s)
@@ -81,6 +115,7 @@ public final class MobilenetV1050: CompiledNetwork {
             strideHeight: 1, strideWidth: 1, padTop: 1, padLeft: 1,
             output: a + 401_408, outHeight: 112, outWidth: 112,
             activation: ReLU6.self, threads: threads)
+        Profiling.mark(timeline, 2)
 
         // %7 block0.pw: conv2d_bn_relu6 %4 -> 32x112x112
         // mobilenet_v1.spec:24: 64     1   (out s)
@@ -89,6 +124,7 @@ public final class MobilenetV1050: CompiledNetwork {
             weights: w + 608, outChannels: 32,
             residual: nil, output: a + 0,
             activation: ReLU6.self, threads: threads)
+        Profiling.mark(timeline, 3)
 
         // %10 block1.dw: dwconv2d_bn_relu6 %7 -> 32x56x56
         // mobilenet_v1.spec:26: 128    2   (out s)
@@ -98,6 +134,7 @@ public final class MobilenetV1050: CompiledNetwork {
             strideHeight: 2, strideWidth: 2, padTop: 1, padLeft: 1,
             output: a + 401_408, outHeight: 56, outWidth: 56,
             activation: ReLU6.self, threads: threads)
+        Profiling.mark(timeline, 4)
 
         // %13 block1.pw: conv2d_bn_relu6 %10 -> 64x56x56
         // mobilenet_v1.spec:26: 128    2   (out s)
@@ -106,6 +143,7 @@ public final class MobilenetV1050: CompiledNetwork {
             weights: w + 1472, outChannels: 64,
             residual: nil, output: a + 0,
             activation: ReLU6.self, threads: threads)
+        Profiling.mark(timeline, 5)
 
         // %16 block2.dw: dwconv2d_bn_relu6 %13 -> 64x56x56
         // mobilenet_v1.spec:27: 128    1   (out s)
@@ -115,6 +153,7 @@ public final class MobilenetV1050: CompiledNetwork {
             strideHeight: 1, strideWidth: 1, padTop: 1, padLeft: 1,
             output: a + 200_704, outHeight: 56, outWidth: 56,
             activation: ReLU6.self, threads: threads)
+        Profiling.mark(timeline, 6)
 
         // %19 block2.pw: conv2d_bn_relu6 %16 -> 64x56x56
         // mobilenet_v1.spec:27: 128    1   (out s)
@@ -123,6 +162,7 @@ public final class MobilenetV1050: CompiledNetwork {
             weights: w + 4224, outChannels: 64,
             residual: nil, output: a + 0,
             activation: ReLU6.self, threads: threads)
+        Profiling.mark(timeline, 7)
 
         // %22 block3.dw: dwconv2d_bn_relu6 %19 -> 64x28x28
         // mobilenet_v1.spec:29: 256    2   (out s)
@@ -132,6 +172,7 @@ public final class MobilenetV1050: CompiledNetwork {
             strideHeight: 2, strideWidth: 2, padTop: 1, padLeft: 1,
             output: a + 200_704, outHeight: 28, outWidth: 28,
             activation: ReLU6.self, threads: threads)
+        Profiling.mark(timeline, 8)
 
         // %25 block3.pw: conv2d_bn_relu6 %22 -> 128x28x28
         // mobilenet_v1.spec:29: 256    2   (out s)
@@ -140,6 +181,7 @@ public final class MobilenetV1050: CompiledNetwork {
             weights: w + 9024, outChannels: 128,
             residual: nil, output: a + 0,
             activation: ReLU6.self, threads: threads)
+        Profiling.mark(timeline, 9)
 
         // %28 block4.dw: dwconv2d_bn_relu6 %25 -> 128x28x28
         // mobilenet_v1.spec:30: 256    1   (out s)
@@ -149,6 +191,7 @@ public final class MobilenetV1050: CompiledNetwork {
             strideHeight: 1, strideWidth: 1, padTop: 1, padLeft: 1,
             output: a + 100_352, outHeight: 28, outWidth: 28,
             activation: ReLU6.self, threads: threads)
+        Profiling.mark(timeline, 10)
 
         // %31 block4.pw: conv2d_bn_relu6 %28 -> 128x28x28
         // mobilenet_v1.spec:30: 256    1   (out s)
@@ -157,6 +200,7 @@ public final class MobilenetV1050: CompiledNetwork {
             weights: w + 18_624, outChannels: 128,
             residual: nil, output: a + 0,
             activation: ReLU6.self, threads: threads)
+        Profiling.mark(timeline, 11)
 
         // %34 block5.dw: dwconv2d_bn_relu6 %31 -> 128x14x14
         // mobilenet_v1.spec:32: 512    2   (out s)
@@ -166,6 +210,7 @@ public final class MobilenetV1050: CompiledNetwork {
             strideHeight: 2, strideWidth: 2, padTop: 1, padLeft: 1,
             output: a + 100_352, outHeight: 14, outWidth: 14,
             activation: ReLU6.self, threads: threads)
+        Profiling.mark(timeline, 12)
 
         // %37 block5.pw: conv2d_bn_relu6 %34 -> 256x14x14
         // mobilenet_v1.spec:32: 512    2   (out s)
@@ -174,6 +219,7 @@ public final class MobilenetV1050: CompiledNetwork {
             weights: w + 36_416, outChannels: 256,
             residual: nil, output: a + 0,
             activation: ReLU6.self, threads: threads)
+        Profiling.mark(timeline, 13)
 
         // %40 block6.dw: dwconv2d_bn_relu6 %37 -> 256x14x14
         // mobilenet_v1.spec:33: 512    1   x5   (out s)
@@ -183,6 +229,7 @@ public final class MobilenetV1050: CompiledNetwork {
             strideHeight: 1, strideWidth: 1, padTop: 1, padLeft: 1,
             output: a + 50_176, outHeight: 14, outWidth: 14,
             activation: ReLU6.self, threads: threads)
+        Profiling.mark(timeline, 14)
 
         // %43 block6.pw: conv2d_bn_relu6 %40 -> 256x14x14
         // mobilenet_v1.spec:33: 512    1   x5   (out s)
@@ -191,6 +238,7 @@ public final class MobilenetV1050: CompiledNetwork {
             weights: w + 72_000, outChannels: 256,
             residual: nil, output: a + 0,
             activation: ReLU6.self, threads: threads)
+        Profiling.mark(timeline, 15)
 
         // %46 block7.dw: dwconv2d_bn_relu6 %43 -> 256x14x14
         // mobilenet_v1.spec:33: 512    1   x5   (out s)
@@ -200,6 +248,7 @@ public final class MobilenetV1050: CompiledNetwork {
             strideHeight: 1, strideWidth: 1, padTop: 1, padLeft: 1,
             output: a + 50_176, outHeight: 14, outWidth: 14,
             activation: ReLU6.self, threads: threads)
+        Profiling.mark(timeline, 16)
 
         // %49 block7.pw: conv2d_bn_relu6 %46 -> 256x14x14
         // mobilenet_v1.spec:33: 512    1   x5   (out s)
@@ -208,6 +257,7 @@ public final class MobilenetV1050: CompiledNetwork {
             weights: w + 140_352, outChannels: 256,
             residual: nil, output: a + 0,
             activation: ReLU6.self, threads: threads)
+        Profiling.mark(timeline, 17)
 
         // %52 block8.dw: dwconv2d_bn_relu6 %49 -> 256x14x14
         // mobilenet_v1.spec:33: 512    1   x5   (out s)
@@ -217,6 +267,7 @@ public final class MobilenetV1050: CompiledNetwork {
             strideHeight: 1, strideWidth: 1, padTop: 1, padLeft: 1,
             output: a + 50_176, outHeight: 14, outWidth: 14,
             activation: ReLU6.self, threads: threads)
+        Profiling.mark(timeline, 18)
 
         // %55 block8.pw: conv2d_bn_relu6 %52 -> 256x14x14
         // mobilenet_v1.spec:33: 512    1   x5   (out s)
@@ -225,6 +276,7 @@ public final class MobilenetV1050: CompiledNetwork {
             weights: w + 208_704, outChannels: 256,
             residual: nil, output: a + 0,
             activation: ReLU6.self, threads: threads)
+        Profiling.mark(timeline, 19)
 
         // %58 block9.dw: dwconv2d_bn_relu6 %55 -> 256x14x14
         // mobilenet_v1.spec:33: 512    1   x5   (out s)
@@ -234,6 +286,7 @@ public final class MobilenetV1050: CompiledNetwork {
             strideHeight: 1, strideWidth: 1, padTop: 1, padLeft: 1,
             output: a + 50_176, outHeight: 14, outWidth: 14,
             activation: ReLU6.self, threads: threads)
+        Profiling.mark(timeline, 20)
 
         // %61 block9.pw: conv2d_bn_relu6 %58 -> 256x14x14
         // mobilenet_v1.spec:33: 512    1   x5   (out s)
@@ -242,6 +295,7 @@ public final class MobilenetV1050: CompiledNetwork {
             weights: w + 277_056, outChannels: 256,
             residual: nil, output: a + 0,
             activation: ReLU6.self, threads: threads)
+        Profiling.mark(timeline, 21)
 
         // %64 block10.dw: dwconv2d_bn_relu6 %61 -> 256x14x14
         // mobilenet_v1.spec:33: 512    1   x5   (out s)
@@ -251,6 +305,7 @@ public final class MobilenetV1050: CompiledNetwork {
             strideHeight: 1, strideWidth: 1, padTop: 1, padLeft: 1,
             output: a + 50_176, outHeight: 14, outWidth: 14,
             activation: ReLU6.self, threads: threads)
+        Profiling.mark(timeline, 22)
 
         // %67 block10.pw: conv2d_bn_relu6 %64 -> 256x14x14
         // mobilenet_v1.spec:33: 512    1   x5   (out s)
@@ -259,6 +314,7 @@ public final class MobilenetV1050: CompiledNetwork {
             weights: w + 345_408, outChannels: 256,
             residual: nil, output: a + 0,
             activation: ReLU6.self, threads: threads)
+        Profiling.mark(timeline, 23)
 
         // %70 block11.dw: dwconv2d_bn_relu6 %67 -> 256x7x7
         // mobilenet_v1.spec:35: 1024   2   (out s)
@@ -268,6 +324,7 @@ public final class MobilenetV1050: CompiledNetwork {
             strideHeight: 2, strideWidth: 2, padTop: 1, padLeft: 1,
             output: a + 50_176, outHeight: 7, outWidth: 7,
             activation: ReLU6.self, threads: threads)
+        Profiling.mark(timeline, 24)
 
         // %73 block11.pw: conv2d_bn_relu6 %70 -> 512x7x7
         // mobilenet_v1.spec:35: 1024   2   (out s)
@@ -276,6 +333,7 @@ public final class MobilenetV1050: CompiledNetwork {
             weights: w + 413_760, outChannels: 512,
             residual: nil, output: a + 0,
             activation: ReLU6.self, threads: threads)
+        Profiling.mark(timeline, 25)
 
         // %76 block12.dw: dwconv2d_bn_relu6 %73 -> 512x7x7
         // mobilenet_v1.spec:36: 1024   1   (out s)
@@ -285,6 +343,7 @@ public final class MobilenetV1050: CompiledNetwork {
             strideHeight: 1, strideWidth: 1, padTop: 1, padLeft: 1,
             output: a + 25_088, outHeight: 7, outWidth: 7,
             activation: ReLU6.self, threads: threads)
+        Profiling.mark(timeline, 26)
 
         // %79 block12.pw: conv2d_bn_relu6 %76 -> 512x7x7
         // mobilenet_v1.spec:36: 1024   1   (out s)
@@ -293,12 +352,14 @@ public final class MobilenetV1050: CompiledNetwork {
             weights: w + 550_464, outChannels: 512,
             residual: nil, output: a + 0,
             activation: ReLU6.self, threads: threads)
+        Profiling.mark(timeline, 27)
 
         // %82 head.avgpool: global_avg_pool %79 -> 512x1x1
         // mobilenet_v1.spec:40: avgpool
         Kernels.globalAveragePool(
             input: a + 0, pixels: 49, channels: 512, output: a + 25_088,
             before: Identity.self, after: Identity.self)
+        Profiling.mark(timeline, 28)
 
         // %83 head.linear: linear %82 -> 1000x1x1
         // mobilenet_v1.spec:42: linear out=classes bias   timm=classifier
@@ -306,5 +367,6 @@ public final class MobilenetV1050: CompiledNetwork {
             input: a + 25_088, inFeatures: 512,
             weights: w + 813_120, outFeatures: 1000,
             output: logits, activation: Identity.self)
+        Profiling.mark(timeline, 29)
     }
 }

@@ -45,6 +45,38 @@ public final class MobilenetV1075: CompiledNetwork {
             LayerWeights(.depthwise, "block12.dw", out: 768, in: 1, kernel: (3, 3), weight: ["blocks.4.1.conv_dw"], norm: ["blocks.4.1.bn1"], at: 1_210_384),
             LayerWeights(.pointwise, "block12.pw", out: 768, in: 768, weight: ["blocks.4.1.conv_pw"], norm: ["blocks.4.1.bn2"], at: 1_218_064),
             LayerWeights(.dense, "head.linear", out: 1000, in: 768, linear: true, weight: ["classifier"], bias: true, at: 1_808_656),
+        ],
+        kernels: [
+            KernelInfo("input", "input", macs: 0),
+            KernelInfo("stem.conv", "conv2d_bn_relu6", macs: 8_128_512),
+            KernelInfo("block0.dw", "dwconv2d_bn_relu6", macs: 2_709_504),
+            KernelInfo("block0.pw", "conv2d_bn_relu6", macs: 14_450_688),
+            KernelInfo("block1.dw", "dwconv2d_bn_relu6", macs: 1_354_752),
+            KernelInfo("block1.pw", "conv2d_bn_relu6", macs: 14_450_688),
+            KernelInfo("block2.dw", "dwconv2d_bn_relu6", macs: 2_709_504),
+            KernelInfo("block2.pw", "conv2d_bn_relu6", macs: 28_901_376),
+            KernelInfo("block3.dw", "dwconv2d_bn_relu6", macs: 677_376),
+            KernelInfo("block3.pw", "conv2d_bn_relu6", macs: 14_450_688),
+            KernelInfo("block4.dw", "dwconv2d_bn_relu6", macs: 1_354_752),
+            KernelInfo("block4.pw", "conv2d_bn_relu6", macs: 28_901_376),
+            KernelInfo("block5.dw", "dwconv2d_bn_relu6", macs: 338_688),
+            KernelInfo("block5.pw", "conv2d_bn_relu6", macs: 14_450_688),
+            KernelInfo("block6.dw", "dwconv2d_bn_relu6", macs: 677_376),
+            KernelInfo("block6.pw", "conv2d_bn_relu6", macs: 28_901_376),
+            KernelInfo("block7.dw", "dwconv2d_bn_relu6", macs: 677_376),
+            KernelInfo("block7.pw", "conv2d_bn_relu6", macs: 28_901_376),
+            KernelInfo("block8.dw", "dwconv2d_bn_relu6", macs: 677_376),
+            KernelInfo("block8.pw", "conv2d_bn_relu6", macs: 28_901_376),
+            KernelInfo("block9.dw", "dwconv2d_bn_relu6", macs: 677_376),
+            KernelInfo("block9.pw", "conv2d_bn_relu6", macs: 28_901_376),
+            KernelInfo("block10.dw", "dwconv2d_bn_relu6", macs: 677_376),
+            KernelInfo("block10.pw", "conv2d_bn_relu6", macs: 28_901_376),
+            KernelInfo("block11.dw", "dwconv2d_bn_relu6", macs: 169_344),
+            KernelInfo("block11.pw", "conv2d_bn_relu6", macs: 14_450_688),
+            KernelInfo("block12.dw", "dwconv2d_bn_relu6", macs: 338_688),
+            KernelInfo("block12.pw", "conv2d_bn_relu6", macs: 28_901_376),
+            KernelInfo("head.avgpool", "global_avg_pool", macs: 0),
+            KernelInfo("head.linear", "linear", macs: 768_000),
         ])
 
     /// Bytes of the activation arena one inference uses, known at compile time.
@@ -58,11 +90,12 @@ public final class MobilenetV1075: CompiledNetwork {
         state = try NetworkState(Self.info, checkpoint: checkpoint, convention: convention, threads: threads)
     }
 
-    public func run(image: UnsafePointer<Float>, logits: UnsafeMutablePointer<Float>) {
+    public func run(image: UnsafePointer<Float>, logits: UnsafeMutablePointer<Float>, timeline: UnsafeMutablePointer<UInt64>?) {
         let a = state.arena.pointer, w = UnsafePointer(state.weights.pointer), threads = state.threads
 
         // %0 input: input -> 3x224x224
         Kernels.imageToNHWC(image, channels: 3, height: 224, width: 224, output: a + 301_056)
+        Profiling.mark(timeline, 0)
 
         // %1 stem.conv: conv2d_bn_relu6 %0 -> 24x112x112
         // mobilenet_v1.spec:17: conv k=3 s=2 out=32 bn act=RE6   timm=conv_stem,bn1
@@ -72,6 +105,7 @@ public final class MobilenetV1075: CompiledNetwork {
             strideHeight: 2, strideWidth: 2, padTop: 1, padLeft: 1,
             output: a + 0, outHeight: 112, outWidth: 112,
             activation: ReLU6.self, threads: threads)
+        Profiling.mark(timeline, 1)
 
         // %4 block0.dw: dwconv2d_bn_relu6 %1 -> 24x112x112
         // mobilenet_v1.spec:24: 64     1   (out s)
@@ -81,6 +115,7 @@ public final class MobilenetV1075: CompiledNetwork {
             strideHeight: 1, strideWidth: 1, padTop: 1, padLeft: 1,
             output: a + 602_112, outHeight: 112, outWidth: 112,
             activation: ReLU6.self, threads: threads)
+        Profiling.mark(timeline, 2)
 
         // %7 block0.pw: conv2d_bn_relu6 %4 -> 48x112x112
         // mobilenet_v1.spec:24: 64     1   (out s)
@@ -89,6 +124,7 @@ public final class MobilenetV1075: CompiledNetwork {
             weights: w + 1216, outChannels: 48,
             residual: nil, output: a + 0,
             activation: ReLU6.self, threads: threads)
+        Profiling.mark(timeline, 3)
 
         // %10 block1.dw: dwconv2d_bn_relu6 %7 -> 48x56x56
         // mobilenet_v1.spec:26: 128    2   (out s)
@@ -98,6 +134,7 @@ public final class MobilenetV1075: CompiledNetwork {
             strideHeight: 2, strideWidth: 2, padTop: 1, padLeft: 1,
             output: a + 602_112, outHeight: 56, outWidth: 56,
             activation: ReLU6.self, threads: threads)
+        Profiling.mark(timeline, 4)
 
         // %13 block1.pw: conv2d_bn_relu6 %10 -> 96x56x56
         // mobilenet_v1.spec:26: 128    2   (out s)
@@ -106,6 +143,7 @@ public final class MobilenetV1075: CompiledNetwork {
             weights: w + 2896, outChannels: 96,
             residual: nil, output: a + 0,
             activation: ReLU6.self, threads: threads)
+        Profiling.mark(timeline, 5)
 
         // %16 block2.dw: dwconv2d_bn_relu6 %13 -> 96x56x56
         // mobilenet_v1.spec:27: 128    1   (out s)
@@ -115,6 +153,7 @@ public final class MobilenetV1075: CompiledNetwork {
             strideHeight: 1, strideWidth: 1, padTop: 1, padLeft: 1,
             output: a + 301_056, outHeight: 56, outWidth: 56,
             activation: ReLU6.self, threads: threads)
+        Profiling.mark(timeline, 6)
 
         // %19 block2.pw: conv2d_bn_relu6 %16 -> 96x56x56
         // mobilenet_v1.spec:27: 128    1   (out s)
@@ -123,6 +162,7 @@ public final class MobilenetV1075: CompiledNetwork {
             weights: w + 8560, outChannels: 96,
             residual: nil, output: a + 0,
             activation: ReLU6.self, threads: threads)
+        Profiling.mark(timeline, 7)
 
         // %22 block3.dw: dwconv2d_bn_relu6 %19 -> 96x28x28
         // mobilenet_v1.spec:29: 256    2   (out s)
@@ -132,6 +172,7 @@ public final class MobilenetV1075: CompiledNetwork {
             strideHeight: 2, strideWidth: 2, padTop: 1, padLeft: 1,
             output: a + 301_056, outHeight: 28, outWidth: 28,
             activation: ReLU6.self, threads: threads)
+        Profiling.mark(timeline, 8)
 
         // %25 block3.pw: conv2d_bn_relu6 %22 -> 192x28x28
         // mobilenet_v1.spec:29: 256    2   (out s)
@@ -140,6 +181,7 @@ public final class MobilenetV1075: CompiledNetwork {
             weights: w + 18_832, outChannels: 192,
             residual: nil, output: a + 0,
             activation: ReLU6.self, threads: threads)
+        Profiling.mark(timeline, 9)
 
         // %28 block4.dw: dwconv2d_bn_relu6 %25 -> 192x28x28
         // mobilenet_v1.spec:30: 256    1   (out s)
@@ -149,6 +191,7 @@ public final class MobilenetV1075: CompiledNetwork {
             strideHeight: 1, strideWidth: 1, padTop: 1, padLeft: 1,
             output: a + 150_528, outHeight: 28, outWidth: 28,
             activation: ReLU6.self, threads: threads)
+        Profiling.mark(timeline, 10)
 
         // %31 block4.pw: conv2d_bn_relu6 %28 -> 192x28x28
         // mobilenet_v1.spec:30: 256    1   (out s)
@@ -157,6 +200,7 @@ public final class MobilenetV1075: CompiledNetwork {
             weights: w + 39_376, outChannels: 192,
             residual: nil, output: a + 0,
             activation: ReLU6.self, threads: threads)
+        Profiling.mark(timeline, 11)
 
         // %34 block5.dw: dwconv2d_bn_relu6 %31 -> 192x14x14
         // mobilenet_v1.spec:32: 512    2   (out s)
@@ -166,6 +210,7 @@ public final class MobilenetV1075: CompiledNetwork {
             strideHeight: 2, strideWidth: 2, padTop: 1, padLeft: 1,
             output: a + 150_528, outHeight: 14, outWidth: 14,
             activation: ReLU6.self, threads: threads)
+        Profiling.mark(timeline, 12)
 
         // %37 block5.pw: conv2d_bn_relu6 %34 -> 384x14x14
         // mobilenet_v1.spec:32: 512    2   (out s)
@@ -174,6 +219,7 @@ public final class MobilenetV1075: CompiledNetwork {
             weights: w + 78_352, outChannels: 384,
             residual: nil, output: a + 0,
             activation: ReLU6.self, threads: threads)
+        Profiling.mark(timeline, 13)
 
         // %40 block6.dw: dwconv2d_bn_relu6 %37 -> 384x14x14
         // mobilenet_v1.spec:33: 512    1   x5   (out s)
@@ -183,6 +229,7 @@ public final class MobilenetV1075: CompiledNetwork {
             strideHeight: 1, strideWidth: 1, padTop: 1, padLeft: 1,
             output: a + 75_264, outHeight: 14, outWidth: 14,
             activation: ReLU6.self, threads: threads)
+        Profiling.mark(timeline, 14)
 
         // %43 block6.pw: conv2d_bn_relu6 %40 -> 384x14x14
         // mobilenet_v1.spec:33: 512    1   x5   (out s)
@@ -191,6 +238,7 @@ public final class MobilenetV1075: CompiledNetwork {
             weights: w + 156_304, outChannels: 384,
             residual: nil, output: a + 0,
             activation: ReLU6.self, threads: threads)
+        Profiling.mark(timeline, 15)
 
         // %46 block7.dw: dwconv2d_bn_relu6 %43 -> 384x14x14
         // mobilenet_v1.spec:33: 512    1   x5   (out s)
@@ -200,6 +248,7 @@ public final class MobilenetV1075: CompiledNetwork {
             strideHeight: 1, strideWidth: 1, padTop: 1, padLeft: 1,
             output: a + 75_264, outHeight: 14, outWidth: 14,
             activation: ReLU6.self, threads: threads)
+        Profiling.mark(timeline, 16)
 
         // %49 block7.pw: conv2d_bn_relu6 %46 -> 384x14x14
         // mobilenet_v1.spec:33: 512    1   x5   (out s)
@@ -208,6 +257,7 @@ public final class MobilenetV1075: CompiledNetwork {
             weights: w + 307_984, outChannels: 384,
             residual: nil, output: a + 0,
             activation: ReLU6.self, threads: threads)
+        Profiling.mark(timeline, 17)
 
         // %52 block8.dw: dwconv2d_bn_relu6 %49 -> 384x14x14
         // mobilenet_v1.spec:33: 512    1   x5   (out s)
@@ -217,6 +267,7 @@ public final class MobilenetV1075: CompiledNetwork {
             strideHeight: 1, strideWidth: 1, padTop: 1, padLeft: 1,
             output: a + 75_264, outHeight: 14, outWidth: 14,
             activation: ReLU6.self, threads: threads)
+        Profiling.mark(timeline, 18)
 
         // %55 block8.pw: conv2d_bn_relu6 %52 -> 384x14x14
         // mobilenet_v1.spec:33: 512    1   x5   (out s)
@@ -225,6 +276,7 @@ public final class MobilenetV1075: CompiledNetwork {
             weights: w + 459_664, outChannels: 384,
             residual: nil, output: a + 0,
             activation: ReLU6.self, threads: threads)
+        Profiling.mark(timeline, 19)
 
         // %58 block9.dw: dwconv2d_bn_relu6 %55 -> 384x14x14
         // mobilenet_v1.spec:33: 512    1   x5   (out s)
@@ -234,6 +286,7 @@ public final class MobilenetV1075: CompiledNetwork {
             strideHeight: 1, strideWidth: 1, padTop: 1, padLeft: 1,
             output: a + 75_264, outHeight: 14, outWidth: 14,
             activation: ReLU6.self, threads: threads)
+        Profiling.mark(timeline, 20)
 
         // %61 block9.pw: conv2d_bn_relu6 %58 -> 384x14x14
         // mobilenet_v1.spec:33: 512    1   x5   (out s)
@@ -242,6 +295,7 @@ public final class MobilenetV1075: CompiledNetwork {
             weights: w + 611_344, outChannels: 384,
             residual: nil, output: a + 0,
             activation: ReLU6.self, threads: threads)
+        Profiling.mark(timeline, 21)
 
         // %64 block10.dw: dwconv2d_bn_relu6 %61 -> 384x14x14
         // mobilenet_v1.spec:33: 512    1   x5   (out s)
@@ -251,6 +305,7 @@ public final class MobilenetV1075: CompiledNetwork {
             strideHeight: 1, strideWidth: 1, padTop: 1, padLeft: 1,
             output: a + 75_264, outHeight: 14, outWidth: 14,
             activation: ReLU6.self, threads: threads)
+        Profiling.mark(timeline, 22)
 
         // %67 block10.pw: conv2d_bn_relu6 %64 -> 384x14x14
         // mobilenet_v1.spec:33: 512    1   x5   (out s)
@@ -259,6 +314,7 @@ public final class MobilenetV1075: CompiledNetwork {
             weights: w + 763_024, outChannels: 384,
             residual: nil, output: a + 0,
             activation: ReLU6.self, threads: threads)
+        Profiling.mark(timeline, 23)
 
         // %70 block11.dw: dwconv2d_bn_relu6 %67 -> 384x7x7
         // mobilenet_v1.spec:35: 1024   2   (out s)
@@ -268,6 +324,7 @@ public final class MobilenetV1075: CompiledNetwork {
             strideHeight: 2, strideWidth: 2, padTop: 1, padLeft: 1,
             output: a + 75_264, outHeight: 7, outWidth: 7,
             activation: ReLU6.self, threads: threads)
+        Profiling.mark(timeline, 24)
 
         // %73 block11.pw: conv2d_bn_relu6 %70 -> 768x7x7
         // mobilenet_v1.spec:35: 1024   2   (out s)
@@ -276,6 +333,7 @@ public final class MobilenetV1075: CompiledNetwork {
             weights: w + 914_704, outChannels: 768,
             residual: nil, output: a + 0,
             activation: ReLU6.self, threads: threads)
+        Profiling.mark(timeline, 25)
 
         // %76 block12.dw: dwconv2d_bn_relu6 %73 -> 768x7x7
         // mobilenet_v1.spec:36: 1024   1   (out s)
@@ -285,6 +343,7 @@ public final class MobilenetV1075: CompiledNetwork {
             strideHeight: 1, strideWidth: 1, padTop: 1, padLeft: 1,
             output: a + 37_632, outHeight: 7, outWidth: 7,
             activation: ReLU6.self, threads: threads)
+        Profiling.mark(timeline, 26)
 
         // %79 block12.pw: conv2d_bn_relu6 %76 -> 768x7x7
         // mobilenet_v1.spec:36: 1024   1   (out s)
@@ -293,12 +352,14 @@ public final class MobilenetV1075: CompiledNetwork {
             weights: w + 1_218_064, outChannels: 768,
             residual: nil, output: a + 0,
             activation: ReLU6.self, threads: threads)
+        Profiling.mark(timeline, 27)
 
         // %82 head.avgpool: global_avg_pool %79 -> 768x1x1
         // mobilenet_v1.spec:40: avgpool
         Kernels.globalAveragePool(
             input: a + 0, pixels: 49, channels: 768, output: a + 37_632,
             before: Identity.self, after: Identity.self)
+        Profiling.mark(timeline, 28)
 
         // %83 head.linear: linear %82 -> 1000x1x1
         // mobilenet_v1.spec:42: linear out=classes bias   timm=classifier
@@ -306,5 +367,6 @@ public final class MobilenetV1075: CompiledNetwork {
             input: a + 37_632, inFeatures: 768,
             weights: w + 1_808_656, outFeatures: 1000,
             output: logits, activation: Identity.self)
+        Profiling.mark(timeline, 29)
     }
 }

@@ -71,6 +71,63 @@ public final class MobilenetV2: CompiledNetwork {
             LayerWeights(.pointwise, "block16.project", out: 320, in: 960, weight: ["blocks.6.0.conv_pwl", "features.17.conv.2"], norm: ["blocks.6.0.bn3", "features.17.conv.3"], at: 1_490_352),
             LayerWeights(.pointwise, "head.conv", out: 1280, in: 320, weight: ["conv_head", "features.18.0"], norm: ["bn2", "features.18.1"], at: 1_797_872),
             LayerWeights(.dense, "head.linear", out: 1000, in: 1280, linear: true, weight: ["classifier", "classifier.1"], bias: true, at: 2_208_752),
+        ],
+        kernels: [
+            KernelInfo("input", "input", macs: 0),
+            KernelInfo("stem.conv", "conv2d_bn_relu6", macs: 10_838_016),
+            KernelInfo("block0.dw", "dwconv2d_bn_relu6", macs: 3_612_672),
+            KernelInfo("block0.project", "conv2d_bn", macs: 6_422_528),
+            KernelInfo("block1.expand", "conv2d_bn_relu6", macs: 19_267_584),
+            KernelInfo("block1.dw", "dwconv2d_bn_relu6", macs: 2_709_504),
+            KernelInfo("block1.project", "conv2d_bn", macs: 7_225_344),
+            KernelInfo("block2.expand", "conv2d_bn_relu6", macs: 10_838_016),
+            KernelInfo("block2.dw", "dwconv2d_bn_relu6", macs: 4_064_256),
+            KernelInfo("block2.project", "conv2d_bn_add", macs: 10_838_016),
+            KernelInfo("block3.expand", "conv2d_bn_relu6", macs: 10_838_016),
+            KernelInfo("block3.dw", "dwconv2d_bn_relu6", macs: 1_016_064),
+            KernelInfo("block3.project", "conv2d_bn", macs: 3_612_672),
+            KernelInfo("block4.expand", "conv2d_bn_relu6", macs: 4_816_896),
+            KernelInfo("block4.dw", "dwconv2d_bn_relu6", macs: 1_354_752),
+            KernelInfo("block4.project", "conv2d_bn_add", macs: 4_816_896),
+            KernelInfo("block5.expand", "conv2d_bn_relu6", macs: 4_816_896),
+            KernelInfo("block5.dw", "dwconv2d_bn_relu6", macs: 1_354_752),
+            KernelInfo("block5.project", "conv2d_bn_add", macs: 4_816_896),
+            KernelInfo("block6.expand", "conv2d_bn_relu6", macs: 4_816_896),
+            KernelInfo("block6.dw", "dwconv2d_bn_relu6", macs: 338_688),
+            KernelInfo("block6.project", "conv2d_bn", macs: 2_408_448),
+            KernelInfo("block7.expand", "conv2d_bn_relu6", macs: 4_816_896),
+            KernelInfo("block7.dw", "dwconv2d_bn_relu6", macs: 677_376),
+            KernelInfo("block7.project", "conv2d_bn_add", macs: 4_816_896),
+            KernelInfo("block8.expand", "conv2d_bn_relu6", macs: 4_816_896),
+            KernelInfo("block8.dw", "dwconv2d_bn_relu6", macs: 677_376),
+            KernelInfo("block8.project", "conv2d_bn_add", macs: 4_816_896),
+            KernelInfo("block9.expand", "conv2d_bn_relu6", macs: 4_816_896),
+            KernelInfo("block9.dw", "dwconv2d_bn_relu6", macs: 677_376),
+            KernelInfo("block9.project", "conv2d_bn_add", macs: 4_816_896),
+            KernelInfo("block10.expand", "conv2d_bn_relu6", macs: 4_816_896),
+            KernelInfo("block10.dw", "dwconv2d_bn_relu6", macs: 677_376),
+            KernelInfo("block10.project", "conv2d_bn", macs: 7_225_344),
+            KernelInfo("block11.expand", "conv2d_bn_relu6", macs: 10_838_016),
+            KernelInfo("block11.dw", "dwconv2d_bn_relu6", macs: 1_016_064),
+            KernelInfo("block11.project", "conv2d_bn_add", macs: 10_838_016),
+            KernelInfo("block12.expand", "conv2d_bn_relu6", macs: 10_838_016),
+            KernelInfo("block12.dw", "dwconv2d_bn_relu6", macs: 1_016_064),
+            KernelInfo("block12.project", "conv2d_bn_add", macs: 10_838_016),
+            KernelInfo("block13.expand", "conv2d_bn_relu6", macs: 10_838_016),
+            KernelInfo("block13.dw", "dwconv2d_bn_relu6", macs: 254_016),
+            KernelInfo("block13.project", "conv2d_bn", macs: 4_515_840),
+            KernelInfo("block14.expand", "conv2d_bn_relu6", macs: 7_526_400),
+            KernelInfo("block14.dw", "dwconv2d_bn_relu6", macs: 423_360),
+            KernelInfo("block14.project", "conv2d_bn_add", macs: 7_526_400),
+            KernelInfo("block15.expand", "conv2d_bn_relu6", macs: 7_526_400),
+            KernelInfo("block15.dw", "dwconv2d_bn_relu6", macs: 423_360),
+            KernelInfo("block15.project", "conv2d_bn_add", macs: 7_526_400),
+            KernelInfo("block16.expand", "conv2d_bn_relu6", macs: 7_526_400),
+            KernelInfo("block16.dw", "dwconv2d_bn_relu6", macs: 423_360),
+            KernelInfo("block16.project", "conv2d_bn", macs: 15_052_800),
+            KernelInfo("head.conv", "conv2d_bn_relu6", macs: 20_070_400),
+            KernelInfo("head.avgpool", "global_avg_pool", macs: 0),
+            KernelInfo("head.linear", "linear", macs: 1_280_000),
         ])
 
     /// Bytes of the activation arena one inference uses, known at compile time.
@@ -84,11 +141,12 @@ public final class MobilenetV2: CompiledNetwork {
         state = try NetworkState(Self.info, checkpoint: checkpoint, convention: convention, threads: threads)
     }
 
-    public func run(image: UnsafePointer<Float>, logits: UnsafeMutablePointer<Float>) {
+    public func run(image: UnsafePointer<Float>, logits: UnsafeMutablePointer<Float>, timeline: UnsafeMutablePointer<UInt64>?) {
         let a = state.arena.pointer, w = UnsafePointer(state.weights.pointer), threads = state.threads
 
         // %0 input: input -> 3x224x224
         Kernels.imageToNHWC(image, channels: 3, height: 224, width: 224, output: a + 401_408)
+        Profiling.mark(timeline, 0)
 
         // %1 stem.conv: conv2d_bn_relu6 %0 -> 32x112x112
         // mobilenet_v2.spec:22: conv k=3 s=2 out=32 bn act=RE6   timm=conv_stem,bn1  torchvision=features.0.0,features.0.1
@@ -98,6 +156,7 @@ public final class MobilenetV2: CompiledNetwork {
             strideHeight: 2, strideWidth: 2, padTop: 1, padLeft: 1,
             output: a + 0, outHeight: 112, outWidth: 112,
             activation: ReLU6.self, threads: threads)
+        Profiling.mark(timeline, 1)
 
         // %4 block0.dw: dwconv2d_bn_relu6 %1 -> 32x112x112
         // mobilenet_v2.spec:28: 1    16    1    1   (t c n s)
@@ -107,6 +166,7 @@ public final class MobilenetV2: CompiledNetwork {
             strideHeight: 1, strideWidth: 1, padTop: 1, padLeft: 1,
             output: a + 401_408, outHeight: 112, outWidth: 112,
             activation: ReLU6.self, threads: threads)
+        Profiling.mark(timeline, 2)
 
         // %7 block0.project: conv2d_bn %4 -> 16x112x112
         // mobilenet_v2.spec:28: 1    16    1    1   (t c n s)
@@ -115,6 +175,7 @@ public final class MobilenetV2: CompiledNetwork {
             weights: w + 1216, outChannels: 16,
             residual: nil, output: a + 1_204_224,
             activation: Identity.self, threads: threads)
+        Profiling.mark(timeline, 3)
 
         // %9 block1.expand: conv2d_bn_relu6 %7 -> 96x112x112
         // mobilenet_v2.spec:29: 6    24    2    2   (t c n s)
@@ -123,6 +184,7 @@ public final class MobilenetV2: CompiledNetwork {
             weights: w + 1744, outChannels: 96,
             residual: nil, output: a + 0,
             activation: ReLU6.self, threads: threads)
+        Profiling.mark(timeline, 4)
 
         // %12 block1.dw: dwconv2d_bn_relu6 %9 -> 96x56x56
         // mobilenet_v2.spec:29: 6    24    2    2   (t c n s)
@@ -132,6 +194,7 @@ public final class MobilenetV2: CompiledNetwork {
             strideHeight: 2, strideWidth: 2, padTop: 1, padLeft: 1,
             output: a + 1_204_224, outHeight: 56, outWidth: 56,
             activation: ReLU6.self, threads: threads)
+        Profiling.mark(timeline, 5)
 
         // %15 block1.project: conv2d_bn %12 -> 24x56x56
         // mobilenet_v2.spec:29: 6    24    2    2   (t c n s)
@@ -140,6 +203,7 @@ public final class MobilenetV2: CompiledNetwork {
             weights: w + 4336, outChannels: 24,
             residual: nil, output: a + 903_168,
             activation: Identity.self, threads: threads)
+        Profiling.mark(timeline, 6)
 
         // %17 block2.expand: conv2d_bn_relu6 %15 -> 144x56x56
         // mobilenet_v2.spec:29: 6    24    2    2   (t c n s)
@@ -148,6 +212,7 @@ public final class MobilenetV2: CompiledNetwork {
             weights: w + 7440, outChannels: 144,
             residual: nil, output: a + 0,
             activation: ReLU6.self, threads: threads)
+        Profiling.mark(timeline, 7)
 
         // %20 block2.dw: dwconv2d_bn_relu6 %17 -> 144x56x56
         // mobilenet_v2.spec:29: 6    24    2    2   (t c n s)
@@ -157,6 +222,7 @@ public final class MobilenetV2: CompiledNetwork {
             strideHeight: 1, strideWidth: 1, padTop: 1, padLeft: 1,
             output: a + 451_584, outHeight: 56, outWidth: 56,
             activation: ReLU6.self, threads: threads)
+        Profiling.mark(timeline, 8)
 
         // %23 block2.project: conv2d_bn_add %20, %15 -> 24x56x56
         // mobilenet_v2.spec:29: 6    24    2    2   (t c n s)
@@ -165,6 +231,7 @@ public final class MobilenetV2: CompiledNetwork {
             weights: w + 12_480, outChannels: 24,
             residual: a + 903_168, output: a + 978_432,
             activation: Identity.self, threads: threads)
+        Profiling.mark(timeline, 9)
 
         // %26 block3.expand: conv2d_bn_relu6 %23 -> 144x56x56
         // mobilenet_v2.spec:30: 6    32    3    2   (t c n s)
@@ -173,6 +240,7 @@ public final class MobilenetV2: CompiledNetwork {
             weights: w + 17_120, outChannels: 144,
             residual: nil, output: a + 0,
             activation: ReLU6.self, threads: threads)
+        Profiling.mark(timeline, 10)
 
         // %29 block3.dw: dwconv2d_bn_relu6 %26 -> 144x28x28
         // mobilenet_v2.spec:30: 6    32    3    2   (t c n s)
@@ -182,6 +250,7 @@ public final class MobilenetV2: CompiledNetwork {
             strideHeight: 2, strideWidth: 2, padTop: 1, padLeft: 1,
             output: a + 451_584, outHeight: 28, outWidth: 28,
             activation: ReLU6.self, threads: threads)
+        Profiling.mark(timeline, 11)
 
         // %32 block3.project: conv2d_bn %29 -> 32x28x28
         // mobilenet_v2.spec:30: 6    32    3    2   (t c n s)
@@ -190,6 +259,7 @@ public final class MobilenetV2: CompiledNetwork {
             weights: w + 22_160, outChannels: 32,
             residual: nil, output: a + 301_056,
             activation: Identity.self, threads: threads)
+        Profiling.mark(timeline, 12)
 
         // %34 block4.expand: conv2d_bn_relu6 %32 -> 192x28x28
         // mobilenet_v2.spec:30: 6    32    3    2   (t c n s)
@@ -198,6 +268,7 @@ public final class MobilenetV2: CompiledNetwork {
             weights: w + 26_800, outChannels: 192,
             residual: nil, output: a + 0,
             activation: ReLU6.self, threads: threads)
+        Profiling.mark(timeline, 13)
 
         // %37 block4.dw: dwconv2d_bn_relu6 %34 -> 192x28x28
         // mobilenet_v2.spec:30: 6    32    3    2   (t c n s)
@@ -207,6 +278,7 @@ public final class MobilenetV2: CompiledNetwork {
             strideHeight: 1, strideWidth: 1, padTop: 1, padLeft: 1,
             output: a + 150_528, outHeight: 28, outWidth: 28,
             activation: ReLU6.self, threads: threads)
+        Profiling.mark(timeline, 14)
 
         // %40 block4.project: conv2d_bn_add %37, %32 -> 32x28x28
         // mobilenet_v2.spec:30: 6    32    3    2   (t c n s)
@@ -215,6 +287,7 @@ public final class MobilenetV2: CompiledNetwork {
             weights: w + 35_056, outChannels: 32,
             residual: a + 301_056, output: a + 326_144,
             activation: Identity.self, threads: threads)
+        Profiling.mark(timeline, 15)
 
         // %43 block5.expand: conv2d_bn_relu6 %40 -> 192x28x28
         // mobilenet_v2.spec:30: 6    32    3    2   (t c n s)
@@ -223,6 +296,7 @@ public final class MobilenetV2: CompiledNetwork {
             weights: w + 41_232, outChannels: 192,
             residual: nil, output: a + 0,
             activation: ReLU6.self, threads: threads)
+        Profiling.mark(timeline, 16)
 
         // %46 block5.dw: dwconv2d_bn_relu6 %43 -> 192x28x28
         // mobilenet_v2.spec:30: 6    32    3    2   (t c n s)
@@ -232,6 +306,7 @@ public final class MobilenetV2: CompiledNetwork {
             strideHeight: 1, strideWidth: 1, padTop: 1, padLeft: 1,
             output: a + 150_528, outHeight: 28, outWidth: 28,
             activation: ReLU6.self, threads: threads)
+        Profiling.mark(timeline, 17)
 
         // %49 block5.project: conv2d_bn_add %46, %40 -> 32x28x28
         // mobilenet_v2.spec:30: 6    32    3    2   (t c n s)
@@ -240,6 +315,7 @@ public final class MobilenetV2: CompiledNetwork {
             weights: w + 49_488, outChannels: 32,
             residual: a + 326_144, output: a + 301_056,
             activation: Identity.self, threads: threads)
+        Profiling.mark(timeline, 18)
 
         // %52 block6.expand: conv2d_bn_relu6 %49 -> 192x28x28
         // mobilenet_v2.spec:31: 6    64    4    2   (t c n s)
@@ -248,6 +324,7 @@ public final class MobilenetV2: CompiledNetwork {
             weights: w + 55_664, outChannels: 192,
             residual: nil, output: a + 0,
             activation: ReLU6.self, threads: threads)
+        Profiling.mark(timeline, 19)
 
         // %55 block6.dw: dwconv2d_bn_relu6 %52 -> 192x14x14
         // mobilenet_v2.spec:31: 6    64    4    2   (t c n s)
@@ -257,6 +334,7 @@ public final class MobilenetV2: CompiledNetwork {
             strideHeight: 2, strideWidth: 2, padTop: 1, padLeft: 1,
             output: a + 150_528, outHeight: 14, outWidth: 14,
             activation: ReLU6.self, threads: threads)
+        Profiling.mark(timeline, 20)
 
         // %58 block6.project: conv2d_bn %55 -> 64x14x14
         // mobilenet_v2.spec:31: 6    64    4    2   (t c n s)
@@ -265,6 +343,7 @@ public final class MobilenetV2: CompiledNetwork {
             weights: w + 63_920, outChannels: 64,
             residual: nil, output: a + 188_160,
             activation: Identity.self, threads: threads)
+        Profiling.mark(timeline, 21)
 
         // %60 block7.expand: conv2d_bn_relu6 %58 -> 384x14x14
         // mobilenet_v2.spec:31: 6    64    4    2   (t c n s)
@@ -273,6 +352,7 @@ public final class MobilenetV2: CompiledNetwork {
             weights: w + 76_272, outChannels: 384,
             residual: nil, output: a + 0,
             activation: ReLU6.self, threads: threads)
+        Profiling.mark(timeline, 22)
 
         // %63 block7.dw: dwconv2d_bn_relu6 %60 -> 384x14x14
         // mobilenet_v2.spec:31: 6    64    4    2   (t c n s)
@@ -282,6 +362,7 @@ public final class MobilenetV2: CompiledNetwork {
             strideHeight: 1, strideWidth: 1, padTop: 1, padLeft: 1,
             output: a + 75_264, outHeight: 14, outWidth: 14,
             activation: ReLU6.self, threads: threads)
+        Profiling.mark(timeline, 23)
 
         // %66 block7.project: conv2d_bn_add %63, %58 -> 64x14x14
         // mobilenet_v2.spec:31: 6    64    4    2   (t c n s)
@@ -290,6 +371,7 @@ public final class MobilenetV2: CompiledNetwork {
             weights: w + 105_072, outChannels: 64,
             residual: a + 188_160, output: a + 150_528,
             activation: Identity.self, threads: threads)
+        Profiling.mark(timeline, 24)
 
         // %69 block8.expand: conv2d_bn_relu6 %66 -> 384x14x14
         // mobilenet_v2.spec:31: 6    64    4    2   (t c n s)
@@ -298,6 +380,7 @@ public final class MobilenetV2: CompiledNetwork {
             weights: w + 129_712, outChannels: 384,
             residual: nil, output: a + 0,
             activation: ReLU6.self, threads: threads)
+        Profiling.mark(timeline, 25)
 
         // %72 block8.dw: dwconv2d_bn_relu6 %69 -> 384x14x14
         // mobilenet_v2.spec:31: 6    64    4    2   (t c n s)
@@ -307,6 +390,7 @@ public final class MobilenetV2: CompiledNetwork {
             strideHeight: 1, strideWidth: 1, padTop: 1, padLeft: 1,
             output: a + 75_264, outHeight: 14, outWidth: 14,
             activation: ReLU6.self, threads: threads)
+        Profiling.mark(timeline, 26)
 
         // %75 block8.project: conv2d_bn_add %72, %66 -> 64x14x14
         // mobilenet_v2.spec:31: 6    64    4    2   (t c n s)
@@ -315,6 +399,7 @@ public final class MobilenetV2: CompiledNetwork {
             weights: w + 158_512, outChannels: 64,
             residual: a + 150_528, output: a + 163_072,
             activation: Identity.self, threads: threads)
+        Profiling.mark(timeline, 27)
 
         // %78 block9.expand: conv2d_bn_relu6 %75 -> 384x14x14
         // mobilenet_v2.spec:31: 6    64    4    2   (t c n s)
@@ -323,6 +408,7 @@ public final class MobilenetV2: CompiledNetwork {
             weights: w + 183_152, outChannels: 384,
             residual: nil, output: a + 0,
             activation: ReLU6.self, threads: threads)
+        Profiling.mark(timeline, 28)
 
         // %81 block9.dw: dwconv2d_bn_relu6 %78 -> 384x14x14
         // mobilenet_v2.spec:31: 6    64    4    2   (t c n s)
@@ -332,6 +418,7 @@ public final class MobilenetV2: CompiledNetwork {
             strideHeight: 1, strideWidth: 1, padTop: 1, padLeft: 1,
             output: a + 75_264, outHeight: 14, outWidth: 14,
             activation: ReLU6.self, threads: threads)
+        Profiling.mark(timeline, 29)
 
         // %84 block9.project: conv2d_bn_add %81, %75 -> 64x14x14
         // mobilenet_v2.spec:31: 6    64    4    2   (t c n s)
@@ -340,6 +427,7 @@ public final class MobilenetV2: CompiledNetwork {
             weights: w + 211_952, outChannels: 64,
             residual: a + 163_072, output: a + 150_528,
             activation: Identity.self, threads: threads)
+        Profiling.mark(timeline, 30)
 
         // %87 block10.expand: conv2d_bn_relu6 %84 -> 384x14x14
         // mobilenet_v2.spec:32: 6    96    3    1   (t c n s)
@@ -348,6 +436,7 @@ public final class MobilenetV2: CompiledNetwork {
             weights: w + 236_592, outChannels: 384,
             residual: nil, output: a + 0,
             activation: ReLU6.self, threads: threads)
+        Profiling.mark(timeline, 31)
 
         // %90 block10.dw: dwconv2d_bn_relu6 %87 -> 384x14x14
         // mobilenet_v2.spec:32: 6    96    3    1   (t c n s)
@@ -357,6 +446,7 @@ public final class MobilenetV2: CompiledNetwork {
             strideHeight: 1, strideWidth: 1, padTop: 1, padLeft: 1,
             output: a + 75_264, outHeight: 14, outWidth: 14,
             activation: ReLU6.self, threads: threads)
+        Profiling.mark(timeline, 32)
 
         // %93 block10.project: conv2d_bn %90 -> 96x14x14
         // mobilenet_v2.spec:32: 6    96    3    1   (t c n s)
@@ -365,6 +455,7 @@ public final class MobilenetV2: CompiledNetwork {
             weights: w + 265_392, outChannels: 96,
             residual: nil, output: a + 225_792,
             activation: Identity.self, threads: threads)
+        Profiling.mark(timeline, 33)
 
         // %95 block11.expand: conv2d_bn_relu6 %93 -> 576x14x14
         // mobilenet_v2.spec:32: 6    96    3    1   (t c n s)
@@ -373,6 +464,7 @@ public final class MobilenetV2: CompiledNetwork {
             weights: w + 302_352, outChannels: 576,
             residual: nil, output: a + 0,
             activation: ReLU6.self, threads: threads)
+        Profiling.mark(timeline, 34)
 
         // %98 block11.dw: dwconv2d_bn_relu6 %95 -> 576x14x14
         // mobilenet_v2.spec:32: 6    96    3    1   (t c n s)
@@ -382,6 +474,7 @@ public final class MobilenetV2: CompiledNetwork {
             strideHeight: 1, strideWidth: 1, padTop: 1, padLeft: 1,
             output: a + 112_896, outHeight: 14, outWidth: 14,
             activation: ReLU6.self, threads: threads)
+        Profiling.mark(timeline, 35)
 
         // %101 block11.project: conv2d_bn_add %98, %93 -> 96x14x14
         // mobilenet_v2.spec:32: 6    96    3    1   (t c n s)
@@ -390,6 +483,7 @@ public final class MobilenetV2: CompiledNetwork {
             weights: w + 363_984, outChannels: 96,
             residual: a + 225_792, output: a + 244_608,
             activation: Identity.self, threads: threads)
+        Profiling.mark(timeline, 36)
 
         // %104 block12.expand: conv2d_bn_relu6 %101 -> 576x14x14
         // mobilenet_v2.spec:32: 6    96    3    1   (t c n s)
@@ -398,6 +492,7 @@ public final class MobilenetV2: CompiledNetwork {
             weights: w + 419_376, outChannels: 576,
             residual: nil, output: a + 0,
             activation: ReLU6.self, threads: threads)
+        Profiling.mark(timeline, 37)
 
         // %107 block12.dw: dwconv2d_bn_relu6 %104 -> 576x14x14
         // mobilenet_v2.spec:32: 6    96    3    1   (t c n s)
@@ -407,6 +502,7 @@ public final class MobilenetV2: CompiledNetwork {
             strideHeight: 1, strideWidth: 1, padTop: 1, padLeft: 1,
             output: a + 112_896, outHeight: 14, outWidth: 14,
             activation: ReLU6.self, threads: threads)
+        Profiling.mark(timeline, 38)
 
         // %110 block12.project: conv2d_bn_add %107, %101 -> 96x14x14
         // mobilenet_v2.spec:32: 6    96    3    1   (t c n s)
@@ -415,6 +511,7 @@ public final class MobilenetV2: CompiledNetwork {
             weights: w + 481_008, outChannels: 96,
             residual: a + 244_608, output: a + 225_792,
             activation: Identity.self, threads: threads)
+        Profiling.mark(timeline, 39)
 
         // %113 block13.expand: conv2d_bn_relu6 %110 -> 576x14x14
         // mobilenet_v2.spec:33: 6    160   3    2   (t c n s)
@@ -423,6 +520,7 @@ public final class MobilenetV2: CompiledNetwork {
             weights: w + 536_400, outChannels: 576,
             residual: nil, output: a + 0,
             activation: ReLU6.self, threads: threads)
+        Profiling.mark(timeline, 40)
 
         // %116 block13.dw: dwconv2d_bn_relu6 %113 -> 576x7x7
         // mobilenet_v2.spec:33: 6    160   3    2   (t c n s)
@@ -432,6 +530,7 @@ public final class MobilenetV2: CompiledNetwork {
             strideHeight: 2, strideWidth: 2, padTop: 1, padLeft: 1,
             output: a + 112_896, outHeight: 7, outWidth: 7,
             activation: ReLU6.self, threads: threads)
+        Profiling.mark(timeline, 41)
 
         // %119 block13.project: conv2d_bn %116 -> 160x7x7
         // mobilenet_v2.spec:33: 6    160   3    2   (t c n s)
@@ -440,6 +539,7 @@ public final class MobilenetV2: CompiledNetwork {
             weights: w + 598_032, outChannels: 160,
             residual: nil, output: a + 94_080,
             activation: Identity.self, threads: threads)
+        Profiling.mark(timeline, 42)
 
         // %121 block14.expand: conv2d_bn_relu6 %119 -> 960x7x7
         // mobilenet_v2.spec:33: 6    160   3    2   (t c n s)
@@ -448,6 +548,7 @@ public final class MobilenetV2: CompiledNetwork {
             weights: w + 690_352, outChannels: 960,
             residual: nil, output: a + 0,
             activation: ReLU6.self, threads: threads)
+        Profiling.mark(timeline, 43)
 
         // %124 block14.dw: dwconv2d_bn_relu6 %121 -> 960x7x7
         // mobilenet_v2.spec:33: 6    160   3    2   (t c n s)
@@ -457,6 +558,7 @@ public final class MobilenetV2: CompiledNetwork {
             strideHeight: 1, strideWidth: 1, padTop: 1, padLeft: 1,
             output: a + 47_040, outHeight: 7, outWidth: 7,
             activation: ReLU6.self, threads: threads)
+        Profiling.mark(timeline, 44)
 
         // %127 block14.project: conv2d_bn_add %124, %119 -> 160x7x7
         // mobilenet_v2.spec:33: 6    160   3    2   (t c n s)
@@ -465,6 +567,7 @@ public final class MobilenetV2: CompiledNetwork {
             weights: w + 854_512, outChannels: 160,
             residual: a + 94_080, output: a + 101_920,
             activation: Identity.self, threads: threads)
+        Profiling.mark(timeline, 45)
 
         // %130 block15.expand: conv2d_bn_relu6 %127 -> 960x7x7
         // mobilenet_v2.spec:33: 6    160   3    2   (t c n s)
@@ -473,6 +576,7 @@ public final class MobilenetV2: CompiledNetwork {
             weights: w + 1_008_272, outChannels: 960,
             residual: nil, output: a + 0,
             activation: ReLU6.self, threads: threads)
+        Profiling.mark(timeline, 46)
 
         // %133 block15.dw: dwconv2d_bn_relu6 %130 -> 960x7x7
         // mobilenet_v2.spec:33: 6    160   3    2   (t c n s)
@@ -482,6 +586,7 @@ public final class MobilenetV2: CompiledNetwork {
             strideHeight: 1, strideWidth: 1, padTop: 1, padLeft: 1,
             output: a + 47_040, outHeight: 7, outWidth: 7,
             activation: ReLU6.self, threads: threads)
+        Profiling.mark(timeline, 47)
 
         // %136 block15.project: conv2d_bn_add %133, %127 -> 160x7x7
         // mobilenet_v2.spec:33: 6    160   3    2   (t c n s)
@@ -490,6 +595,7 @@ public final class MobilenetV2: CompiledNetwork {
             weights: w + 1_172_432, outChannels: 160,
             residual: a + 101_920, output: a + 94_080,
             activation: Identity.self, threads: threads)
+        Profiling.mark(timeline, 48)
 
         // %139 block16.expand: conv2d_bn_relu6 %136 -> 960x7x7
         // mobilenet_v2.spec:34: 6    320   1    1   (t c n s)
@@ -498,6 +604,7 @@ public final class MobilenetV2: CompiledNetwork {
             weights: w + 1_326_192, outChannels: 960,
             residual: nil, output: a + 0,
             activation: ReLU6.self, threads: threads)
+        Profiling.mark(timeline, 49)
 
         // %142 block16.dw: dwconv2d_bn_relu6 %139 -> 960x7x7
         // mobilenet_v2.spec:34: 6    320   1    1   (t c n s)
@@ -507,6 +614,7 @@ public final class MobilenetV2: CompiledNetwork {
             strideHeight: 1, strideWidth: 1, padTop: 1, padLeft: 1,
             output: a + 47_040, outHeight: 7, outWidth: 7,
             activation: ReLU6.self, threads: threads)
+        Profiling.mark(timeline, 50)
 
         // %145 block16.project: conv2d_bn %142 -> 320x7x7
         // mobilenet_v2.spec:34: 6    320   1    1   (t c n s)
@@ -515,6 +623,7 @@ public final class MobilenetV2: CompiledNetwork {
             weights: w + 1_490_352, outChannels: 320,
             residual: nil, output: a + 94_080,
             activation: Identity.self, threads: threads)
+        Profiling.mark(timeline, 51)
 
         // %147 head.conv: conv2d_bn_relu6 %145 -> 1280x7x7
         // mobilenet_v2.spec:38: conv k=1 out=1280 bn act=RE6 scale=head_width   timm=conv_head,bn2  torchvision=features.18.0,features.18.1
@@ -523,12 +632,14 @@ public final class MobilenetV2: CompiledNetwork {
             weights: w + 1_797_872, outChannels: 1280,
             residual: nil, output: a + 0,
             activation: ReLU6.self, threads: threads)
+        Profiling.mark(timeline, 52)
 
         // %150 head.avgpool: global_avg_pool %147 -> 1280x1x1
         // mobilenet_v2.spec:39: avgpool
         Kernels.globalAveragePool(
             input: a + 0, pixels: 49, channels: 1280, output: a + 62_720,
             before: Identity.self, after: Identity.self)
+        Profiling.mark(timeline, 53)
 
         // %151 head.linear: linear %150 -> 1000x1x1
         // mobilenet_v2.spec:41: linear out=classes bias                         timm=classifier  torchvision=classifier.1
@@ -536,5 +647,6 @@ public final class MobilenetV2: CompiledNetwork {
             input: a + 62_720, inFeatures: 1280,
             weights: w + 2_208_752, outFeatures: 1000,
             output: logits, activation: Identity.self)
+        Profiling.mark(timeline, 54)
     }
 }

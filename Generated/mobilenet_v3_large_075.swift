@@ -82,6 +82,66 @@ public final class MobilenetV3Large075: CompiledNetwork {
             LayerWeights(.pointwise, "head.conv", out: 720, in: 120, weight: ["blocks.6.0.conv", "features.16.0"], norm: ["blocks.6.0.bn1", "features.16.1"], at: 1_740_192),
             LayerWeights(.dense, "head.conv2", out: 1280, in: 720, weight: ["conv_head", "classifier.0"], bias: true, at: 1_827_312),
             LayerWeights(.dense, "head.linear", out: 1000, in: 1280, linear: true, weight: ["classifier", "classifier.3"], bias: true, at: 2_750_192),
+        ],
+        kernels: [
+            KernelInfo("input", "input", macs: 0),
+            KernelInfo("stem.conv", "conv2d_bn_hardswish", macs: 5_419_008),
+            KernelInfo("block0.dw", "dwconv2d_bn_relu", macs: 1_806_336),
+            KernelInfo("block0.project", "conv2d_bn_add", macs: 3_211_264),
+            KernelInfo("block1.expand", "conv2d_bn_relu", macs: 12_845_056),
+            KernelInfo("block1.dw", "dwconv2d_bn_relu", macs: 1_806_336),
+            KernelInfo("block1.project", "conv2d_bn", macs: 4_816_896),
+            KernelInfo("block2.expand", "conv2d_bn_relu", macs: 5_419_008),
+            KernelInfo("block2.dw", "dwconv2d_bn_relu", macs: 2_032_128),
+            KernelInfo("block2.project", "conv2d_bn_add", macs: 5_419_008),
+            KernelInfo("block3.expand", "conv2d_bn_relu", macs: 5_419_008),
+            KernelInfo("block3.dw", "dwconv2d_bn_relu", macs: 1_411_200),
+            KernelInfo("block3.se", "squeeze_excite", macs: 3456),
+            KernelInfo("block3.project", "conv2d_bn", macs: 1_806_336),
+            KernelInfo("block4.expand", "conv2d_bn_relu", macs: 2_408_448),
+            KernelInfo("block4.dw", "dwconv2d_bn_relu", macs: 1_881_600),
+            KernelInfo("block4.se", "squeeze_excite", macs: 4608),
+            KernelInfo("block4.project", "conv2d_bn_add", macs: 2_408_448),
+            KernelInfo("block5.expand", "conv2d_bn_relu", macs: 2_408_448),
+            KernelInfo("block5.dw", "dwconv2d_bn_relu", macs: 1_881_600),
+            KernelInfo("block5.se", "squeeze_excite", macs: 4608),
+            KernelInfo("block5.project", "conv2d_bn_add", macs: 2_408_448),
+            KernelInfo("block6.expand", "conv2d_bn_hardswish", macs: 4_816_896),
+            KernelInfo("block6.dw", "dwconv2d_bn_hardswish", macs: 338_688),
+            KernelInfo("block6.project", "conv2d_bn", macs: 2_408_448),
+            KernelInfo("block7.expand", "conv2d_bn_hardswish", macs: 2_007_040),
+            KernelInfo("block7.dw", "dwconv2d_bn_hardswish", macs: 282_240),
+            KernelInfo("block7.project", "conv2d_bn_add", macs: 2_007_040),
+            KernelInfo("block8.expand", "conv2d_bn_hardswish", macs: 1_806_336),
+            KernelInfo("block8.dw", "dwconv2d_bn_hardswish", macs: 254_016),
+            KernelInfo("block8.project", "conv2d_bn_add", macs: 1_806_336),
+            KernelInfo("block9.expand", "conv2d_bn_hardswish", macs: 1_806_336),
+            KernelInfo("block9.dw", "dwconv2d_bn_hardswish", macs: 254_016),
+            KernelInfo("block9.project", "conv2d_bn_add", macs: 1_806_336),
+            KernelInfo("block10.expand", "conv2d_bn_hardswish", macs: 4_816_896),
+            KernelInfo("block10.dw", "dwconv2d_bn_hardswish", macs: 677_376),
+            KernelInfo("block10.se", "squeeze_excite", macs: 73_728),
+            KernelInfo("block10.project", "conv2d_bn", macs: 6_623_232),
+            KernelInfo("block11.expand", "conv2d_bn_hardswish", macs: 9_106_944),
+            KernelInfo("block11.dw", "dwconv2d_bn_hardswish", macs: 931_392),
+            KernelInfo("block11.se", "squeeze_excite", macs: 143_616),
+            KernelInfo("block11.project", "conv2d_bn_add", macs: 9_106_944),
+            KernelInfo("block12.expand", "conv2d_bn_hardswish", macs: 9_106_944),
+            KernelInfo("block12.dw", "dwconv2d_bn_hardswish", macs: 646_800),
+            KernelInfo("block12.se", "squeeze_excite", macs: 143_616),
+            KernelInfo("block12.project", "conv2d_bn", macs: 3_104_640),
+            KernelInfo("block13.expand", "conv2d_bn_hardswish", macs: 4_233_600),
+            KernelInfo("block13.dw", "dwconv2d_bn_hardswish", macs: 882_000),
+            KernelInfo("block13.se", "squeeze_excite", macs: 264_960),
+            KernelInfo("block13.project", "conv2d_bn_add", macs: 4_233_600),
+            KernelInfo("block14.expand", "conv2d_bn_hardswish", macs: 4_233_600),
+            KernelInfo("block14.dw", "dwconv2d_bn_hardswish", macs: 882_000),
+            KernelInfo("block14.se", "squeeze_excite", macs: 264_960),
+            KernelInfo("block14.project", "conv2d_bn_add", macs: 4_233_600),
+            KernelInfo("head.conv", "conv2d_bn_hardswish", macs: 4_233_600),
+            KernelInfo("head.avgpool", "global_avg_pool", macs: 0),
+            KernelInfo("head.conv2", "conv2d_hardswish", macs: 921_600),
+            KernelInfo("head.linear", "linear", macs: 1_280_000),
         ])
 
     /// Bytes of the activation arena one inference uses, known at compile time.
@@ -95,11 +155,12 @@ public final class MobilenetV3Large075: CompiledNetwork {
         state = try NetworkState(Self.info, checkpoint: checkpoint, convention: convention, threads: threads)
     }
 
-    public func run(image: UnsafePointer<Float>, logits: UnsafeMutablePointer<Float>) {
+    public func run(image: UnsafePointer<Float>, logits: UnsafeMutablePointer<Float>, timeline: UnsafeMutablePointer<UInt64>?) {
         let a = state.arena.pointer, w = UnsafePointer(state.weights.pointer), threads = state.threads
 
         // %0 input: input -> 3x224x224
         Kernels.imageToNHWC(image, channels: 3, height: 224, width: 224, output: a + 200_704)
+        Profiling.mark(timeline, 0)
 
         // %1 stem.conv: conv2d_bn_hardswish %0 -> 16x112x112
         // mobilenet_v3_large.spec:28: conv k=3 s=2 out=16 bn act=HS scale=stem_width   timm=conv_stem,bn1  torchvision=features.0.0,features.0.1
@@ -109,6 +170,7 @@ public final class MobilenetV3Large075: CompiledNetwork {
             strideHeight: 2, strideWidth: 2, padTop: 1, padLeft: 1,
             output: a + 0, outHeight: 112, outWidth: 112,
             activation: HardSwish.self, threads: threads)
+        Profiling.mark(timeline, 1)
 
         // %4 block0.dw: dwconv2d_bn_relu %1 -> 16x112x112
         // mobilenet_v3_large.spec:35: 3   16    16    -    RE   1   (k exp out se nl s)
@@ -118,6 +180,7 @@ public final class MobilenetV3Large075: CompiledNetwork {
             strideHeight: 1, strideWidth: 1, padTop: 1, padLeft: 1,
             output: a + 200_704, outHeight: 112, outWidth: 112,
             activation: ReLU.self, threads: threads)
+        Profiling.mark(timeline, 2)
 
         // %7 block0.project: conv2d_bn_add %4, %1 -> 16x112x112
         // mobilenet_v3_large.spec:35: 3   16    16    -    RE   1   (k exp out se nl s)
@@ -126,6 +189,7 @@ public final class MobilenetV3Large075: CompiledNetwork {
             weights: w + 608, outChannels: 16,
             residual: a + 0, output: a + 802_816,
             activation: Identity.self, threads: threads)
+        Profiling.mark(timeline, 3)
 
         // %10 block1.expand: conv2d_bn_relu %7 -> 64x112x112
         // mobilenet_v3_large.spec:37: 3   64    24    -    RE   2   (k exp out se nl s)
@@ -134,6 +198,7 @@ public final class MobilenetV3Large075: CompiledNetwork {
             weights: w + 880, outChannels: 64,
             residual: nil, output: a + 0,
             activation: ReLU.self, threads: threads)
+        Profiling.mark(timeline, 4)
 
         // %13 block1.dw: dwconv2d_bn_relu %10 -> 64x56x56
         // mobilenet_v3_large.spec:37: 3   64    24    -    RE   2   (k exp out se nl s)
@@ -143,6 +208,7 @@ public final class MobilenetV3Large075: CompiledNetwork {
             strideHeight: 2, strideWidth: 2, padTop: 1, padLeft: 1,
             output: a + 802_816, outHeight: 56, outWidth: 56,
             activation: ReLU.self, threads: threads)
+        Profiling.mark(timeline, 5)
 
         // %16 block1.project: conv2d_bn %13 -> 24x56x56
         // mobilenet_v3_large.spec:37: 3   64    24    -    RE   2   (k exp out se nl s)
@@ -151,6 +217,7 @@ public final class MobilenetV3Large075: CompiledNetwork {
             weights: w + 2608, outChannels: 24,
             residual: nil, output: a + 451_584,
             activation: Identity.self, threads: threads)
+        Profiling.mark(timeline, 6)
 
         // %18 block2.expand: conv2d_bn_relu %16 -> 72x56x56
         // mobilenet_v3_large.spec:38: 3   72    24    -    RE   1   (k exp out se nl s)
@@ -159,6 +226,7 @@ public final class MobilenetV3Large075: CompiledNetwork {
             weights: w + 4688, outChannels: 72,
             residual: nil, output: a + 0,
             activation: ReLU.self, threads: threads)
+        Profiling.mark(timeline, 7)
 
         // %21 block2.dw: dwconv2d_bn_relu %18 -> 72x56x56
         // mobilenet_v3_large.spec:38: 3   72    24    -    RE   1   (k exp out se nl s)
@@ -168,6 +236,7 @@ public final class MobilenetV3Large075: CompiledNetwork {
             strideHeight: 1, strideWidth: 1, padTop: 1, padLeft: 1,
             output: a + 225_792, outHeight: 56, outWidth: 56,
             activation: ReLU.self, threads: threads)
+        Profiling.mark(timeline, 8)
 
         // %24 block2.project: conv2d_bn_add %21, %16 -> 24x56x56
         // mobilenet_v3_large.spec:38: 3   72    24    -    RE   1   (k exp out se nl s)
@@ -176,6 +245,7 @@ public final class MobilenetV3Large075: CompiledNetwork {
             weights: w + 7488, outChannels: 24,
             residual: a + 451_584, output: a + 526_848,
             activation: Identity.self, threads: threads)
+        Profiling.mark(timeline, 9)
 
         // %27 block3.expand: conv2d_bn_relu %24 -> 72x56x56
         // mobilenet_v3_large.spec:40: 5   72    40    SE   RE   2   (k exp out se nl s)
@@ -184,6 +254,7 @@ public final class MobilenetV3Large075: CompiledNetwork {
             weights: w + 9824, outChannels: 72,
             residual: nil, output: a + 0,
             activation: ReLU.self, threads: threads)
+        Profiling.mark(timeline, 10)
 
         // %30 block3.dw: dwconv2d_bn_relu %27 -> 72x28x28
         // mobilenet_v3_large.spec:40: 5   72    40    SE   RE   2   (k exp out se nl s)
@@ -193,6 +264,7 @@ public final class MobilenetV3Large075: CompiledNetwork {
             strideHeight: 2, strideWidth: 2, padTop: 2, padLeft: 2,
             output: a + 225_792, outHeight: 28, outWidth: 28,
             activation: ReLU.self, threads: threads)
+        Profiling.mark(timeline, 11)
 
         // %38 block3.se: squeeze_excite %30 -> 72x28x28
         // mobilenet_v3_large.spec:40: 5   72    40    SE   RE   2   (k exp out se nl s)
@@ -201,6 +273,7 @@ public final class MobilenetV3Large075: CompiledNetwork {
             reduce: w + 13_904, expand: w + 16_240,
             scratch: a + 0,
             inner: ReLU.self, gate: HardSigmoid.self, threads: threads)
+        Profiling.mark(timeline, 12)
 
         // %39 block3.project: conv2d_bn %38 -> 32x28x28
         // mobilenet_v3_large.spec:40: 5   72    40    SE   RE   2   (k exp out se nl s)
@@ -209,6 +282,7 @@ public final class MobilenetV3Large075: CompiledNetwork {
             weights: w + 18_240, outChannels: 32,
             residual: nil, output: a + 150_528,
             activation: Identity.self, threads: threads)
+        Profiling.mark(timeline, 13)
 
         // %41 block4.expand: conv2d_bn_relu %39 -> 96x28x28
         // mobilenet_v3_large.spec:41: 5   120   40    SE   RE   1   (k exp out se nl s)
@@ -217,6 +291,7 @@ public final class MobilenetV3Large075: CompiledNetwork {
             weights: w + 20_576, outChannels: 96,
             residual: nil, output: a + 0,
             activation: ReLU.self, threads: threads)
+        Profiling.mark(timeline, 14)
 
         // %44 block4.dw: dwconv2d_bn_relu %41 -> 96x28x28
         // mobilenet_v3_large.spec:41: 5   120   40    SE   RE   1   (k exp out se nl s)
@@ -226,6 +301,7 @@ public final class MobilenetV3Large075: CompiledNetwork {
             strideHeight: 1, strideWidth: 1, padTop: 2, padLeft: 2,
             output: a + 75_264, outHeight: 28, outWidth: 28,
             activation: ReLU.self, threads: threads)
+        Profiling.mark(timeline, 15)
 
         // %52 block4.se: squeeze_excite %44 -> 96x28x28
         // mobilenet_v3_large.spec:41: 5   120   40    SE   RE   1   (k exp out se nl s)
@@ -234,6 +310,7 @@ public final class MobilenetV3Large075: CompiledNetwork {
             reduce: w + 26_240, expand: w + 29_344,
             scratch: a + 0,
             inner: ReLU.self, gate: HardSigmoid.self, threads: threads)
+        Profiling.mark(timeline, 16)
 
         // %53 block4.project: conv2d_bn_add %52, %39 -> 32x28x28
         // mobilenet_v3_large.spec:41: 5   120   40    SE   RE   1   (k exp out se nl s)
@@ -242,6 +319,7 @@ public final class MobilenetV3Large075: CompiledNetwork {
             weights: w + 31_744, outChannels: 32,
             residual: a + 150_528, output: a + 175_616,
             activation: Identity.self, threads: threads)
+        Profiling.mark(timeline, 17)
 
         // %56 block5.expand: conv2d_bn_relu %53 -> 96x28x28
         // mobilenet_v3_large.spec:42: 5   120   40    SE   RE   1   (k exp out se nl s)
@@ -250,6 +328,7 @@ public final class MobilenetV3Large075: CompiledNetwork {
             weights: w + 34_848, outChannels: 96,
             residual: nil, output: a + 0,
             activation: ReLU.self, threads: threads)
+        Profiling.mark(timeline, 18)
 
         // %59 block5.dw: dwconv2d_bn_relu %56 -> 96x28x28
         // mobilenet_v3_large.spec:42: 5   120   40    SE   RE   1   (k exp out se nl s)
@@ -259,6 +338,7 @@ public final class MobilenetV3Large075: CompiledNetwork {
             strideHeight: 1, strideWidth: 1, padTop: 2, padLeft: 2,
             output: a + 75_264, outHeight: 28, outWidth: 28,
             activation: ReLU.self, threads: threads)
+        Profiling.mark(timeline, 19)
 
         // %67 block5.se: squeeze_excite %59 -> 96x28x28
         // mobilenet_v3_large.spec:42: 5   120   40    SE   RE   1   (k exp out se nl s)
@@ -267,6 +347,7 @@ public final class MobilenetV3Large075: CompiledNetwork {
             reduce: w + 40_512, expand: w + 43_616,
             scratch: a + 0,
             inner: ReLU.self, gate: HardSigmoid.self, threads: threads)
+        Profiling.mark(timeline, 20)
 
         // %68 block5.project: conv2d_bn_add %67, %53 -> 32x28x28
         // mobilenet_v3_large.spec:42: 5   120   40    SE   RE   1   (k exp out se nl s)
@@ -275,6 +356,7 @@ public final class MobilenetV3Large075: CompiledNetwork {
             weights: w + 46_016, outChannels: 32,
             residual: a + 175_616, output: a + 150_528,
             activation: Identity.self, threads: threads)
+        Profiling.mark(timeline, 21)
 
         // %71 block6.expand: conv2d_bn_hardswish %68 -> 192x28x28
         // mobilenet_v3_large.spec:44: 3   240   80    -    HS   2   (k exp out se nl s)
@@ -283,6 +365,7 @@ public final class MobilenetV3Large075: CompiledNetwork {
             weights: w + 49_120, outChannels: 192,
             residual: nil, output: a + 0,
             activation: HardSwish.self, threads: threads)
+        Profiling.mark(timeline, 22)
 
         // %74 block6.dw: dwconv2d_bn_hardswish %71 -> 192x14x14
         // mobilenet_v3_large.spec:44: 3   240   80    -    HS   2   (k exp out se nl s)
@@ -292,6 +375,7 @@ public final class MobilenetV3Large075: CompiledNetwork {
             strideHeight: 2, strideWidth: 2, padTop: 1, padLeft: 1,
             output: a + 150_528, outHeight: 14, outWidth: 14,
             activation: HardSwish.self, threads: threads)
+        Profiling.mark(timeline, 23)
 
         // %77 block6.project: conv2d_bn %74 -> 64x14x14
         // mobilenet_v3_large.spec:44: 3   240   80    -    HS   2   (k exp out se nl s)
@@ -300,6 +384,7 @@ public final class MobilenetV3Large075: CompiledNetwork {
             weights: w + 57_376, outChannels: 64,
             residual: nil, output: a + 62_720,
             activation: Identity.self, threads: threads)
+        Profiling.mark(timeline, 24)
 
         // %79 block7.expand: conv2d_bn_hardswish %77 -> 160x14x14
         // mobilenet_v3_large.spec:45: 3   200   80    -    HS   1   (k exp out se nl s)
@@ -308,6 +393,7 @@ public final class MobilenetV3Large075: CompiledNetwork {
             weights: w + 69_728, outChannels: 160,
             residual: nil, output: a + 0,
             activation: HardSwish.self, threads: threads)
+        Profiling.mark(timeline, 25)
 
         // %82 block7.dw: dwconv2d_bn_hardswish %79 -> 160x14x14
         // mobilenet_v3_large.spec:45: 3   200   80    -    HS   1   (k exp out se nl s)
@@ -317,6 +403,7 @@ public final class MobilenetV3Large075: CompiledNetwork {
             strideHeight: 1, strideWidth: 1, padTop: 1, padLeft: 1,
             output: a + 31_360, outHeight: 14, outWidth: 14,
             activation: HardSwish.self, threads: threads)
+        Profiling.mark(timeline, 26)
 
         // %85 block7.project: conv2d_bn_add %82, %77 -> 64x14x14
         // mobilenet_v3_large.spec:45: 3   200   80    -    HS   1   (k exp out se nl s)
@@ -325,6 +412,7 @@ public final class MobilenetV3Large075: CompiledNetwork {
             weights: w + 81_728, outChannels: 64,
             residual: a + 62_720, output: a + 75_264,
             activation: Identity.self, threads: threads)
+        Profiling.mark(timeline, 27)
 
         // %88 block8.expand: conv2d_bn_hardswish %85 -> 144x14x14
         // mobilenet_v3_large.spec:46: 3   184   80    -    HS   1   (k exp out se nl s)
@@ -333,6 +421,7 @@ public final class MobilenetV3Large075: CompiledNetwork {
             weights: w + 92_032, outChannels: 144,
             residual: nil, output: a + 0,
             activation: HardSwish.self, threads: threads)
+        Profiling.mark(timeline, 28)
 
         // %91 block8.dw: dwconv2d_bn_hardswish %88 -> 144x14x14
         // mobilenet_v3_large.spec:46: 3   184   80    -    HS   1   (k exp out se nl s)
@@ -342,6 +431,7 @@ public final class MobilenetV3Large075: CompiledNetwork {
             strideHeight: 1, strideWidth: 1, padTop: 1, padLeft: 1,
             output: a + 28_224, outHeight: 14, outWidth: 14,
             activation: HardSwish.self, threads: threads)
+        Profiling.mark(timeline, 29)
 
         // %94 block8.project: conv2d_bn_add %91, %85 -> 64x14x14
         // mobilenet_v3_large.spec:46: 3   184   80    -    HS   1   (k exp out se nl s)
@@ -350,6 +440,7 @@ public final class MobilenetV3Large075: CompiledNetwork {
             weights: w + 102_832, outChannels: 64,
             residual: a + 75_264, output: a + 56_448,
             activation: Identity.self, threads: threads)
+        Profiling.mark(timeline, 30)
 
         // %97 block9.expand: conv2d_bn_hardswish %94 -> 144x14x14
         // mobilenet_v3_large.spec:47: 3   184   80    -    HS   1   (k exp out se nl s)
@@ -358,6 +449,7 @@ public final class MobilenetV3Large075: CompiledNetwork {
             weights: w + 112_112, outChannels: 144,
             residual: nil, output: a + 0,
             activation: HardSwish.self, threads: threads)
+        Profiling.mark(timeline, 31)
 
         // %100 block9.dw: dwconv2d_bn_hardswish %97 -> 144x14x14
         // mobilenet_v3_large.spec:47: 3   184   80    -    HS   1   (k exp out se nl s)
@@ -367,6 +459,7 @@ public final class MobilenetV3Large075: CompiledNetwork {
             strideHeight: 1, strideWidth: 1, padTop: 1, padLeft: 1,
             output: a + 28_224, outHeight: 14, outWidth: 14,
             activation: HardSwish.self, threads: threads)
+        Profiling.mark(timeline, 32)
 
         // %103 block9.project: conv2d_bn_add %100, %94 -> 64x14x14
         // mobilenet_v3_large.spec:47: 3   184   80    -    HS   1   (k exp out se nl s)
@@ -375,6 +468,7 @@ public final class MobilenetV3Large075: CompiledNetwork {
             weights: w + 122_912, outChannels: 64,
             residual: a + 56_448, output: a + 75_264,
             activation: Identity.self, threads: threads)
+        Profiling.mark(timeline, 33)
 
         // %106 block10.expand: conv2d_bn_hardswish %103 -> 384x14x14
         // mobilenet_v3_large.spec:49: 3   480   112   SE   HS   1   (k exp out se nl s)
@@ -383,6 +477,7 @@ public final class MobilenetV3Large075: CompiledNetwork {
             weights: w + 132_192, outChannels: 384,
             residual: nil, output: a + 0,
             activation: HardSwish.self, threads: threads)
+        Profiling.mark(timeline, 34)
 
         // %109 block10.dw: dwconv2d_bn_hardswish %106 -> 384x14x14
         // mobilenet_v3_large.spec:49: 3   480   112   SE   HS   1   (k exp out se nl s)
@@ -392,6 +487,7 @@ public final class MobilenetV3Large075: CompiledNetwork {
             strideHeight: 1, strideWidth: 1, padTop: 1, padLeft: 1,
             output: a + 75_264, outHeight: 14, outWidth: 14,
             activation: HardSwish.self, threads: threads)
+        Profiling.mark(timeline, 35)
 
         // %117 block10.se: squeeze_excite %109 -> 384x14x14
         // mobilenet_v3_large.spec:49: 3   480   112   SE   HS   1   (k exp out se nl s)
@@ -400,6 +496,7 @@ public final class MobilenetV3Large075: CompiledNetwork {
             reduce: w + 160_992, expand: w + 197_952,
             scratch: a + 0,
             inner: ReLU.self, gate: HardSigmoid.self, threads: threads)
+        Profiling.mark(timeline, 36)
 
         // %118 block10.project: conv2d_bn %117 -> 88x14x14
         // mobilenet_v3_large.spec:49: 3   480   112   SE   HS   1   (k exp out se nl s)
@@ -408,6 +505,7 @@ public final class MobilenetV3Large075: CompiledNetwork {
             weights: w + 235_200, outChannels: 88,
             residual: nil, output: a + 206_976,
             activation: Identity.self, threads: threads)
+        Profiling.mark(timeline, 37)
 
         // %120 block11.expand: conv2d_bn_hardswish %118 -> 528x14x14
         // mobilenet_v3_large.spec:50: 3   672   112   SE   HS   1   (k exp out se nl s)
@@ -416,6 +514,7 @@ public final class MobilenetV3Large075: CompiledNetwork {
             weights: w + 272_160, outChannels: 528,
             residual: nil, output: a + 0,
             activation: HardSwish.self, threads: threads)
+        Profiling.mark(timeline, 38)
 
         // %123 block11.dw: dwconv2d_bn_hardswish %120 -> 528x14x14
         // mobilenet_v3_large.spec:50: 3   672   112   SE   HS   1   (k exp out se nl s)
@@ -425,6 +524,7 @@ public final class MobilenetV3Large075: CompiledNetwork {
             strideHeight: 1, strideWidth: 1, padTop: 1, padLeft: 1,
             output: a + 103_488, outHeight: 14, outWidth: 14,
             activation: HardSwish.self, threads: threads)
+        Profiling.mark(timeline, 39)
 
         // %131 block11.se: squeeze_excite %123 -> 528x14x14
         // mobilenet_v3_large.spec:50: 3   672   112   SE   HS   1   (k exp out se nl s)
@@ -433,6 +533,7 @@ public final class MobilenetV3Large075: CompiledNetwork {
             reduce: w + 324_432, expand: w + 400_608,
             scratch: a + 0,
             inner: ReLU.self, gate: HardSigmoid.self, threads: threads)
+        Profiling.mark(timeline, 40)
 
         // %132 block11.project: conv2d_bn_add %131, %118 -> 88x14x14
         // mobilenet_v3_large.spec:50: 3   672   112   SE   HS   1   (k exp out se nl s)
@@ -441,6 +542,7 @@ public final class MobilenetV3Large075: CompiledNetwork {
             weights: w + 472_944, outChannels: 88,
             residual: a + 206_976, output: a + 224_224,
             activation: Identity.self, threads: threads)
+        Profiling.mark(timeline, 41)
 
         // %135 block12.expand: conv2d_bn_hardswish %132 -> 528x14x14
         // mobilenet_v3_large.spec:52: 5   672   160   SE   HS   2   (k exp out se nl s)
@@ -449,6 +551,7 @@ public final class MobilenetV3Large075: CompiledNetwork {
             weights: w + 523_728, outChannels: 528,
             residual: nil, output: a + 0,
             activation: HardSwish.self, threads: threads)
+        Profiling.mark(timeline, 42)
 
         // %138 block12.dw: dwconv2d_bn_hardswish %135 -> 528x7x7
         // mobilenet_v3_large.spec:52: 5   672   160   SE   HS   2   (k exp out se nl s)
@@ -458,6 +561,7 @@ public final class MobilenetV3Large075: CompiledNetwork {
             strideHeight: 2, strideWidth: 2, padTop: 2, padLeft: 2,
             output: a + 103_488, outHeight: 7, outWidth: 7,
             activation: HardSwish.self, threads: threads)
+        Profiling.mark(timeline, 43)
 
         // %146 block12.se: squeeze_excite %138 -> 528x7x7
         // mobilenet_v3_large.spec:52: 5   672   160   SE   HS   2   (k exp out se nl s)
@@ -466,6 +570,7 @@ public final class MobilenetV3Large075: CompiledNetwork {
             reduce: w + 584_448, expand: w + 660_624,
             scratch: a + 0,
             inner: ReLU.self, gate: HardSigmoid.self, threads: threads)
+        Profiling.mark(timeline, 44)
 
         // %147 block12.project: conv2d_bn %146 -> 120x7x7
         // mobilenet_v3_large.spec:52: 5   672   160   SE   HS   2   (k exp out se nl s)
@@ -474,6 +579,7 @@ public final class MobilenetV3Large075: CompiledNetwork {
             weights: w + 732_960, outChannels: 120,
             residual: nil, output: a + 70_560,
             activation: Identity.self, threads: threads)
+        Profiling.mark(timeline, 45)
 
         // %149 block13.expand: conv2d_bn_hardswish %147 -> 720x7x7
         // mobilenet_v3_large.spec:53: 5   960   160   SE   HS   1   (k exp out se nl s)
@@ -482,6 +588,7 @@ public final class MobilenetV3Large075: CompiledNetwork {
             weights: w + 800_672, outChannels: 720,
             residual: nil, output: a + 0,
             activation: HardSwish.self, threads: threads)
+        Profiling.mark(timeline, 46)
 
         // %152 block13.dw: dwconv2d_bn_hardswish %149 -> 720x7x7
         // mobilenet_v3_large.spec:53: 5   960   160   SE   HS   1   (k exp out se nl s)
@@ -491,6 +598,7 @@ public final class MobilenetV3Large075: CompiledNetwork {
             strideHeight: 1, strideWidth: 1, padTop: 2, padLeft: 2,
             output: a + 35_280, outHeight: 7, outWidth: 7,
             activation: HardSwish.self, threads: threads)
+        Profiling.mark(timeline, 47)
 
         // %160 block13.se: squeeze_excite %152 -> 720x7x7
         // mobilenet_v3_large.spec:53: 5   960   160   SE   HS   1   (k exp out se nl s)
@@ -499,6 +607,7 @@ public final class MobilenetV3Large075: CompiledNetwork {
             reduce: w + 906_512, expand: w + 1_044_944,
             scratch: a + 0,
             inner: ReLU.self, gate: HardSigmoid.self, threads: threads)
+        Profiling.mark(timeline, 48)
 
         // %161 block13.project: conv2d_bn_add %160, %147 -> 120x7x7
         // mobilenet_v3_large.spec:53: 5   960   160   SE   HS   1   (k exp out se nl s)
@@ -507,6 +616,7 @@ public final class MobilenetV3Large075: CompiledNetwork {
             weights: w + 1_178_144, outChannels: 120,
             residual: a + 70_560, output: a + 76_448,
             activation: Identity.self, threads: threads)
+        Profiling.mark(timeline, 49)
 
         // %164 block14.expand: conv2d_bn_hardswish %161 -> 720x7x7
         // mobilenet_v3_large.spec:54: 5   960   160   SE   HS   1   (k exp out se nl s)
@@ -515,6 +625,7 @@ public final class MobilenetV3Large075: CompiledNetwork {
             weights: w + 1_270_432, outChannels: 720,
             residual: nil, output: a + 0,
             activation: HardSwish.self, threads: threads)
+        Profiling.mark(timeline, 50)
 
         // %167 block14.dw: dwconv2d_bn_hardswish %164 -> 720x7x7
         // mobilenet_v3_large.spec:54: 5   960   160   SE   HS   1   (k exp out se nl s)
@@ -524,6 +635,7 @@ public final class MobilenetV3Large075: CompiledNetwork {
             strideHeight: 1, strideWidth: 1, padTop: 2, padLeft: 2,
             output: a + 35_280, outHeight: 7, outWidth: 7,
             activation: HardSwish.self, threads: threads)
+        Profiling.mark(timeline, 51)
 
         // %175 block14.se: squeeze_excite %167 -> 720x7x7
         // mobilenet_v3_large.spec:54: 5   960   160   SE   HS   1   (k exp out se nl s)
@@ -532,6 +644,7 @@ public final class MobilenetV3Large075: CompiledNetwork {
             reduce: w + 1_376_272, expand: w + 1_514_704,
             scratch: a + 0,
             inner: ReLU.self, gate: HardSigmoid.self, threads: threads)
+        Profiling.mark(timeline, 52)
 
         // %176 block14.project: conv2d_bn_add %175, %161 -> 120x7x7
         // mobilenet_v3_large.spec:54: 5   960   160   SE   HS   1   (k exp out se nl s)
@@ -540,6 +653,7 @@ public final class MobilenetV3Large075: CompiledNetwork {
             weights: w + 1_647_904, outChannels: 120,
             residual: a + 76_448, output: a + 70_560,
             activation: Identity.self, threads: threads)
+        Profiling.mark(timeline, 53)
 
         // %179 head.conv: conv2d_bn_hardswish %176 -> 720x7x7
         // mobilenet_v3_large.spec:58: conv k=1 out=960 bn act=HS                           timm=blocks.6.0.conv,blocks.6.0.bn1  torchvision=features.16.0,features.16.1
@@ -548,12 +662,14 @@ public final class MobilenetV3Large075: CompiledNetwork {
             weights: w + 1_740_192, outChannels: 720,
             residual: nil, output: a + 0,
             activation: HardSwish.self, threads: threads)
+        Profiling.mark(timeline, 54)
 
         // %182 head.avgpool: global_avg_pool %179 -> 720x1x1
         // mobilenet_v3_large.spec:59: avgpool
         Kernels.globalAveragePool(
             input: a + 0, pixels: 49, channels: 720, output: a + 35_280,
             before: Identity.self, after: Identity.self)
+        Profiling.mark(timeline, 55)
 
         // %183 head.conv2: conv2d_hardswish %182 -> 1280x1x1
         // mobilenet_v3_large.spec:60: conv k=1 out=1280 bias act=HS scale=head_width       timm=conv_head  torchvision=classifier.0
@@ -561,6 +677,7 @@ public final class MobilenetV3Large075: CompiledNetwork {
             input: a + 35_280, inFeatures: 720,
             weights: w + 1_827_312, outFeatures: 1280,
             output: a + 0, activation: HardSwish.self)
+        Profiling.mark(timeline, 56)
 
         // %185 head.linear: linear %183 -> 1000x1x1
         // mobilenet_v3_large.spec:62: linear out=classes bias                              timm=classifier  torchvision=classifier.3
@@ -568,5 +685,6 @@ public final class MobilenetV3Large075: CompiledNetwork {
             input: a + 0, inFeatures: 1280,
             weights: w + 2_750_192, outFeatures: 1000,
             output: logits, activation: Identity.self)
+        Profiling.mark(timeline, 57)
     }
 }

@@ -72,6 +72,55 @@ public final class MobilenetV3Small: CompiledNetwork {
             LayerWeights(.pointwise, "head.conv", out: 576, in: 96, weight: ["blocks.5.0.conv", "features.12.0"], norm: ["blocks.5.0.bn1", "features.12.1"], at: 876_688),
             LayerWeights(.dense, "head.conv2", out: 1024, in: 576, weight: ["conv_head", "classifier.0"], bias: true, at: 932_560),
             LayerWeights(.dense, "head.linear", out: 1000, in: 1024, linear: true, weight: ["classifier", "classifier.3"], bias: true, at: 1_523_408),
+        ],
+        kernels: [
+            KernelInfo("input", "input", macs: 0),
+            KernelInfo("stem.conv", "conv2d_bn_hardswish", macs: 5_419_008),
+            KernelInfo("block0.dw", "dwconv2d_bn_relu", macs: 451_584),
+            KernelInfo("block0.se", "squeeze_excite", macs: 256),
+            KernelInfo("block0.project", "conv2d_bn", macs: 802_816),
+            KernelInfo("block1.expand", "conv2d_bn_relu", macs: 3_612_672),
+            KernelInfo("block1.dw", "dwconv2d_bn_relu", macs: 508_032),
+            KernelInfo("block1.project", "conv2d_bn", macs: 1_354_752),
+            KernelInfo("block2.expand", "conv2d_bn_relu", macs: 1_655_808),
+            KernelInfo("block2.dw", "dwconv2d_bn_relu", macs: 620_928),
+            KernelInfo("block2.project", "conv2d_bn_add", macs: 1_655_808),
+            KernelInfo("block3.expand", "conv2d_bn_hardswish", macs: 1_806_336),
+            KernelInfo("block3.dw", "dwconv2d_bn_hardswish", macs: 470_400),
+            KernelInfo("block3.se", "squeeze_excite", macs: 4608),
+            KernelInfo("block3.project", "conv2d_bn", macs: 752_640),
+            KernelInfo("block4.expand", "conv2d_bn_hardswish", macs: 1_881_600),
+            KernelInfo("block4.dw", "dwconv2d_bn_hardswish", macs: 1_176_000),
+            KernelInfo("block4.se", "squeeze_excite", macs: 30_720),
+            KernelInfo("block4.project", "conv2d_bn_add", macs: 1_881_600),
+            KernelInfo("block5.expand", "conv2d_bn_hardswish", macs: 1_881_600),
+            KernelInfo("block5.dw", "dwconv2d_bn_hardswish", macs: 1_176_000),
+            KernelInfo("block5.se", "squeeze_excite", macs: 30_720),
+            KernelInfo("block5.project", "conv2d_bn_add", macs: 1_881_600),
+            KernelInfo("block6.expand", "conv2d_bn_hardswish", macs: 940_800),
+            KernelInfo("block6.dw", "dwconv2d_bn_hardswish", macs: 588_000),
+            KernelInfo("block6.se", "squeeze_excite", macs: 7680),
+            KernelInfo("block6.project", "conv2d_bn", macs: 1_128_960),
+            KernelInfo("block7.expand", "conv2d_bn_hardswish", macs: 1_354_752),
+            KernelInfo("block7.dw", "dwconv2d_bn_hardswish", macs: 705_600),
+            KernelInfo("block7.se", "squeeze_excite", macs: 11_520),
+            KernelInfo("block7.project", "conv2d_bn_add", macs: 1_354_752),
+            KernelInfo("block8.expand", "conv2d_bn_hardswish", macs: 2_709_504),
+            KernelInfo("block8.dw", "dwconv2d_bn_hardswish", macs: 352_800),
+            KernelInfo("block8.se", "squeeze_excite", macs: 41_472),
+            KernelInfo("block8.project", "conv2d_bn", macs: 1_354_752),
+            KernelInfo("block9.expand", "conv2d_bn_hardswish", macs: 2_709_504),
+            KernelInfo("block9.dw", "dwconv2d_bn_hardswish", macs: 705_600),
+            KernelInfo("block9.se", "squeeze_excite", macs: 165_888),
+            KernelInfo("block9.project", "conv2d_bn_add", macs: 2_709_504),
+            KernelInfo("block10.expand", "conv2d_bn_hardswish", macs: 2_709_504),
+            KernelInfo("block10.dw", "dwconv2d_bn_hardswish", macs: 705_600),
+            KernelInfo("block10.se", "squeeze_excite", macs: 165_888),
+            KernelInfo("block10.project", "conv2d_bn_add", macs: 2_709_504),
+            KernelInfo("head.conv", "conv2d_bn_hardswish", macs: 2_709_504),
+            KernelInfo("head.avgpool", "global_avg_pool", macs: 0),
+            KernelInfo("head.conv2", "conv2d_hardswish", macs: 589_824),
+            KernelInfo("head.linear", "linear", macs: 1_024_000),
         ])
 
     /// Bytes of the activation arena one inference uses, known at compile time.
@@ -85,11 +134,12 @@ public final class MobilenetV3Small: CompiledNetwork {
         state = try NetworkState(Self.info, checkpoint: checkpoint, convention: convention, threads: threads)
     }
 
-    public func run(image: UnsafePointer<Float>, logits: UnsafeMutablePointer<Float>) {
+    public func run(image: UnsafePointer<Float>, logits: UnsafeMutablePointer<Float>, timeline: UnsafeMutablePointer<UInt64>?) {
         let a = state.arena.pointer, w = UnsafePointer(state.weights.pointer), threads = state.threads
 
         // %0 input: input -> 3x224x224
         Kernels.imageToNHWC(image, channels: 3, height: 224, width: 224, output: a + 200_704)
+        Profiling.mark(timeline, 0)
 
         // %1 stem.conv: conv2d_bn_hardswish %0 -> 16x112x112
         // mobilenet_v3_small.spec:28: conv k=3 s=2 out=16 bn act=HS scale=stem_width   timm=conv_stem,bn1  torchvision=features.0.0,features.0.1
@@ -99,6 +149,7 @@ public final class MobilenetV3Small: CompiledNetwork {
             strideHeight: 2, strideWidth: 2, padTop: 1, padLeft: 1,
             output: a + 0, outHeight: 112, outWidth: 112,
             activation: HardSwish.self, threads: threads)
+        Profiling.mark(timeline, 1)
 
         // %4 block0.dw: dwconv2d_bn_relu %1 -> 16x56x56
         // mobilenet_v3_small.spec:35: 3   16    16    SE   RE   2   (k exp out se nl s)
@@ -108,6 +159,7 @@ public final class MobilenetV3Small: CompiledNetwork {
             strideHeight: 2, strideWidth: 2, padTop: 1, padLeft: 1,
             output: a + 200_704, outHeight: 56, outWidth: 56,
             activation: ReLU.self, threads: threads)
+        Profiling.mark(timeline, 2)
 
         // %12 block0.se: squeeze_excite %4 -> 16x56x56
         // mobilenet_v3_small.spec:35: 3   16    16    SE   RE   2   (k exp out se nl s)
@@ -116,6 +168,7 @@ public final class MobilenetV3Small: CompiledNetwork {
             reduce: w + 608, expand: w + 880,
             scratch: a + 0,
             inner: ReLU.self, gate: HardSigmoid.self, threads: threads)
+        Profiling.mark(timeline, 3)
 
         // %13 block0.project: conv2d_bn %12 -> 16x56x56
         // mobilenet_v3_small.spec:35: 3   16    16    SE   RE   2   (k exp out se nl s)
@@ -124,6 +177,7 @@ public final class MobilenetV3Small: CompiledNetwork {
             weights: w + 1024, outChannels: 16,
             residual: nil, output: a + 250_880,
             activation: Identity.self, threads: threads)
+        Profiling.mark(timeline, 4)
 
         // %15 block1.expand: conv2d_bn_relu %13 -> 72x56x56
         // mobilenet_v3_small.spec:37: 3   72    24    -    RE   2   (k exp out se nl s)
@@ -132,6 +186,7 @@ public final class MobilenetV3Small: CompiledNetwork {
             weights: w + 1296, outChannels: 72,
             residual: nil, output: a + 0,
             activation: ReLU.self, threads: threads)
+        Profiling.mark(timeline, 5)
 
         // %18 block1.dw: dwconv2d_bn_relu %15 -> 72x28x28
         // mobilenet_v3_small.spec:37: 3   72    24    -    RE   2   (k exp out se nl s)
@@ -141,6 +196,7 @@ public final class MobilenetV3Small: CompiledNetwork {
             strideHeight: 2, strideWidth: 2, padTop: 1, padLeft: 1,
             output: a + 225_792, outHeight: 28, outWidth: 28,
             activation: ReLU.self, threads: threads)
+        Profiling.mark(timeline, 6)
 
         // %21 block1.project: conv2d_bn %18 -> 24x28x28
         // mobilenet_v3_small.spec:37: 3   72    24    -    RE   2   (k exp out se nl s)
@@ -149,6 +205,7 @@ public final class MobilenetV3Small: CompiledNetwork {
             weights: w + 3456, outChannels: 24,
             residual: nil, output: a + 137_984,
             activation: Identity.self, threads: threads)
+        Profiling.mark(timeline, 7)
 
         // %23 block2.expand: conv2d_bn_relu %21 -> 88x28x28
         // mobilenet_v3_small.spec:38: 3   88    24    -    RE   1   (k exp out se nl s)
@@ -157,6 +214,7 @@ public final class MobilenetV3Small: CompiledNetwork {
             weights: w + 5792, outChannels: 88,
             residual: nil, output: a + 0,
             activation: ReLU.self, threads: threads)
+        Profiling.mark(timeline, 8)
 
         // %26 block2.dw: dwconv2d_bn_relu %23 -> 88x28x28
         // mobilenet_v3_small.spec:38: 3   88    24    -    RE   1   (k exp out se nl s)
@@ -166,6 +224,7 @@ public final class MobilenetV3Small: CompiledNetwork {
             strideHeight: 1, strideWidth: 1, padTop: 1, padLeft: 1,
             output: a + 68_992, outHeight: 28, outWidth: 28,
             activation: ReLU.self, threads: threads)
+        Profiling.mark(timeline, 9)
 
         // %29 block2.project: conv2d_bn_add %26, %21 -> 24x28x28
         // mobilenet_v3_small.spec:38: 3   88    24    -    RE   1   (k exp out se nl s)
@@ -174,6 +233,7 @@ public final class MobilenetV3Small: CompiledNetwork {
             weights: w + 9152, outChannels: 24,
             residual: a + 137_984, output: a + 156_800,
             activation: Identity.self, threads: threads)
+        Profiling.mark(timeline, 10)
 
         // %32 block3.expand: conv2d_bn_hardswish %29 -> 96x28x28
         // mobilenet_v3_small.spec:40: 5   96    40    SE   HS   2   (k exp out se nl s)
@@ -182,6 +242,7 @@ public final class MobilenetV3Small: CompiledNetwork {
             weights: w + 12_000, outChannels: 96,
             residual: nil, output: a + 0,
             activation: HardSwish.self, threads: threads)
+        Profiling.mark(timeline, 11)
 
         // %35 block3.dw: dwconv2d_bn_hardswish %32 -> 96x14x14
         // mobilenet_v3_small.spec:40: 5   96    40    SE   HS   2   (k exp out se nl s)
@@ -191,6 +252,7 @@ public final class MobilenetV3Small: CompiledNetwork {
             strideHeight: 2, strideWidth: 2, padTop: 2, padLeft: 2,
             output: a + 75_264, outHeight: 14, outWidth: 14,
             activation: HardSwish.self, threads: threads)
+        Profiling.mark(timeline, 12)
 
         // %43 block3.se: squeeze_excite %35 -> 96x14x14
         // mobilenet_v3_small.spec:40: 5   96    40    SE   HS   2   (k exp out se nl s)
@@ -199,6 +261,7 @@ public final class MobilenetV3Small: CompiledNetwork {
             reduce: w + 16_896, expand: w + 20_000,
             scratch: a + 0,
             inner: ReLU.self, gate: HardSigmoid.self, threads: threads)
+        Profiling.mark(timeline, 13)
 
         // %44 block3.project: conv2d_bn %43 -> 40x14x14
         // mobilenet_v3_small.spec:40: 5   96    40    SE   HS   2   (k exp out se nl s)
@@ -207,6 +270,7 @@ public final class MobilenetV3Small: CompiledNetwork {
             weights: w + 22_400, outChannels: 40,
             residual: nil, output: a + 94_080,
             activation: Identity.self, threads: threads)
+        Profiling.mark(timeline, 14)
 
         // %46 block4.expand: conv2d_bn_hardswish %44 -> 240x14x14
         // mobilenet_v3_small.spec:41: 5   240   40    SE   HS   1   (k exp out se nl s)
@@ -215,6 +279,7 @@ public final class MobilenetV3Small: CompiledNetwork {
             weights: w + 27_056, outChannels: 240,
             residual: nil, output: a + 0,
             activation: HardSwish.self, threads: threads)
+        Profiling.mark(timeline, 15)
 
         // %49 block4.dw: dwconv2d_bn_hardswish %46 -> 240x14x14
         // mobilenet_v3_small.spec:41: 5   240   40    SE   HS   1   (k exp out se nl s)
@@ -224,6 +289,7 @@ public final class MobilenetV3Small: CompiledNetwork {
             strideHeight: 1, strideWidth: 1, padTop: 2, padLeft: 2,
             output: a + 47_040, outHeight: 14, outWidth: 14,
             activation: HardSwish.self, threads: threads)
+        Profiling.mark(timeline, 16)
 
         // %57 block4.se: squeeze_excite %49 -> 240x14x14
         // mobilenet_v3_small.spec:41: 5   240   40    SE   HS   1   (k exp out se nl s)
@@ -232,6 +298,7 @@ public final class MobilenetV3Small: CompiledNetwork {
             reduce: w + 43_136, expand: w + 58_560,
             scratch: a + 0,
             inner: ReLU.self, gate: HardSigmoid.self, threads: threads)
+        Profiling.mark(timeline, 17)
 
         // %58 block4.project: conv2d_bn_add %57, %44 -> 40x14x14
         // mobilenet_v3_small.spec:41: 5   240   40    SE   HS   1   (k exp out se nl s)
@@ -240,6 +307,7 @@ public final class MobilenetV3Small: CompiledNetwork {
             weights: w + 74_160, outChannels: 40,
             residual: a + 94_080, output: a + 101_920,
             activation: Identity.self, threads: threads)
+        Profiling.mark(timeline, 18)
 
         // %61 block5.expand: conv2d_bn_hardswish %58 -> 240x14x14
         // mobilenet_v3_small.spec:42: 5   240   40    SE   HS   1   (k exp out se nl s)
@@ -248,6 +316,7 @@ public final class MobilenetV3Small: CompiledNetwork {
             weights: w + 85_728, outChannels: 240,
             residual: nil, output: a + 0,
             activation: HardSwish.self, threads: threads)
+        Profiling.mark(timeline, 19)
 
         // %64 block5.dw: dwconv2d_bn_hardswish %61 -> 240x14x14
         // mobilenet_v3_small.spec:42: 5   240   40    SE   HS   1   (k exp out se nl s)
@@ -257,6 +326,7 @@ public final class MobilenetV3Small: CompiledNetwork {
             strideHeight: 1, strideWidth: 1, padTop: 2, padLeft: 2,
             output: a + 47_040, outHeight: 14, outWidth: 14,
             activation: HardSwish.self, threads: threads)
+        Profiling.mark(timeline, 20)
 
         // %72 block5.se: squeeze_excite %64 -> 240x14x14
         // mobilenet_v3_small.spec:42: 5   240   40    SE   HS   1   (k exp out se nl s)
@@ -265,6 +335,7 @@ public final class MobilenetV3Small: CompiledNetwork {
             reduce: w + 101_808, expand: w + 117_232,
             scratch: a + 0,
             inner: ReLU.self, gate: HardSigmoid.self, threads: threads)
+        Profiling.mark(timeline, 21)
 
         // %73 block5.project: conv2d_bn_add %72, %58 -> 40x14x14
         // mobilenet_v3_small.spec:42: 5   240   40    SE   HS   1   (k exp out se nl s)
@@ -273,6 +344,7 @@ public final class MobilenetV3Small: CompiledNetwork {
             weights: w + 132_832, outChannels: 40,
             residual: a + 101_920, output: a + 23_520,
             activation: Identity.self, threads: threads)
+        Profiling.mark(timeline, 22)
 
         // %76 block6.expand: conv2d_bn_hardswish %73 -> 120x14x14
         // mobilenet_v3_small.spec:44: 5   120   48    SE   HS   1   (k exp out se nl s)
@@ -281,6 +353,7 @@ public final class MobilenetV3Small: CompiledNetwork {
             weights: w + 144_400, outChannels: 120,
             residual: nil, output: a + 0,
             activation: HardSwish.self, threads: threads)
+        Profiling.mark(timeline, 23)
 
         // %79 block6.dw: dwconv2d_bn_hardswish %76 -> 120x14x14
         // mobilenet_v3_small.spec:44: 5   120   48    SE   HS   1   (k exp out se nl s)
@@ -290,6 +363,7 @@ public final class MobilenetV3Small: CompiledNetwork {
             strideHeight: 1, strideWidth: 1, padTop: 2, padLeft: 2,
             output: a + 23_520, outHeight: 14, outWidth: 14,
             activation: HardSwish.self, threads: threads)
+        Profiling.mark(timeline, 24)
 
         // %87 block6.se: squeeze_excite %79 -> 120x14x14
         // mobilenet_v3_small.spec:44: 5   120   48    SE   HS   1   (k exp out se nl s)
@@ -298,6 +372,7 @@ public final class MobilenetV3Small: CompiledNetwork {
             reduce: w + 152_976, expand: w + 156_848,
             scratch: a + 0,
             inner: ReLU.self, gate: HardSigmoid.self, threads: threads)
+        Profiling.mark(timeline, 25)
 
         // %88 block6.project: conv2d_bn %87 -> 48x14x14
         // mobilenet_v3_small.spec:44: 5   120   48    SE   HS   1   (k exp out se nl s)
@@ -306,6 +381,7 @@ public final class MobilenetV3Small: CompiledNetwork {
             weights: w + 161_072, outChannels: 48,
             residual: nil, output: a + 56_448,
             activation: Identity.self, threads: threads)
+        Profiling.mark(timeline, 26)
 
         // %90 block7.expand: conv2d_bn_hardswish %88 -> 144x14x14
         // mobilenet_v3_small.spec:45: 5   144   48    SE   HS   1   (k exp out se nl s)
@@ -314,6 +390,7 @@ public final class MobilenetV3Small: CompiledNetwork {
             weights: w + 166_880, outChannels: 144,
             residual: nil, output: a + 0,
             activation: HardSwish.self, threads: threads)
+        Profiling.mark(timeline, 27)
 
         // %93 block7.dw: dwconv2d_bn_hardswish %90 -> 144x14x14
         // mobilenet_v3_small.spec:45: 5   144   48    SE   HS   1   (k exp out se nl s)
@@ -323,6 +400,7 @@ public final class MobilenetV3Small: CompiledNetwork {
             strideHeight: 1, strideWidth: 1, padTop: 2, padLeft: 2,
             output: a + 28_224, outHeight: 14, outWidth: 14,
             activation: HardSwish.self, threads: threads)
+        Profiling.mark(timeline, 28)
 
         // %101 block7.se: squeeze_excite %93 -> 144x14x14
         // mobilenet_v3_small.spec:45: 5   144   48    SE   HS   1   (k exp out se nl s)
@@ -331,6 +409,7 @@ public final class MobilenetV3Small: CompiledNetwork {
             reduce: w + 177_680, expand: w + 184_640,
             scratch: a + 0,
             inner: ReLU.self, gate: HardSigmoid.self, threads: threads)
+        Profiling.mark(timeline, 29)
 
         // %102 block7.project: conv2d_bn_add %101, %88 -> 48x14x14
         // mobilenet_v3_small.spec:45: 5   144   48    SE   HS   1   (k exp out se nl s)
@@ -339,6 +418,7 @@ public final class MobilenetV3Small: CompiledNetwork {
             weights: w + 190_544, outChannels: 48,
             residual: a + 56_448, output: a + 65_856,
             activation: Identity.self, threads: threads)
+        Profiling.mark(timeline, 30)
 
         // %105 block8.expand: conv2d_bn_hardswish %102 -> 288x14x14
         // mobilenet_v3_small.spec:47: 5   288   96    SE   HS   2   (k exp out se nl s)
@@ -347,6 +427,7 @@ public final class MobilenetV3Small: CompiledNetwork {
             weights: w + 197_504, outChannels: 288,
             residual: nil, output: a + 0,
             activation: HardSwish.self, threads: threads)
+        Profiling.mark(timeline, 31)
 
         // %108 block8.dw: dwconv2d_bn_hardswish %105 -> 288x7x7
         // mobilenet_v3_small.spec:47: 5   288   96    SE   HS   2   (k exp out se nl s)
@@ -356,6 +437,7 @@ public final class MobilenetV3Small: CompiledNetwork {
             strideHeight: 2, strideWidth: 2, padTop: 2, padLeft: 2,
             output: a + 56_448, outHeight: 7, outWidth: 7,
             activation: HardSwish.self, threads: threads)
+        Profiling.mark(timeline, 32)
 
         // %116 block8.se: squeeze_excite %108 -> 288x7x7
         // mobilenet_v3_small.spec:47: 5   288   96    SE   HS   2   (k exp out se nl s)
@@ -364,6 +446,7 @@ public final class MobilenetV3Small: CompiledNetwork {
             reduce: w + 219_104, expand: w + 242_224,
             scratch: a + 0,
             inner: ReLU.self, gate: HardSigmoid.self, threads: threads)
+        Profiling.mark(timeline, 33)
 
         // %117 block8.project: conv2d_bn %116 -> 96x7x7
         // mobilenet_v3_small.spec:47: 5   288   96    SE   HS   2   (k exp out se nl s)
@@ -372,6 +455,7 @@ public final class MobilenetV3Small: CompiledNetwork {
             weights: w + 263_248, outChannels: 96,
             residual: nil, output: a + 70_560,
             activation: Identity.self, threads: threads)
+        Profiling.mark(timeline, 34)
 
         // %119 block9.expand: conv2d_bn_hardswish %117 -> 576x7x7
         // mobilenet_v3_small.spec:48: 5   576   96    SE   HS   1   (k exp out se nl s)
@@ -380,6 +464,7 @@ public final class MobilenetV3Small: CompiledNetwork {
             weights: w + 290_992, outChannels: 576,
             residual: nil, output: a + 0,
             activation: HardSwish.self, threads: threads)
+        Profiling.mark(timeline, 35)
 
         // %122 block9.dw: dwconv2d_bn_hardswish %119 -> 576x7x7
         // mobilenet_v3_small.spec:48: 5   576   96    SE   HS   1   (k exp out se nl s)
@@ -389,6 +474,7 @@ public final class MobilenetV3Small: CompiledNetwork {
             strideHeight: 1, strideWidth: 1, padTop: 2, padLeft: 2,
             output: a + 28_224, outHeight: 7, outWidth: 7,
             activation: HardSwish.self, threads: threads)
+        Profiling.mark(timeline, 36)
 
         // %130 block9.se: squeeze_excite %122 -> 576x7x7
         // mobilenet_v3_small.spec:48: 5   576   96    SE   HS   1   (k exp out se nl s)
@@ -397,6 +483,7 @@ public final class MobilenetV3Small: CompiledNetwork {
             reduce: w + 361_840, expand: w + 444_928,
             scratch: a + 0,
             inner: ReLU.self, gate: HardSigmoid.self, threads: threads)
+        Profiling.mark(timeline, 37)
 
         // %131 block9.project: conv2d_bn_add %130, %117 -> 96x7x7
         // mobilenet_v3_small.spec:48: 5   576   96    SE   HS   1   (k exp out se nl s)
@@ -405,6 +492,7 @@ public final class MobilenetV3Small: CompiledNetwork {
             weights: w + 528_448, outChannels: 96,
             residual: a + 70_560, output: a + 56_448,
             activation: Identity.self, threads: threads)
+        Profiling.mark(timeline, 38)
 
         // %134 block10.expand: conv2d_bn_hardswish %131 -> 576x7x7
         // mobilenet_v3_small.spec:49: 5   576   96    SE   HS   1   (k exp out se nl s)
@@ -413,6 +501,7 @@ public final class MobilenetV3Small: CompiledNetwork {
             weights: w + 583_840, outChannels: 576,
             residual: nil, output: a + 0,
             activation: HardSwish.self, threads: threads)
+        Profiling.mark(timeline, 39)
 
         // %137 block10.dw: dwconv2d_bn_hardswish %134 -> 576x7x7
         // mobilenet_v3_small.spec:49: 5   576   96    SE   HS   1   (k exp out se nl s)
@@ -422,6 +511,7 @@ public final class MobilenetV3Small: CompiledNetwork {
             strideHeight: 1, strideWidth: 1, padTop: 2, padLeft: 2,
             output: a + 28_224, outHeight: 7, outWidth: 7,
             activation: HardSwish.self, threads: threads)
+        Profiling.mark(timeline, 40)
 
         // %145 block10.se: squeeze_excite %137 -> 576x7x7
         // mobilenet_v3_small.spec:49: 5   576   96    SE   HS   1   (k exp out se nl s)
@@ -430,6 +520,7 @@ public final class MobilenetV3Small: CompiledNetwork {
             reduce: w + 654_688, expand: w + 737_776,
             scratch: a + 0,
             inner: ReLU.self, gate: HardSigmoid.self, threads: threads)
+        Profiling.mark(timeline, 41)
 
         // %146 block10.project: conv2d_bn_add %145, %131 -> 96x7x7
         // mobilenet_v3_small.spec:49: 5   576   96    SE   HS   1   (k exp out se nl s)
@@ -438,6 +529,7 @@ public final class MobilenetV3Small: CompiledNetwork {
             weights: w + 821_296, outChannels: 96,
             residual: a + 56_448, output: a + 61_152,
             activation: Identity.self, threads: threads)
+        Profiling.mark(timeline, 42)
 
         // %149 head.conv: conv2d_bn_hardswish %146 -> 576x7x7
         // mobilenet_v3_small.spec:54: conv k=1 out=576 bn act=HS                           timm=blocks.5.0.conv,blocks.5.0.bn1  torchvision=features.12.0,features.12.1
@@ -446,12 +538,14 @@ public final class MobilenetV3Small: CompiledNetwork {
             weights: w + 876_688, outChannels: 576,
             residual: nil, output: a + 0,
             activation: HardSwish.self, threads: threads)
+        Profiling.mark(timeline, 43)
 
         // %152 head.avgpool: global_avg_pool %149 -> 576x1x1
         // mobilenet_v3_small.spec:55: avgpool
         Kernels.globalAveragePool(
             input: a + 0, pixels: 49, channels: 576, output: a + 28_224,
             before: Identity.self, after: Identity.self)
+        Profiling.mark(timeline, 44)
 
         // %153 head.conv2: conv2d_hardswish %152 -> 1024x1x1
         // mobilenet_v3_small.spec:56: conv k=1 out=1024 bias act=HS scale=head_width       timm=conv_head  torchvision=classifier.0
@@ -459,6 +553,7 @@ public final class MobilenetV3Small: CompiledNetwork {
             input: a + 28_224, inFeatures: 576,
             weights: w + 932_560, outFeatures: 1024,
             output: a + 0, activation: HardSwish.self)
+        Profiling.mark(timeline, 45)
 
         // %155 head.linear: linear %153 -> 1000x1x1
         // mobilenet_v3_small.spec:58: linear out=classes bias                              timm=classifier  torchvision=classifier.3
@@ -466,5 +561,6 @@ public final class MobilenetV3Small: CompiledNetwork {
             input: a + 0, inFeatures: 1024,
             weights: w + 1_523_408, outFeatures: 1000,
             output: logits, activation: Identity.self)
+        Profiling.mark(timeline, 46)
     }
 }

@@ -50,6 +50,41 @@ public final class PpLcnet: CompiledNetwork {
             LayerWeights(.pointwise, "block12.pw", out: 512, in: 512, weight: ["blocks.5.1.conv_pw"], norm: ["blocks.5.1.bn2"], at: 748_032),
             LayerWeights(.dense, "head.conv", out: 1280, in: 512, weight: ["conv_head"], bias: true, at: 1_010_688),
             LayerWeights(.dense, "head.linear", out: 1000, in: 1280, linear: true, weight: ["classifier"], bias: true, at: 1_667_328),
+        ],
+        kernels: [
+            KernelInfo("input", "input", macs: 0),
+            KernelInfo("stem.conv", "conv2d_bn_hardswish", macs: 5_419_008),
+            KernelInfo("block0.dw", "dwconv2d_bn_hardswish", macs: 1_806_336),
+            KernelInfo("block0.pw", "conv2d_bn_hardswish", macs: 6_422_528),
+            KernelInfo("block1.dw", "dwconv2d_bn_hardswish", macs: 903_168),
+            KernelInfo("block1.pw", "conv2d_bn_hardswish", macs: 6_422_528),
+            KernelInfo("block2.dw", "dwconv2d_bn_hardswish", macs: 1_806_336),
+            KernelInfo("block2.pw", "conv2d_bn_hardswish", macs: 12_845_056),
+            KernelInfo("block3.dw", "dwconv2d_bn_hardswish", macs: 451_584),
+            KernelInfo("block3.pw", "conv2d_bn_hardswish", macs: 6_422_528),
+            KernelInfo("block4.dw", "dwconv2d_bn_hardswish", macs: 903_168),
+            KernelInfo("block4.pw", "conv2d_bn_hardswish", macs: 12_845_056),
+            KernelInfo("block5.dw", "dwconv2d_bn_hardswish", macs: 225_792),
+            KernelInfo("block5.pw", "conv2d_bn_hardswish", macs: 6_422_528),
+            KernelInfo("block6.dw", "dwconv2d_bn_hardswish", macs: 1_254_400),
+            KernelInfo("block6.pw", "conv2d_bn_hardswish", macs: 12_845_056),
+            KernelInfo("block7.dw", "dwconv2d_bn_hardswish", macs: 1_254_400),
+            KernelInfo("block7.pw", "conv2d_bn_hardswish", macs: 12_845_056),
+            KernelInfo("block8.dw", "dwconv2d_bn_hardswish", macs: 1_254_400),
+            KernelInfo("block8.pw", "conv2d_bn_hardswish", macs: 12_845_056),
+            KernelInfo("block9.dw", "dwconv2d_bn_hardswish", macs: 1_254_400),
+            KernelInfo("block9.pw", "conv2d_bn_hardswish", macs: 12_845_056),
+            KernelInfo("block10.dw", "dwconv2d_bn_hardswish", macs: 1_254_400),
+            KernelInfo("block10.pw", "conv2d_bn_hardswish", macs: 12_845_056),
+            KernelInfo("block11.dw", "dwconv2d_bn_hardswish", macs: 313_600),
+            KernelInfo("block11.se", "squeeze_excite", macs: 32_768),
+            KernelInfo("block11.pw", "conv2d_bn_hardswish", macs: 6_422_528),
+            KernelInfo("block12.dw", "dwconv2d_bn_hardswish", macs: 627_200),
+            KernelInfo("block12.se", "squeeze_excite", macs: 131_072),
+            KernelInfo("block12.pw", "conv2d_bn_hardswish", macs: 12_845_056),
+            KernelInfo("head.avgpool", "global_avg_pool", macs: 0),
+            KernelInfo("head.conv", "conv2d_hardswish", macs: 655_360),
+            KernelInfo("head.linear", "linear", macs: 1_280_000),
         ])
 
     /// Bytes of the activation arena one inference uses, known at compile time.
@@ -63,11 +98,12 @@ public final class PpLcnet: CompiledNetwork {
         state = try NetworkState(Self.info, checkpoint: checkpoint, convention: convention, threads: threads)
     }
 
-    public func run(image: UnsafePointer<Float>, logits: UnsafeMutablePointer<Float>) {
+    public func run(image: UnsafePointer<Float>, logits: UnsafeMutablePointer<Float>, timeline: UnsafeMutablePointer<UInt64>?) {
         let a = state.arena.pointer, w = UnsafePointer(state.weights.pointer), threads = state.threads
 
         // %0 input: input -> 3x224x224
         Kernels.imageToNHWC(image, channels: 3, height: 224, width: 224, output: a + 200_704)
+        Profiling.mark(timeline, 0)
 
         // %1 stem.conv: conv2d_bn_hardswish %0 -> 16x112x112
         // pp_lcnet.spec:21: conv k=3 s=2 out=16 bn act=HS   timm=conv_stem,bn1
@@ -77,6 +113,7 @@ public final class PpLcnet: CompiledNetwork {
             strideHeight: 2, strideWidth: 2, padTop: 1, padLeft: 1,
             output: a + 0, outHeight: 112, outWidth: 112,
             activation: HardSwish.self, threads: threads)
+        Profiling.mark(timeline, 1)
 
         // %4 block0.dw: dwconv2d_bn_hardswish %1 -> 16x112x112
         // pp_lcnet.spec:28: 3    16     32     1    -   (k in out s se)
@@ -86,6 +123,7 @@ public final class PpLcnet: CompiledNetwork {
             strideHeight: 1, strideWidth: 1, padTop: 1, padLeft: 1,
             output: a + 401_408, outHeight: 112, outWidth: 112,
             activation: HardSwish.self, threads: threads)
+        Profiling.mark(timeline, 2)
 
         // %7 block0.pw: conv2d_bn_hardswish %4 -> 32x112x112
         // pp_lcnet.spec:28: 3    16     32     1    -   (k in out s se)
@@ -94,6 +132,7 @@ public final class PpLcnet: CompiledNetwork {
             weights: w + 608, outChannels: 32,
             residual: nil, output: a + 0,
             activation: HardSwish.self, threads: threads)
+        Profiling.mark(timeline, 3)
 
         // %10 block1.dw: dwconv2d_bn_hardswish %7 -> 32x56x56
         // pp_lcnet.spec:30: 3    32     64     2    -   (k in out s se)
@@ -103,6 +142,7 @@ public final class PpLcnet: CompiledNetwork {
             strideHeight: 2, strideWidth: 2, padTop: 1, padLeft: 1,
             output: a + 401_408, outHeight: 56, outWidth: 56,
             activation: HardSwish.self, threads: threads)
+        Profiling.mark(timeline, 4)
 
         // %13 block1.pw: conv2d_bn_hardswish %10 -> 64x56x56
         // pp_lcnet.spec:30: 3    32     64     2    -   (k in out s se)
@@ -111,6 +151,7 @@ public final class PpLcnet: CompiledNetwork {
             weights: w + 1472, outChannels: 64,
             residual: nil, output: a + 0,
             activation: HardSwish.self, threads: threads)
+        Profiling.mark(timeline, 5)
 
         // %16 block2.dw: dwconv2d_bn_hardswish %13 -> 64x56x56
         // pp_lcnet.spec:31: 3    64     64     1    -   (k in out s se)
@@ -120,6 +161,7 @@ public final class PpLcnet: CompiledNetwork {
             strideHeight: 1, strideWidth: 1, padTop: 1, padLeft: 1,
             output: a + 200_704, outHeight: 56, outWidth: 56,
             activation: HardSwish.self, threads: threads)
+        Profiling.mark(timeline, 6)
 
         // %19 block2.pw: conv2d_bn_hardswish %16 -> 64x56x56
         // pp_lcnet.spec:31: 3    64     64     1    -   (k in out s se)
@@ -128,6 +170,7 @@ public final class PpLcnet: CompiledNetwork {
             weights: w + 4224, outChannels: 64,
             residual: nil, output: a + 0,
             activation: HardSwish.self, threads: threads)
+        Profiling.mark(timeline, 7)
 
         // %22 block3.dw: dwconv2d_bn_hardswish %19 -> 64x28x28
         // pp_lcnet.spec:33: 3    64     128    2    -   (k in out s se)
@@ -137,6 +180,7 @@ public final class PpLcnet: CompiledNetwork {
             strideHeight: 2, strideWidth: 2, padTop: 1, padLeft: 1,
             output: a + 200_704, outHeight: 28, outWidth: 28,
             activation: HardSwish.self, threads: threads)
+        Profiling.mark(timeline, 8)
 
         // %25 block3.pw: conv2d_bn_hardswish %22 -> 128x28x28
         // pp_lcnet.spec:33: 3    64     128    2    -   (k in out s se)
@@ -145,6 +189,7 @@ public final class PpLcnet: CompiledNetwork {
             weights: w + 9024, outChannels: 128,
             residual: nil, output: a + 0,
             activation: HardSwish.self, threads: threads)
+        Profiling.mark(timeline, 9)
 
         // %28 block4.dw: dwconv2d_bn_hardswish %25 -> 128x28x28
         // pp_lcnet.spec:34: 3    128    128    1    -   (k in out s se)
@@ -154,6 +199,7 @@ public final class PpLcnet: CompiledNetwork {
             strideHeight: 1, strideWidth: 1, padTop: 1, padLeft: 1,
             output: a + 100_352, outHeight: 28, outWidth: 28,
             activation: HardSwish.self, threads: threads)
+        Profiling.mark(timeline, 10)
 
         // %31 block4.pw: conv2d_bn_hardswish %28 -> 128x28x28
         // pp_lcnet.spec:34: 3    128    128    1    -   (k in out s se)
@@ -162,6 +208,7 @@ public final class PpLcnet: CompiledNetwork {
             weights: w + 18_624, outChannels: 128,
             residual: nil, output: a + 0,
             activation: HardSwish.self, threads: threads)
+        Profiling.mark(timeline, 11)
 
         // %34 block5.dw: dwconv2d_bn_hardswish %31 -> 128x14x14
         // pp_lcnet.spec:36: 3    128    256    2    -   (k in out s se)
@@ -171,6 +218,7 @@ public final class PpLcnet: CompiledNetwork {
             strideHeight: 2, strideWidth: 2, padTop: 1, padLeft: 1,
             output: a + 100_352, outHeight: 14, outWidth: 14,
             activation: HardSwish.self, threads: threads)
+        Profiling.mark(timeline, 12)
 
         // %37 block5.pw: conv2d_bn_hardswish %34 -> 256x14x14
         // pp_lcnet.spec:36: 3    128    256    2    -   (k in out s se)
@@ -179,6 +227,7 @@ public final class PpLcnet: CompiledNetwork {
             weights: w + 36_416, outChannels: 256,
             residual: nil, output: a + 0,
             activation: HardSwish.self, threads: threads)
+        Profiling.mark(timeline, 13)
 
         // %40 block6.dw: dwconv2d_bn_hardswish %37 -> 256x14x14
         // pp_lcnet.spec:37: 5    256    256    1    -   (k in out s se)
@@ -188,6 +237,7 @@ public final class PpLcnet: CompiledNetwork {
             strideHeight: 1, strideWidth: 1, padTop: 2, padLeft: 2,
             output: a + 50_176, outHeight: 14, outWidth: 14,
             activation: HardSwish.self, threads: threads)
+        Profiling.mark(timeline, 14)
 
         // %43 block6.pw: conv2d_bn_hardswish %40 -> 256x14x14
         // pp_lcnet.spec:37: 5    256    256    1    -   (k in out s se)
@@ -196,6 +246,7 @@ public final class PpLcnet: CompiledNetwork {
             weights: w + 76_096, outChannels: 256,
             residual: nil, output: a + 0,
             activation: HardSwish.self, threads: threads)
+        Profiling.mark(timeline, 15)
 
         // %46 block7.dw: dwconv2d_bn_hardswish %43 -> 256x14x14
         // pp_lcnet.spec:39: 5    256    256    1    -    x4   (k in out s se)
@@ -205,6 +256,7 @@ public final class PpLcnet: CompiledNetwork {
             strideHeight: 1, strideWidth: 1, padTop: 2, padLeft: 2,
             output: a + 50_176, outHeight: 14, outWidth: 14,
             activation: HardSwish.self, threads: threads)
+        Profiling.mark(timeline, 16)
 
         // %49 block7.pw: conv2d_bn_hardswish %46 -> 256x14x14
         // pp_lcnet.spec:39: 5    256    256    1    -    x4   (k in out s se)
@@ -213,6 +265,7 @@ public final class PpLcnet: CompiledNetwork {
             weights: w + 148_544, outChannels: 256,
             residual: nil, output: a + 0,
             activation: HardSwish.self, threads: threads)
+        Profiling.mark(timeline, 17)
 
         // %52 block8.dw: dwconv2d_bn_hardswish %49 -> 256x14x14
         // pp_lcnet.spec:39: 5    256    256    1    -    x4   (k in out s se)
@@ -222,6 +275,7 @@ public final class PpLcnet: CompiledNetwork {
             strideHeight: 1, strideWidth: 1, padTop: 2, padLeft: 2,
             output: a + 50_176, outHeight: 14, outWidth: 14,
             activation: HardSwish.self, threads: threads)
+        Profiling.mark(timeline, 18)
 
         // %55 block8.pw: conv2d_bn_hardswish %52 -> 256x14x14
         // pp_lcnet.spec:39: 5    256    256    1    -    x4   (k in out s se)
@@ -230,6 +284,7 @@ public final class PpLcnet: CompiledNetwork {
             weights: w + 220_992, outChannels: 256,
             residual: nil, output: a + 0,
             activation: HardSwish.self, threads: threads)
+        Profiling.mark(timeline, 19)
 
         // %58 block9.dw: dwconv2d_bn_hardswish %55 -> 256x14x14
         // pp_lcnet.spec:39: 5    256    256    1    -    x4   (k in out s se)
@@ -239,6 +294,7 @@ public final class PpLcnet: CompiledNetwork {
             strideHeight: 1, strideWidth: 1, padTop: 2, padLeft: 2,
             output: a + 50_176, outHeight: 14, outWidth: 14,
             activation: HardSwish.self, threads: threads)
+        Profiling.mark(timeline, 20)
 
         // %61 block9.pw: conv2d_bn_hardswish %58 -> 256x14x14
         // pp_lcnet.spec:39: 5    256    256    1    -    x4   (k in out s se)
@@ -247,6 +303,7 @@ public final class PpLcnet: CompiledNetwork {
             weights: w + 293_440, outChannels: 256,
             residual: nil, output: a + 0,
             activation: HardSwish.self, threads: threads)
+        Profiling.mark(timeline, 21)
 
         // %64 block10.dw: dwconv2d_bn_hardswish %61 -> 256x14x14
         // pp_lcnet.spec:39: 5    256    256    1    -    x4   (k in out s se)
@@ -256,6 +313,7 @@ public final class PpLcnet: CompiledNetwork {
             strideHeight: 1, strideWidth: 1, padTop: 2, padLeft: 2,
             output: a + 50_176, outHeight: 14, outWidth: 14,
             activation: HardSwish.self, threads: threads)
+        Profiling.mark(timeline, 22)
 
         // %67 block10.pw: conv2d_bn_hardswish %64 -> 256x14x14
         // pp_lcnet.spec:39: 5    256    256    1    -    x4   (k in out s se)
@@ -264,6 +322,7 @@ public final class PpLcnet: CompiledNetwork {
             weights: w + 365_888, outChannels: 256,
             residual: nil, output: a + 0,
             activation: HardSwish.self, threads: threads)
+        Profiling.mark(timeline, 23)
 
         // %70 block11.dw: dwconv2d_bn_hardswish %67 -> 256x7x7
         // pp_lcnet.spec:41: 5    256    512    2    SE   (k in out s se)
@@ -273,6 +332,7 @@ public final class PpLcnet: CompiledNetwork {
             strideHeight: 2, strideWidth: 2, padTop: 2, padLeft: 2,
             output: a + 50_176, outHeight: 7, outWidth: 7,
             activation: HardSwish.self, threads: threads)
+        Profiling.mark(timeline, 24)
 
         // %78 block11.se: squeeze_excite %70 -> 256x7x7
         // pp_lcnet.spec:41: 5    256    512    2    SE   (k in out s se)
@@ -281,6 +341,7 @@ public final class PpLcnet: CompiledNetwork {
             reduce: w + 438_336, expand: w + 454_784,
             scratch: a + 0,
             inner: ReLU.self, gate: HardSigmoid.self, threads: threads)
+        Profiling.mark(timeline, 25)
 
         // %79 block11.pw: conv2d_bn_hardswish %78 -> 512x7x7
         // pp_lcnet.spec:41: 5    256    512    2    SE   (k in out s se)
@@ -289,6 +350,7 @@ public final class PpLcnet: CompiledNetwork {
             weights: w + 471_424, outChannels: 512,
             residual: nil, output: a + 0,
             activation: HardSwish.self, threads: threads)
+        Profiling.mark(timeline, 26)
 
         // %82 block12.dw: dwconv2d_bn_hardswish %79 -> 512x7x7
         // pp_lcnet.spec:42: 5    512    512    1    SE   (k in out s se)
@@ -298,6 +360,7 @@ public final class PpLcnet: CompiledNetwork {
             strideHeight: 1, strideWidth: 1, padTop: 2, padLeft: 2,
             output: a + 25_088, outHeight: 7, outWidth: 7,
             activation: HardSwish.self, threads: threads)
+        Profiling.mark(timeline, 27)
 
         // %90 block12.se: squeeze_excite %82 -> 512x7x7
         // pp_lcnet.spec:42: 5    512    512    1    SE   (k in out s se)
@@ -306,6 +369,7 @@ public final class PpLcnet: CompiledNetwork {
             reduce: w + 616_320, expand: w + 681_984,
             scratch: a + 0,
             inner: ReLU.self, gate: HardSigmoid.self, threads: threads)
+        Profiling.mark(timeline, 28)
 
         // %91 block12.pw: conv2d_bn_hardswish %90 -> 512x7x7
         // pp_lcnet.spec:42: 5    512    512    1    SE   (k in out s se)
@@ -314,12 +378,14 @@ public final class PpLcnet: CompiledNetwork {
             weights: w + 748_032, outChannels: 512,
             residual: nil, output: a + 0,
             activation: HardSwish.self, threads: threads)
+        Profiling.mark(timeline, 29)
 
         // %94 head.avgpool: global_avg_pool %91 -> 512x1x1
         // pp_lcnet.spec:46: avgpool
         Kernels.globalAveragePool(
             input: a + 0, pixels: 49, channels: 512, output: a + 25_088,
             before: Identity.self, after: Identity.self)
+        Profiling.mark(timeline, 30)
 
         // %95 head.conv: conv2d_hardswish %94 -> 1280x1x1
         // pp_lcnet.spec:47: conv k=1 out=1280 bias act=HS scale=head_width   timm=conv_head
@@ -327,6 +393,7 @@ public final class PpLcnet: CompiledNetwork {
             input: a + 25_088, inFeatures: 512,
             weights: w + 1_010_688, outFeatures: 1280,
             output: a + 0, activation: HardSwish.self)
+        Profiling.mark(timeline, 31)
 
         // %97 head.linear: linear %95 -> 1000x1x1
         // pp_lcnet.spec:49: linear out=classes bias                          timm=classifier
@@ -334,5 +401,6 @@ public final class PpLcnet: CompiledNetwork {
             input: a + 0, inFeatures: 1280,
             weights: w + 1_667_328, outFeatures: 1000,
             output: logits, activation: Identity.self)
+        Profiling.mark(timeline, 32)
     }
 }

@@ -50,6 +50,41 @@ public final class PpLcnet150: CompiledNetwork {
             LayerWeights(.pointwise, "block12.pw", out: 768, in: 768, weight: ["blocks.5.1.conv_pw"], norm: ["blocks.5.1.bn2"], at: 1_637_296),
             LayerWeights(.dense, "head.conv", out: 1280, in: 768, weight: ["conv_head"], bias: true, at: 2_227_888),
             LayerWeights(.dense, "head.linear", out: 1000, in: 1280, linear: true, weight: ["classifier"], bias: true, at: 3_212_208),
+        ],
+        kernels: [
+            KernelInfo("input", "input", macs: 0),
+            KernelInfo("stem.conv", "conv2d_bn_hardswish", macs: 8_128_512),
+            KernelInfo("block0.dw", "dwconv2d_bn_hardswish", macs: 2_709_504),
+            KernelInfo("block0.pw", "conv2d_bn_hardswish", macs: 14_450_688),
+            KernelInfo("block1.dw", "dwconv2d_bn_hardswish", macs: 1_354_752),
+            KernelInfo("block1.pw", "conv2d_bn_hardswish", macs: 14_450_688),
+            KernelInfo("block2.dw", "dwconv2d_bn_hardswish", macs: 2_709_504),
+            KernelInfo("block2.pw", "conv2d_bn_hardswish", macs: 28_901_376),
+            KernelInfo("block3.dw", "dwconv2d_bn_hardswish", macs: 677_376),
+            KernelInfo("block3.pw", "conv2d_bn_hardswish", macs: 14_450_688),
+            KernelInfo("block4.dw", "dwconv2d_bn_hardswish", macs: 1_354_752),
+            KernelInfo("block4.pw", "conv2d_bn_hardswish", macs: 28_901_376),
+            KernelInfo("block5.dw", "dwconv2d_bn_hardswish", macs: 338_688),
+            KernelInfo("block5.pw", "conv2d_bn_hardswish", macs: 14_450_688),
+            KernelInfo("block6.dw", "dwconv2d_bn_hardswish", macs: 1_881_600),
+            KernelInfo("block6.pw", "conv2d_bn_hardswish", macs: 28_901_376),
+            KernelInfo("block7.dw", "dwconv2d_bn_hardswish", macs: 1_881_600),
+            KernelInfo("block7.pw", "conv2d_bn_hardswish", macs: 28_901_376),
+            KernelInfo("block8.dw", "dwconv2d_bn_hardswish", macs: 1_881_600),
+            KernelInfo("block8.pw", "conv2d_bn_hardswish", macs: 28_901_376),
+            KernelInfo("block9.dw", "dwconv2d_bn_hardswish", macs: 1_881_600),
+            KernelInfo("block9.pw", "conv2d_bn_hardswish", macs: 28_901_376),
+            KernelInfo("block10.dw", "dwconv2d_bn_hardswish", macs: 1_881_600),
+            KernelInfo("block10.pw", "conv2d_bn_hardswish", macs: 28_901_376),
+            KernelInfo("block11.dw", "dwconv2d_bn_hardswish", macs: 470_400),
+            KernelInfo("block11.se", "squeeze_excite", macs: 73_728),
+            KernelInfo("block11.pw", "conv2d_bn_hardswish", macs: 14_450_688),
+            KernelInfo("block12.dw", "dwconv2d_bn_hardswish", macs: 940_800),
+            KernelInfo("block12.se", "squeeze_excite", macs: 294_912),
+            KernelInfo("block12.pw", "conv2d_bn_hardswish", macs: 28_901_376),
+            KernelInfo("head.avgpool", "global_avg_pool", macs: 0),
+            KernelInfo("head.conv", "conv2d_hardswish", macs: 983_040),
+            KernelInfo("head.linear", "linear", macs: 1_280_000),
         ])
 
     /// Bytes of the activation arena one inference uses, known at compile time.
@@ -63,11 +98,12 @@ public final class PpLcnet150: CompiledNetwork {
         state = try NetworkState(Self.info, checkpoint: checkpoint, convention: convention, threads: threads)
     }
 
-    public func run(image: UnsafePointer<Float>, logits: UnsafeMutablePointer<Float>) {
+    public func run(image: UnsafePointer<Float>, logits: UnsafeMutablePointer<Float>, timeline: UnsafeMutablePointer<UInt64>?) {
         let a = state.arena.pointer, w = UnsafePointer(state.weights.pointer), threads = state.threads
 
         // %0 input: input -> 3x224x224
         Kernels.imageToNHWC(image, channels: 3, height: 224, width: 224, output: a + 301_056)
+        Profiling.mark(timeline, 0)
 
         // %1 stem.conv: conv2d_bn_hardswish %0 -> 24x112x112
         // pp_lcnet.spec:21: conv k=3 s=2 out=16 bn act=HS   timm=conv_stem,bn1
@@ -77,6 +113,7 @@ public final class PpLcnet150: CompiledNetwork {
             strideHeight: 2, strideWidth: 2, padTop: 1, padLeft: 1,
             output: a + 0, outHeight: 112, outWidth: 112,
             activation: HardSwish.self, threads: threads)
+        Profiling.mark(timeline, 1)
 
         // %4 block0.dw: dwconv2d_bn_hardswish %1 -> 24x112x112
         // pp_lcnet.spec:28: 3    16     32     1    -   (k in out s se)
@@ -86,6 +123,7 @@ public final class PpLcnet150: CompiledNetwork {
             strideHeight: 1, strideWidth: 1, padTop: 1, padLeft: 1,
             output: a + 602_112, outHeight: 112, outWidth: 112,
             activation: HardSwish.self, threads: threads)
+        Profiling.mark(timeline, 2)
 
         // %7 block0.pw: conv2d_bn_hardswish %4 -> 48x112x112
         // pp_lcnet.spec:28: 3    16     32     1    -   (k in out s se)
@@ -94,6 +132,7 @@ public final class PpLcnet150: CompiledNetwork {
             weights: w + 1216, outChannels: 48,
             residual: nil, output: a + 0,
             activation: HardSwish.self, threads: threads)
+        Profiling.mark(timeline, 3)
 
         // %10 block1.dw: dwconv2d_bn_hardswish %7 -> 48x56x56
         // pp_lcnet.spec:30: 3    32     64     2    -   (k in out s se)
@@ -103,6 +142,7 @@ public final class PpLcnet150: CompiledNetwork {
             strideHeight: 2, strideWidth: 2, padTop: 1, padLeft: 1,
             output: a + 602_112, outHeight: 56, outWidth: 56,
             activation: HardSwish.self, threads: threads)
+        Profiling.mark(timeline, 4)
 
         // %13 block1.pw: conv2d_bn_hardswish %10 -> 96x56x56
         // pp_lcnet.spec:30: 3    32     64     2    -   (k in out s se)
@@ -111,6 +151,7 @@ public final class PpLcnet150: CompiledNetwork {
             weights: w + 2896, outChannels: 96,
             residual: nil, output: a + 0,
             activation: HardSwish.self, threads: threads)
+        Profiling.mark(timeline, 5)
 
         // %16 block2.dw: dwconv2d_bn_hardswish %13 -> 96x56x56
         // pp_lcnet.spec:31: 3    64     64     1    -   (k in out s se)
@@ -120,6 +161,7 @@ public final class PpLcnet150: CompiledNetwork {
             strideHeight: 1, strideWidth: 1, padTop: 1, padLeft: 1,
             output: a + 301_056, outHeight: 56, outWidth: 56,
             activation: HardSwish.self, threads: threads)
+        Profiling.mark(timeline, 6)
 
         // %19 block2.pw: conv2d_bn_hardswish %16 -> 96x56x56
         // pp_lcnet.spec:31: 3    64     64     1    -   (k in out s se)
@@ -128,6 +170,7 @@ public final class PpLcnet150: CompiledNetwork {
             weights: w + 8560, outChannels: 96,
             residual: nil, output: a + 0,
             activation: HardSwish.self, threads: threads)
+        Profiling.mark(timeline, 7)
 
         // %22 block3.dw: dwconv2d_bn_hardswish %19 -> 96x28x28
         // pp_lcnet.spec:33: 3    64     128    2    -   (k in out s se)
@@ -137,6 +180,7 @@ public final class PpLcnet150: CompiledNetwork {
             strideHeight: 2, strideWidth: 2, padTop: 1, padLeft: 1,
             output: a + 301_056, outHeight: 28, outWidth: 28,
             activation: HardSwish.self, threads: threads)
+        Profiling.mark(timeline, 8)
 
         // %25 block3.pw: conv2d_bn_hardswish %22 -> 192x28x28
         // pp_lcnet.spec:33: 3    64     128    2    -   (k in out s se)
@@ -145,6 +189,7 @@ public final class PpLcnet150: CompiledNetwork {
             weights: w + 18_832, outChannels: 192,
             residual: nil, output: a + 0,
             activation: HardSwish.self, threads: threads)
+        Profiling.mark(timeline, 9)
 
         // %28 block4.dw: dwconv2d_bn_hardswish %25 -> 192x28x28
         // pp_lcnet.spec:34: 3    128    128    1    -   (k in out s se)
@@ -154,6 +199,7 @@ public final class PpLcnet150: CompiledNetwork {
             strideHeight: 1, strideWidth: 1, padTop: 1, padLeft: 1,
             output: a + 150_528, outHeight: 28, outWidth: 28,
             activation: HardSwish.self, threads: threads)
+        Profiling.mark(timeline, 10)
 
         // %31 block4.pw: conv2d_bn_hardswish %28 -> 192x28x28
         // pp_lcnet.spec:34: 3    128    128    1    -   (k in out s se)
@@ -162,6 +208,7 @@ public final class PpLcnet150: CompiledNetwork {
             weights: w + 39_376, outChannels: 192,
             residual: nil, output: a + 0,
             activation: HardSwish.self, threads: threads)
+        Profiling.mark(timeline, 11)
 
         // %34 block5.dw: dwconv2d_bn_hardswish %31 -> 192x14x14
         // pp_lcnet.spec:36: 3    128    256    2    -   (k in out s se)
@@ -171,6 +218,7 @@ public final class PpLcnet150: CompiledNetwork {
             strideHeight: 2, strideWidth: 2, padTop: 1, padLeft: 1,
             output: a + 150_528, outHeight: 14, outWidth: 14,
             activation: HardSwish.self, threads: threads)
+        Profiling.mark(timeline, 12)
 
         // %37 block5.pw: conv2d_bn_hardswish %34 -> 384x14x14
         // pp_lcnet.spec:36: 3    128    256    2    -   (k in out s se)
@@ -179,6 +227,7 @@ public final class PpLcnet150: CompiledNetwork {
             weights: w + 78_352, outChannels: 384,
             residual: nil, output: a + 0,
             activation: HardSwish.self, threads: threads)
+        Profiling.mark(timeline, 13)
 
         // %40 block6.dw: dwconv2d_bn_hardswish %37 -> 384x14x14
         // pp_lcnet.spec:37: 5    256    256    1    -   (k in out s se)
@@ -188,6 +237,7 @@ public final class PpLcnet150: CompiledNetwork {
             strideHeight: 1, strideWidth: 1, padTop: 2, padLeft: 2,
             output: a + 75_264, outHeight: 14, outWidth: 14,
             activation: HardSwish.self, threads: threads)
+        Profiling.mark(timeline, 14)
 
         // %43 block6.pw: conv2d_bn_hardswish %40 -> 384x14x14
         // pp_lcnet.spec:37: 5    256    256    1    -   (k in out s se)
@@ -196,6 +246,7 @@ public final class PpLcnet150: CompiledNetwork {
             weights: w + 162_448, outChannels: 384,
             residual: nil, output: a + 0,
             activation: HardSwish.self, threads: threads)
+        Profiling.mark(timeline, 15)
 
         // %46 block7.dw: dwconv2d_bn_hardswish %43 -> 384x14x14
         // pp_lcnet.spec:39: 5    256    256    1    -    x4   (k in out s se)
@@ -205,6 +256,7 @@ public final class PpLcnet150: CompiledNetwork {
             strideHeight: 1, strideWidth: 1, padTop: 2, padLeft: 2,
             output: a + 75_264, outHeight: 14, outWidth: 14,
             activation: HardSwish.self, threads: threads)
+        Profiling.mark(timeline, 16)
 
         // %49 block7.pw: conv2d_bn_hardswish %46 -> 384x14x14
         // pp_lcnet.spec:39: 5    256    256    1    -    x4   (k in out s se)
@@ -213,6 +265,7 @@ public final class PpLcnet150: CompiledNetwork {
             weights: w + 320_272, outChannels: 384,
             residual: nil, output: a + 0,
             activation: HardSwish.self, threads: threads)
+        Profiling.mark(timeline, 17)
 
         // %52 block8.dw: dwconv2d_bn_hardswish %49 -> 384x14x14
         // pp_lcnet.spec:39: 5    256    256    1    -    x4   (k in out s se)
@@ -222,6 +275,7 @@ public final class PpLcnet150: CompiledNetwork {
             strideHeight: 1, strideWidth: 1, padTop: 2, padLeft: 2,
             output: a + 75_264, outHeight: 14, outWidth: 14,
             activation: HardSwish.self, threads: threads)
+        Profiling.mark(timeline, 18)
 
         // %55 block8.pw: conv2d_bn_hardswish %52 -> 384x14x14
         // pp_lcnet.spec:39: 5    256    256    1    -    x4   (k in out s se)
@@ -230,6 +284,7 @@ public final class PpLcnet150: CompiledNetwork {
             weights: w + 478_096, outChannels: 384,
             residual: nil, output: a + 0,
             activation: HardSwish.self, threads: threads)
+        Profiling.mark(timeline, 19)
 
         // %58 block9.dw: dwconv2d_bn_hardswish %55 -> 384x14x14
         // pp_lcnet.spec:39: 5    256    256    1    -    x4   (k in out s se)
@@ -239,6 +294,7 @@ public final class PpLcnet150: CompiledNetwork {
             strideHeight: 1, strideWidth: 1, padTop: 2, padLeft: 2,
             output: a + 75_264, outHeight: 14, outWidth: 14,
             activation: HardSwish.self, threads: threads)
+        Profiling.mark(timeline, 20)
 
         // %61 block9.pw: conv2d_bn_hardswish %58 -> 384x14x14
         // pp_lcnet.spec:39: 5    256    256    1    -    x4   (k in out s se)
@@ -247,6 +303,7 @@ public final class PpLcnet150: CompiledNetwork {
             weights: w + 635_920, outChannels: 384,
             residual: nil, output: a + 0,
             activation: HardSwish.self, threads: threads)
+        Profiling.mark(timeline, 21)
 
         // %64 block10.dw: dwconv2d_bn_hardswish %61 -> 384x14x14
         // pp_lcnet.spec:39: 5    256    256    1    -    x4   (k in out s se)
@@ -256,6 +313,7 @@ public final class PpLcnet150: CompiledNetwork {
             strideHeight: 1, strideWidth: 1, padTop: 2, padLeft: 2,
             output: a + 75_264, outHeight: 14, outWidth: 14,
             activation: HardSwish.self, threads: threads)
+        Profiling.mark(timeline, 22)
 
         // %67 block10.pw: conv2d_bn_hardswish %64 -> 384x14x14
         // pp_lcnet.spec:39: 5    256    256    1    -    x4   (k in out s se)
@@ -264,6 +322,7 @@ public final class PpLcnet150: CompiledNetwork {
             weights: w + 793_744, outChannels: 384,
             residual: nil, output: a + 0,
             activation: HardSwish.self, threads: threads)
+        Profiling.mark(timeline, 23)
 
         // %70 block11.dw: dwconv2d_bn_hardswish %67 -> 384x7x7
         // pp_lcnet.spec:41: 5    256    512    2    SE   (k in out s se)
@@ -273,6 +332,7 @@ public final class PpLcnet150: CompiledNetwork {
             strideHeight: 2, strideWidth: 2, padTop: 2, padLeft: 2,
             output: a + 75_264, outHeight: 7, outWidth: 7,
             activation: HardSwish.self, threads: threads)
+        Profiling.mark(timeline, 24)
 
         // %78 block11.se: squeeze_excite %70 -> 384x7x7
         // pp_lcnet.spec:41: 5    256    512    2    SE   (k in out s se)
@@ -281,6 +341,7 @@ public final class PpLcnet150: CompiledNetwork {
             reduce: w + 951_568, expand: w + 988_528,
             scratch: a + 0,
             inner: ReLU.self, gate: HardSigmoid.self, threads: threads)
+        Profiling.mark(timeline, 25)
 
         // %79 block11.pw: conv2d_bn_hardswish %78 -> 768x7x7
         // pp_lcnet.spec:41: 5    256    512    2    SE   (k in out s se)
@@ -289,6 +350,7 @@ public final class PpLcnet150: CompiledNetwork {
             weights: w + 1_025_776, outChannels: 768,
             residual: nil, output: a + 0,
             activation: HardSwish.self, threads: threads)
+        Profiling.mark(timeline, 26)
 
         // %82 block12.dw: dwconv2d_bn_hardswish %79 -> 768x7x7
         // pp_lcnet.spec:42: 5    512    512    1    SE   (k in out s se)
@@ -298,6 +360,7 @@ public final class PpLcnet150: CompiledNetwork {
             strideHeight: 1, strideWidth: 1, padTop: 2, padLeft: 2,
             output: a + 37_632, outHeight: 7, outWidth: 7,
             activation: HardSwish.self, threads: threads)
+        Profiling.mark(timeline, 27)
 
         // %90 block12.se: squeeze_excite %82 -> 768x7x7
         // pp_lcnet.spec:42: 5    512    512    1    SE   (k in out s se)
@@ -306,6 +369,7 @@ public final class PpLcnet150: CompiledNetwork {
             reduce: w + 1_341_424, expand: w + 1_489_072,
             scratch: a + 0,
             inner: ReLU.self, gate: HardSigmoid.self, threads: threads)
+        Profiling.mark(timeline, 28)
 
         // %91 block12.pw: conv2d_bn_hardswish %90 -> 768x7x7
         // pp_lcnet.spec:42: 5    512    512    1    SE   (k in out s se)
@@ -314,12 +378,14 @@ public final class PpLcnet150: CompiledNetwork {
             weights: w + 1_637_296, outChannels: 768,
             residual: nil, output: a + 0,
             activation: HardSwish.self, threads: threads)
+        Profiling.mark(timeline, 29)
 
         // %94 head.avgpool: global_avg_pool %91 -> 768x1x1
         // pp_lcnet.spec:46: avgpool
         Kernels.globalAveragePool(
             input: a + 0, pixels: 49, channels: 768, output: a + 37_632,
             before: Identity.self, after: Identity.self)
+        Profiling.mark(timeline, 30)
 
         // %95 head.conv: conv2d_hardswish %94 -> 1280x1x1
         // pp_lcnet.spec:47: conv k=1 out=1280 bias act=HS scale=head_width   timm=conv_head
@@ -327,6 +393,7 @@ public final class PpLcnet150: CompiledNetwork {
             input: a + 37_632, inFeatures: 768,
             weights: w + 2_227_888, outFeatures: 1280,
             output: a + 0, activation: HardSwish.self)
+        Profiling.mark(timeline, 31)
 
         // %97 head.linear: linear %95 -> 1000x1x1
         // pp_lcnet.spec:49: linear out=classes bias                          timm=classifier
@@ -334,5 +401,6 @@ public final class PpLcnet150: CompiledNetwork {
             input: a + 0, inFeatures: 1280,
             weights: w + 3_212_208, outFeatures: 1000,
             output: logits, activation: Identity.self)
+        Profiling.mark(timeline, 32)
     }
 }

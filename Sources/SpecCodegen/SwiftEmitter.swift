@@ -61,11 +61,12 @@ public enum SwiftEmitter {
                 w.line("state = try NetworkState(Self.info, checkpoint: checkpoint, convention: convention, threads: threads)")
             }
             w.line()
-            try w.block("public func run(image: UnsafePointer<Float>, logits: UnsafeMutablePointer<Float>)") { (w: inout SwiftWriter) throws in
+            try w.block("public func run(image: UnsafePointer<Float>, logits: UnsafeMutablePointer<Float>, timeline: UnsafeMutablePointer<UInt64>?)") { (w: inout SwiftWriter) throws in
                 w.line("let a = state.arena.pointer, w = UnsafePointer(state.weights.pointer), threads = state.threads")
-                for layer in layers {
+                for (index, layer) in layers.enumerated() {
                     w.line()
                     try layer.emitCall(graph: graph, plan: plan, into: &w)
+                    w.line("Profiling.mark(timeline, \(index))")
                 }
             }
         }
@@ -91,6 +92,12 @@ public enum SwiftEmitter {
                 w.line("        " + weights.literal(offset: offset) + ",")
                 offset += weights.packedFloats
             }
+        }
+        w.line("    ],")
+        w.line("    kernels: [")
+        for layer in layers {
+            let macs = stats.layers.first { $0.node == layer.node.id }?.macs ?? 0
+            w.line("        KernelInfo(\(Literal.string(layer.node.name)), \(Literal.string(layer.node.op.mnemonic)), macs: \(Literal.int(macs))),")
         }
         w.line("    ])")
     }

@@ -11,6 +11,7 @@ enum Bench {
         let iterations = try integer(&args, "--iterations", default: 100, range: 1...1_000_000)
         let warmup = try integer(&args, "--warmup", default: 10, range: 0...1_000_000)
         let json = flag(&args, "--json")
+        let profile = flag(&args, "--profile")
 
         let checkpoint: any Checkpoint = try weights.map { try SafeTensorsFile(path: $0) } ?? SyntheticCheckpoint(info)
         let model = try network.init(checkpoint: checkpoint, convention: nil, threads: threads)
@@ -30,6 +31,9 @@ enum Bench {
         }
         samples.sort()
         let median = percentile(samples, 0.5), p90 = percentile(samples, 0.9)
+        if profile {
+            return try Profile.run(model, info: info, image: image, iterations: iterations, median: median, json: json)
+        }
         let gflops = 2 * Double(info.macs) / (median * 1e6)
         if json {
             return """

@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// Memory that is 64-byte aligned (a cache line, and one AVX-512 vector) and zeroed.
 public final class AlignedBuffer: @unchecked Sendable {
     public let pointer: UnsafeMutablePointer<Float>
@@ -41,11 +47,16 @@ public protocol CompiledNetwork: AnyObject, Sendable {
     /// Reads weights (see `WeightLoader`) and creates `threads` - 1 worker threads.
     init(checkpoint: some Checkpoint, convention: String?, threads: Int) throws
     /// One image: `image` holds channels × height × width floats (CHW, as PyTorch holds
-    /// an image), `logits` receives `classes` floats.
-    func run(image: UnsafePointer<Float>, logits: UnsafeMutablePointer<Float>)
+    /// an image), `logits` receives `classes` floats. With a `timeline` of
+    /// `info.kernels.count` slots, each layer's end time (ns) is recorded there.
+    func run(image: UnsafePointer<Float>, logits: UnsafeMutablePointer<Float>, timeline: UnsafeMutablePointer<UInt64>?)
 }
 
 extension CompiledNetwork {
+    public func run(image: UnsafePointer<Float>, logits: UnsafeMutablePointer<Float>) {
+        run(image: image, logits: logits, timeline: nil)
+    }
+
     /// A batch: `images` is N×C×H×W (NCHW), `logits` N×classes. Images run one after
     /// another through the same arena.
     public func predict(images: UnsafePointer<Float>, count: Int, logits: UnsafeMutablePointer<Float>) {
@@ -67,5 +78,20 @@ extension CompiledNetwork {
             }
         }
         return logits
+    }
+}
+
+/// Monotonic time for per-layer profiles, without allocating.
+public enum Profiling {
+    @inlinable @inline(__always)
+    public static func mark(_ timeline: UnsafeMutablePointer<UInt64>?, _ layer: Int) {
+        guard let timeline else { return }
+        timeline[layer] = now()
+    }
+
+    public static func now() -> UInt64 {
+        var time = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &time)
+        return UInt64(time.tv_sec) * 1_000_000_000 + UInt64(time.tv_nsec)
     }
 }

@@ -12,18 +12,33 @@ func store(_ v: Vec, _ p: UnsafeMutablePointer<Float>) {
     UnsafeMutableRawPointer(p).storeBytes(of: v, as: Vec.self)
 }
 
+/// Channel counts are multiples of 8 in most networks, so a tail of 8 (or 4) lanes is one
+/// half (or quarter) vector access rather than a loop over scalars.
 @inlinable @inline(__always)
 func load(_ p: UnsafePointer<Float>, count: Int) -> Vec {
     if count >= 16 { return load(p) }
+    if count == 8 { return Vec(lowHalf: UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self), highHalf: .zero) }
     var v = Vec.zero
-    for i in 0..<count { v[i] = p[i] }
+    var i = 0
+    if count >= 4 {
+        let quarter = UnsafeRawPointer(p).loadUnaligned(as: SIMD4<Float>.self)
+        v[0] = quarter[0]; v[1] = quarter[1]; v[2] = quarter[2]; v[3] = quarter[3]
+        i = 4
+    }
+    while i < count { v[i] = p[i]; i += 1 }
     return v
 }
 
 @inlinable @inline(__always)
 func store(_ v: Vec, _ p: UnsafeMutablePointer<Float>, count: Int) {
     if count >= 16 { store(v, p); return }
-    for i in 0..<count { p[i] = v[i] }
+    if count == 8 { UnsafeMutableRawPointer(p).storeBytes(of: v.lowHalf, as: SIMD8<Float>.self); return }
+    var i = 0
+    if count >= 4 {
+        UnsafeMutableRawPointer(p).storeBytes(of: v.lowHalf.lowHalf, as: SIMD4<Float>.self)
+        i = 4
+    }
+    while i < count { p[i] = v[i]; i += 1 }
 }
 
 /// `n` rounded up to a multiple of `m`.

@@ -105,6 +105,19 @@ public struct LayerWeights: Sendable {
     }
 }
 
+/// One kernel call of a generated network: its layer, the fused op it runs, its MACs.
+public struct KernelInfo: Sendable {
+    public var layer: String
+    public var op: String
+    public var macs: Int
+
+    public init(_ layer: String, _ op: String, macs: Int) {
+        self.layer = layer
+        self.op = op
+        self.macs = macs
+    }
+}
+
 /// What a compiled network is, as constants: read them to know its footprint before running.
 public struct NetworkInfo: Sendable {
     public var name: String
@@ -121,10 +134,12 @@ public struct NetworkInfo: Sendable {
     public var macs: Int
     public var conventions: [Convention]
     public var layers: [LayerWeights]
+    /// The kernel calls of `run`, in order, for profiles.
+    public var kernels: [KernelInfo]
 
     public init(name: String, specFile: String, input: (channels: Int, height: Int, width: Int), classes: Int,
                 arenaBytes: Int, weightFloats: Int, params: Int, macs: Int,
-                conventions: [Convention], layers: [LayerWeights]) {
+                conventions: [Convention], layers: [LayerWeights], kernels: [KernelInfo] = []) {
         self.name = name
         self.specFile = specFile
         (inputChannels, inputHeight, inputWidth) = input
@@ -135,6 +150,7 @@ public struct NetworkInfo: Sendable {
         self.macs = macs
         self.conventions = conventions
         self.layers = layers
+        self.kernels = kernels
     }
 
     public var weightBytes: Int { weightFloats * MemoryLayout<Float>.size }

@@ -157,14 +157,10 @@ enum Packer {
         dst.initialize(repeating: 0, count: layer.packedFloats)
         switch layer.packing {
         case .pointwise:
-            var column = 0
-            while column < padded {
-                let width = padded - column >= 32 ? 32 : 16
-                let panel = dst + column * cin
-                for o in column..<min(out, column + width) {
-                    for i in 0..<cin { panel[i * width + (o - column)] = w[o * cin + i] }
-                }
-                column += width
+            // Panels of 16 output channels, each [in][16].
+            for o in 0..<out {
+                let panel = dst + (o / 16) * cin * 16
+                for i in 0..<cin { panel[i * 16 + o % 16] = w[o * cin + i] }
             }
             for o in 0..<out { dst[cin * padded + o] = bias[o] }
         case .depthwise:
