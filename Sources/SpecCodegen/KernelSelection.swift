@@ -3,7 +3,7 @@ import SpecLang
 
 /// The packed parameters of one kernel call, as the generated `LayerWeights` literal says.
 struct WeightsEntry {
-    enum Packing: String { case pointwise, depthwise, directConv, dense, grouped, shiftIndices }
+    enum Packing: String { case pointwise, depthwise, directConv, dense, grouped, groupedPointwise, depthwiseMultiplier, shiftIndices }
     var packing: Packing
     var layer: String
     var out: Int
@@ -26,7 +26,9 @@ struct WeightsEntry {
         case .pointwise, .dense: return inChannels * padded + padded
         case .depthwise: return padded * (kernel.0 * kernel.1 + 1)
         case .directConv: return padded * (kernel.0 * kernel.1 * inChannels + 1)
-        case .grouped: return padded * (kernel.0 * kernel.1 * inChannels + 2)
+        case .grouped: return out * (kernel.0 * kernel.1 * inChannels + 2)
+        case .groupedPointwise: return groups * ((out / groups + 15) / 16) * 16 * (inChannels + 1) + out
+        case .depthwiseMultiplier: return (out / 2 + 15) / 16 * 32 * (kernel.0 * kernel.1 + 1)
         case .shiftIndices: return 2 * padded
         }
     }
@@ -55,6 +57,8 @@ struct KernelLayer {
         case depthwise(Conv)
         case pointwise(Conv)
         case grouped(Conv)
+        case groupedPointwise(Conv)
+        case depthwiseMultiplier(Conv)
         case dense(inFeatures: Int, outFeatures: Int, activation: Activation)
         case globalAveragePool(before: Activation, after: Activation)
         case squeezeExcite(SqueezeExcite)
@@ -92,7 +96,8 @@ enum KernelSelection {
             let entry = { (packing: WeightsEntry.Packing, inChannels: Int) in
                 WeightsEntry(packing: packing, layer: node.name, out: conv.outChannels, inChannels: inChannels,
                              kernel: (conv.kernelHeight, conv.kernelWidth), weight: conv.weight,
-                             bias: conv.hasBias, norm: conv.foldedNorm, groups: packing == .grouped ? conv.groups : 1,
+                             bias: conv.hasBias, norm: conv.foldedNorm,
+                             groups: [.grouped, .groupedPointwise].contains(packing) ? conv.groups : 1,
                              shuffles: conv.outputShuffles, location: location)
             }
             // Shuffled outputs are a reordering of weight rows for every kernel that mixes
@@ -110,6 +115,12 @@ enum KernelSelection {
             }
             if plain, conv.residual == nil {
                 return KernelLayer(node: node, kernel: .directConv(conv), weights: [entry(.directConv, x.channels)])
+            }
+            if conv.isPointwise {
+                return KernelLayer(node: node, kernel: .groupedPointwise(conv), weights: [entry(.groupedPointwise, x.channels / conv.groups)])
+            }
+            if conv.groups == x.channels, conv.outChannels == 2 * x.channels, conv.outputShuffles.isEmpty, conv.residual == nil {
+                return KernelLayer(node: node, kernel: .depthwiseMultiplier(conv), weights: [entry(.depthwiseMultiplier, 1)])
             }
             return KernelLayer(node: node, kernel: .grouped(conv), weights: [entry(.grouped, x.channels / conv.groups)])
         case .linear(let linear):
@@ -195,6 +206,23 @@ extension KernelLayer {
                 "weights: \(weights), outChannels: \(conv.outChannels), kernelHeight: \(conv.kernelHeight), kernelWidth: \(conv.kernelWidth)",
                 "strideHeight: \(conv.strideHeight), strideWidth: \(conv.strideWidth), padTop: \(conv.padHeight), padLeft: \(conv.padWidth)",
                 "residual: \(try conv.residual.map { (id) throws in try arena(id) } ?? "nil"), output: \(output), outHeight: \(shape.height), outWidth: \(shape.width)",
+                "activation: \(Self.swiftType(conv.activation)).self, threads: threads",
+            ])
+        case .groupedPointwise(let conv):
+            let x = graph.node(conv.input).shape
+            w.call("Kernels.groupedPointwiseConv", [
+                "input: \(try arena(conv.input)), pixels: \(x.pixels), inChannels: \(x.channels), groups: \(conv.groups)",
+                "weights: \(weights), outChannels: \(conv.outChannels), shuffled: \(!conv.outputShuffles.isEmpty)",
+                "residual: \(try conv.residual.map { (id) throws in try arena(id) } ?? "nil"), output: \(output)",
+                "activation: \(Self.swiftType(conv.activation)).self, threads: threads",
+            ])
+        case .depthwiseMultiplier(let conv):
+            let x = graph.node(conv.input).shape
+            w.call("Kernels.depthwiseMultiplier2", [
+                "input: \(try arena(conv.input)), channels: \(x.channels), inHeight: \(x.height), inWidth: \(x.width)",
+                "weights: \(weights), kernelHeight: \(conv.kernelHeight), kernelWidth: \(conv.kernelWidth)",
+                "strideHeight: \(conv.strideHeight), strideWidth: \(conv.strideWidth), padTop: \(conv.padHeight), padLeft: \(conv.padWidth)",
+                "output: \(output), outHeight: \(shape.height), outWidth: \(shape.width)",
                 "activation: \(Self.swiftType(conv.activation)).self, threads: threads",
             ])
         case .dyShiftMax(let d):

@@ -4,21 +4,29 @@ import SpecSIMD
 /// so each use is specialized and inlined: no call or branch per element.
 public protocol ActivationFunction {
     static func apply(_ x: Vec) -> Vec
+    /// The same on one value, for scalar kernels.
+    static func apply(_ x: Float) -> Float
 }
 
 public enum Identity: ActivationFunction {
     @inlinable @inline(__always)
     public static func apply(_ x: Vec) -> Vec { x }
+    @inlinable @inline(__always)
+    public static func apply(_ x: Float) -> Float { x }
 }
 
 public enum ReLU: ActivationFunction {
     @inlinable @inline(__always)
     public static func apply(_ x: Vec) -> Vec { spec_max16(x, 0) }
+    @inlinable @inline(__always)
+    public static func apply(_ x: Float) -> Float { x < 0 ? 0 : x }
 }
 
 public enum ReLU6: ActivationFunction {
     @inlinable @inline(__always)
     public static func apply(_ x: Vec) -> Vec { spec_min16(spec_max16(x, 0), 6) }
+    @inlinable @inline(__always)
+    public static func apply(_ x: Float) -> Float { x < 0 ? 0 : x > 6 ? 6 : x }
 }
 
 /// x · relu6(x + 3) / 6
@@ -27,6 +35,8 @@ public enum HardSwish: ActivationFunction {
     public static func apply(_ x: Vec) -> Vec {
         x * spec_min16(spec_max16(x + 3, 0), 6) * (1 / 6 as Float)
     }
+    @inlinable @inline(__always)
+    public static func apply(_ x: Float) -> Float { x * ReLU6.apply(x + 3) * (1 / 6 as Float) }
 }
 
 /// relu6(x + 3) / 6, as torch, timm and torchvision define it.
@@ -35,4 +45,6 @@ public enum HardSigmoid: ActivationFunction {
     public static func apply(_ x: Vec) -> Vec {
         spec_min16(spec_max16(x + 3, 0), 6) * (1 / 6 as Float)
     }
+    @inlinable @inline(__always)
+    public static func apply(_ x: Float) -> Float { ReLU6.apply(x + 3) * (1 / 6 as Float) }
 }

@@ -1,8 +1,6 @@
-import SpecSIMD
-
 /// The gathers of Dynamic Shift-Max, made at load time: for each output position (after
 /// any folded shuffles), the channel of x it reads, then the channel of its circular shift,
-/// each list padded to 16.
+/// each list padded to 16 and stored as Int32 bit patterns in the float buffer.
 public enum ShiftMaxPacking {
     public static func floats(channels: Int) -> Int { 2 * roundUp(channels, 16) }
 }
@@ -58,28 +56,23 @@ struct ShiftMax: ParallelWork {
         self.indices = indices
     }
 
+    /// Scalar on purpose: every element is a gather, and gathers built lane by lane into SIMD
+    /// vectors cost far more than these plain loads.
     @inlinable
     func run(_ pixels: Range<Int>) {
         let padded = roundUp(channels, 16)
+        let table = UnsafeRawPointer(indices)
+        let a1 = coefficients, b1 = coefficients + channels, a2 = coefficients + 2 * channels, b2 = coefficients + 3 * channels
         for p in pixels {
             let x = input + p * channels, y = output + p * channels
-            var c = 0
-            while c < channels {
-                let n = min(16, channels - c)
-                var xa = Vec.zero, xb = Vec.zero
-                for lane in 0..<n {
-                    xa[lane] = x[Int(indices[c + lane])]
-                    xb[lane] = x[Int(indices[padded + c + lane])]
-                }
-                let a1 = load(coefficients + c, count: n), b1 = load(coefficients + channels + c, count: n)
-                var v = xa * a1 + xb * b1
-                if branches == 2 {
-                    let a2 = load(coefficients + 2 * channels + c, count: n), b2 = load(coefficients + 3 * channels + c, count: n)
-                    v = spec_maximum16(v, xa * a2 + xb * b2)
-                }
-                if let residual { v += load(residual + p * channels + c, count: n) }
-                store(v, y + c, count: n)
-                c += 16
+            let r = residual.map { $0 + p * channels }
+            for c in 0..<channels {
+                let xa = x[Int(table.load(fromByteOffset: 4 * c, as: Int32.self))]
+                let xb = x[Int(table.load(fromByteOffset: 4 * (padded + c), as: Int32.self))]
+                var v = xa * a1[c] + xb * b1[c]
+                if branches == 2 { v = max(v, xa * a2[c] + xb * b2[c]) }
+                if let r { v += r[c] }
+                y[c] = v
             }
         }
     }

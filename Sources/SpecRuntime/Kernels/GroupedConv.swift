@@ -1,17 +1,17 @@
-/// Any convolution the specialized kernels do not cover: groups, a depthwise channel
-/// multiplier, k×1 or 1×k kernels with a stride per axis, shuffled outputs. Vectorized over
-/// 16 output channels at a time; each lane reads its own input channel (its group's),
-/// broadcast when all lanes of a chunk share one group and gathered otherwise.
+/// Any convolution the specialized kernels do not cover: groups, depthwise channel
+/// multipliers other than 2, k×1 or 1×k kernels with a stride per axis, shuffled outputs.
+/// Each output channel reads its own group's inputs, so this kernel is scalar: a gather per
+/// element would cost more than the arithmetic. It serves small layers (MicroNet's stems).
 ///
-/// Packed per chunk of 16 output positions: [kh][kw][in per group][16] weights, 16 biases,
-/// and 16 input base channels (as floats).
+/// Packed per output position: [kh][kw][in per group] weights, the bias, and the first
+/// input channel of its group (Int32 bits).
 public enum GroupedConvPacking {
-    public static func chunkFloats(inChannelsPerGroup: Int, taps: Int) -> Int {
-        16 * (taps * inChannelsPerGroup + 2)
+    public static func floatsPerOutput(inChannelsPerGroup: Int, taps: Int) -> Int {
+        taps * inChannelsPerGroup + 2
     }
 
     public static func floats(outChannels: Int, inChannelsPerGroup: Int, kernelHeight: Int, kernelWidth: Int) -> Int {
-        (outChannels + 15) / 16 * chunkFloats(inChannelsPerGroup: inChannelsPerGroup, taps: kernelHeight * kernelWidth)
+        outChannels * floatsPerOutput(inChannelsPerGroup: inChannelsPerGroup, taps: kernelHeight * kernelWidth)
     }
 }
 
@@ -59,43 +59,29 @@ struct GroupedConv<A: ActivationFunction>: ParallelWork {
     func run(_ rows: Range<Int>) {
         let g = geometry, cin = inChannelsPerGroup
         let taps = g.kernelHeight * g.kernelWidth
-        let chunkFloats = GroupedConvPacking.chunkFloats(inChannelsPerGroup: cin, taps: taps)
+        let stride = GroupedConvPacking.floatsPerOutput(inChannelsPerGroup: cin, taps: taps)
         for oh in rows {
             let ih0 = oh * g.strideHeight - g.padTop
             let khStart = max(0, -ih0), khEnd = min(g.kernelHeight, g.inHeight - ih0)
-            var o = 0
-            while o < g.outChannels {
-                let chunk = weights + (o / 16) * chunkFloats
-                let bias = load(chunk + taps * cin * 16)
-                let baseVector = load(chunk + taps * cin * 16 + 16)
-                let first = Int(baseVector[0])
-                let uniform = baseVector == Vec(repeating: baseVector[0])
-                let n = min(16, g.outChannels - o)
-                for ow in 0..<g.outWidth {
-                    let iw0 = ow * g.strideWidth - g.padLeft
-                    let kwStart = max(0, -iw0), kwEnd = min(g.kernelWidth, g.inWidth - iw0)
-                    var acc = bias
+            for ow in 0..<g.outWidth {
+                let iw0 = ow * g.strideWidth - g.padLeft
+                let kwStart = max(0, -iw0), kwEnd = min(g.kernelWidth, g.inWidth - iw0)
+                let at = (oh * g.outWidth + ow) * g.outChannels
+                for o in 0..<g.outChannels {
+                    let row = weights + o * stride
+                    let base = Int(UnsafeRawPointer(row + taps * cin + 1).load(as: Int32.self))
+                    var sum = row[taps * cin]
                     for kh in khStart..<khEnd {
                         for kw in kwStart..<kwEnd {
-                            let pixel = input + ((ih0 + kh) * g.inWidth + iw0 + kw) * g.inChannels
-                            let w = chunk + (kh * g.kernelWidth + kw) * cin * 16
-                            if uniform {
-                                for i in 0..<cin { acc = acc.addingProduct(Vec(repeating: pixel[first + i]), load(w + i * 16)) }
-                            } else {
-                                for i in 0..<cin {
-                                    var x = Vec.zero
-                                    for lane in 0..<n { x[lane] = pixel[Int(baseVector[lane]) + i] }
-                                    acc = acc.addingProduct(x, load(w + i * 16))
-                                }
-                            }
+                            let pixel = input + ((ih0 + kh) * g.inWidth + iw0 + kw) * g.inChannels + base
+                            let w = row + (kh * g.kernelWidth + kw) * cin
+                            for i in 0..<cin { sum += pixel[i] * w[i] }
                         }
                     }
-                    let at = (oh * g.outWidth + ow) * g.outChannels + o
-                    var v = A.apply(acc)
-                    if let residual { v += load(residual + at, count: n) }
-                    store(v, output + at, count: n)
+                    var v = A.apply(sum)
+                    if let residual { v += residual[at + o] }
+                    output[at + o] = v
                 }
-                o += 16
             }
         }
     }

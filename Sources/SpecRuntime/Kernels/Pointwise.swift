@@ -103,8 +103,21 @@ extension Kernels {
         a: UnsafePointer<Float>, k: Int, b: UnsafePointer<Float>, bias: UnsafePointer<Float>,
         c: UnsafeMutablePointer<Float>, ldc: Int, residual: UnsafePointer<Float>?, validColumns: Int, _: A.Type
     ) {
+        let (c0, c1, c2, c3, c4, c5) = accumulate6x16(a: a, lda: k, k: k, b: b)
+        let beta = load(bias)
+        finish(c0, bias: beta, c, residual: residual, count: validColumns, A.self)
+        finish(c1, bias: beta, c + ldc, residual: residual.map { $0 + ldc }, count: validColumns, A.self)
+        finish(c2, bias: beta, c + 2 * ldc, residual: residual.map { $0 + 2 * ldc }, count: validColumns, A.self)
+        finish(c3, bias: beta, c + 3 * ldc, residual: residual.map { $0 + 3 * ldc }, count: validColumns, A.self)
+        finish(c4, bias: beta, c + 4 * ldc, residual: residual.map { $0 + 4 * ldc }, count: validColumns, A.self)
+        finish(c5, bias: beta, c + 5 * ldc, residual: residual.map { $0 + 5 * ldc }, count: validColumns, A.self)
+    }
+
+    /// The 6×16 tile of a[6 rows, k] × b[k, 16]: rows of `a` are `lda` floats apart.
+    @inlinable @inline(__always)
+    static func accumulate6x16(a: UnsafePointer<Float>, lda: Int, k: Int, b: UnsafePointer<Float>) -> (Vec, Vec, Vec, Vec, Vec, Vec) {
         var c0 = Vec.zero, c1 = Vec.zero, c2 = Vec.zero, c3 = Vec.zero, c4 = Vec.zero, c5 = Vec.zero
-        let a0 = a, a1 = a + k, a2 = a + 2 * k, a3 = a + 3 * k, a4 = a + 4 * k, a5 = a + 5 * k
+        let a0 = a, a1 = a + lda, a2 = a + 2 * lda, a3 = a + 3 * lda, a4 = a + 4 * lda, a5 = a + 5 * lda
         var w = b
         for i in 0..<k {
             let wi = load(w)
@@ -116,13 +129,7 @@ extension Kernels {
             c4 = c4.addingProduct(Vec(repeating: a4[i]), wi)
             c5 = c5.addingProduct(Vec(repeating: a5[i]), wi)
         }
-        let beta = load(bias)
-        finish(c0, bias: beta, c, residual: residual, count: validColumns, A.self)
-        finish(c1, bias: beta, c + ldc, residual: residual.map { $0 + ldc }, count: validColumns, A.self)
-        finish(c2, bias: beta, c + 2 * ldc, residual: residual.map { $0 + 2 * ldc }, count: validColumns, A.self)
-        finish(c3, bias: beta, c + 3 * ldc, residual: residual.map { $0 + 3 * ldc }, count: validColumns, A.self)
-        finish(c4, bias: beta, c + 4 * ldc, residual: residual.map { $0 + 4 * ldc }, count: validColumns, A.self)
-        finish(c5, bias: beta, c + 5 * ldc, residual: residual.map { $0 + 5 * ldc }, count: validColumns, A.self)
+        return (c0, c1, c2, c3, c4, c5)
     }
 
     @inlinable @inline(__always)

@@ -24,6 +24,10 @@ public struct LayerWeights: Sendable {
         case dense
         /// Any conv with groups, a channel multiplier or shuffled outputs. See `GroupedConvPacking`.
         case grouped
+        /// 1×1 conv with groups; shuffled outputs through a position table. See `GroupedPointwisePacking`.
+        case groupedPointwise
+        /// Depthwise conv with 2 outputs per input channel. See `DepthwiseMultiplierPacking`.
+        case depthwiseMultiplier
         /// No checkpoint tensors: the gather indices of Dynamic Shift-Max. See `ShiftMaxPacking`.
         case shiftIndices
     }
@@ -84,6 +88,8 @@ public struct LayerWeights: Sendable {
         case .dense: return DensePacking.floats(inFeatures: inChannels, outFeatures: outChannels)
         case .grouped: return GroupedConvPacking.floats(outChannels: outChannels, inChannelsPerGroup: inChannels, kernelHeight: kernelHeight, kernelWidth: kernelWidth)
         case .shiftIndices: return ShiftMaxPacking.floats(channels: outChannels)
+        case .groupedPointwise: return GroupedPointwisePacking.floats(outChannels: outChannels, inChannelsPerGroup: inChannels, groups: groups)
+        case .depthwiseMultiplier: return DepthwiseMultiplierPacking.floats(inChannels: outChannels / 2, kernelHeight: kernelHeight, kernelWidth: kernelWidth)
         }
     }
 

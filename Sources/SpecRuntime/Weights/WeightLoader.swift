@@ -45,7 +45,8 @@ public enum WeightLoader {
                     bias[o] = Float((Double(bias[o]) - Double(mean[o])) * scale + Double(beta[o]))
                 }
             }
-            if !layer.shuffles.isEmpty {
+            // The grouped 1×1 kernel stores through a position table instead.
+            if !layer.shuffles.isEmpty && layer.packing != .groupedPointwise {
                 (weight, bias) = Packer.reorderOutputs(layer, weight: weight, bias: bias)
             }
             Packer.pack(layer, weight: weight, bias: bias, into: destination + layer.offset)
@@ -144,9 +145,10 @@ enum Packer {
         let sources = ChannelOrder.sources(channels: c, shuffles: layer.shuffles)
         let padded = roundUp(c, 16)
         dst.initialize(repeating: 0, count: layer.packedFloats)
+        let table = UnsafeMutableRawPointer(dst)
         for (position, source) in sources.enumerated() {
-            dst[position] = Float(source)
-            dst[padded + position] = Float(((source / gc + 1) % g) * gc + (source % gc + 1) % gc)
+            table.storeBytes(of: Int32(source), toByteOffset: 4 * position, as: Int32.self)
+            table.storeBytes(of: Int32(((source / gc + 1) % g) * gc + (source % gc + 1) % gc), toByteOffset: 4 * (padded + position), as: Int32.self)
         }
     }
 
@@ -185,19 +187,43 @@ enum Packer {
                 dst[cin * padded + o] = bias[o]
             }
         case .grouped:
-            // Per chunk of 16 output positions: [kh][kw][in per group][16], bias, input base channel.
+            // Per output position: [kh][kw][in per group] weights, the bias, and the first
+            // input channel of its group (Int32 bits). Rows are already in output order; each
+            // row's group comes from the channel it was shuffled from.
             let taps = kh * kw
-            // Rows are already in output order; each row's group comes from its source channel.
             let outPerGroup = out / layer.groups
             let order = ChannelOrder.sources(channels: out, shuffles: layer.shuffles)
+            let stride = GroupedConvPacking.floatsPerOutput(inChannelsPerGroup: cin, taps: taps)
             for o in 0..<out {
-                let chunk = dst + (o / 16) * GroupedConvPacking.chunkFloats(inChannelsPerGroup: cin, taps: taps)
-                let lane = o % 16
+                let row = dst + o * stride
                 for t in 0..<taps {
-                    for i in 0..<cin { chunk[(t * cin + i) * 16 + lane] = w[(o * cin + i) * taps + t] }
+                    for i in 0..<cin { row[t * cin + i] = w[(o * cin + i) * taps + t] }
                 }
-                chunk[taps * cin * 16 + lane] = bias[o]
-                chunk[taps * cin * 16 + 16 + lane] = Float(order[o] / outPerGroup * cin)
+                row[taps * cin] = bias[o]
+                UnsafeMutableRawPointer(row + taps * cin + 1).storeBytes(of: Int32(order[o] / outPerGroup * cin), as: Int32.self)
+            }
+        case .groupedPointwise:
+            let perGroup = out / layer.groups
+            let panelsPerGroup = (perGroup + 15) / 16
+            let panels = layer.groups * panelsPerGroup
+            let positions = dst + panels * 16 * (cin + 1)
+            for (position, source) in ChannelOrder.sources(channels: out, shuffles: layer.shuffles).enumerated() {
+                positions[source] = Float(position)
+            }
+            for o in 0..<out {
+                let g = o / perGroup, local = o % perGroup
+                let index = g * panelsPerGroup + local / 16
+                for i in 0..<cin { dst[index * 16 * cin + i * 16 + local % 16] = w[o * cin + i] }
+                dst[panels * 16 * cin + index * 16 + local % 16] = bias[o]
+            }
+        case .depthwiseMultiplier:
+            // Per 16 input channels: [kh][kw][2][16], then 2×16 biases.
+            let taps = kh * kw
+            for o in 0..<out {
+                let c = o / 2, j = o % 2
+                let chunk = dst + (c / 16) * 32 * (taps + 1)
+                for t in 0..<taps { chunk[t * 32 + j * 16 + c % 16] = w[o * taps + t] }
+                chunk[taps * 32 + j * 16 + c % 16] = bias[o]
             }
         case .shiftIndices:
             preconditionFailure("shift indices are packed by packShiftIndices")
