@@ -325,21 +325,23 @@ public final class MicronetM0: CompiledNetwork {
 
         // %76 block3.dss1.conv1: dwconv2d_bn %74 -> 64x14x14
         // micronet_m0.spec:34: 1  1  32   5   1   4   4   4   32   4   4   2   2   1   1   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
-        Kernels.depthwiseConv(
-            input: a + 12_544, channels: 64, inHeight: 14, inWidth: 14,
+        // In place over %74, keeping 10752 bytes of rows aside.
+        Kernels.depthwiseConvInPlace(
+            a + 12_544, channels: 64, inHeight: 14, inWidth: 14,
             weights: w + 11_768, kernelHeight: 5, kernelWidth: 1,
             strideHeight: 1, strideWidth: 1, padTop: 2, padLeft: 0,
-            output: a + 0, outHeight: 14, outWidth: 14,
+            outHeight: 14, outWidth: 14, scratch: a + 0,
             activation: Identity.self, threads: threads)
         Profiling.mark(timeline, 19)
 
         // %78 block3.dss1.conv2: dwconv2d_bn %76 -> 64x14x14
         // micronet_m0.spec:34: 1  1  32   5   1   4   4   4   32   4   4   2   2   1   1   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
-        Kernels.depthwiseConv(
-            input: a + 0, channels: 64, inHeight: 14, inWidth: 14,
+        // In place over %76, keeping 3584 bytes of rows aside.
+        Kernels.depthwiseConvInPlace(
+            a + 12_544, channels: 64, inHeight: 14, inWidth: 14,
             weights: w + 12_152, kernelHeight: 1, kernelWidth: 5,
             strideHeight: 1, strideWidth: 1, padTop: 0, padLeft: 2,
-            output: a + 12_544, outHeight: 14, outWidth: 14,
+            outHeight: 14, outWidth: 14, scratch: a + 0,
             activation: Identity.self, threads: threads)
         Profiling.mark(timeline, 20)
 
@@ -455,21 +457,23 @@ public final class MicronetM0: CompiledNetwork {
 
         // %136 block5.dss1.conv1: dwconv2d_bn %134 -> 256x7x7
         // micronet_m0.spec:36: 1  1  96   3   1   4   8   8   96   8   8   2   2   1   2   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
-        Kernels.depthwiseConv(
-            input: a + 12_544, channels: 256, inHeight: 7, inWidth: 7,
+        // In place over %134, keeping 14336 bytes of rows aside.
+        Kernels.depthwiseConvInPlace(
+            a + 12_544, channels: 256, inHeight: 7, inWidth: 7,
             weights: w + 72_824, kernelHeight: 3, kernelWidth: 1,
             strideHeight: 1, strideWidth: 1, padTop: 1, padLeft: 0,
-            output: a + 0, outHeight: 7, outWidth: 7,
+            outHeight: 7, outWidth: 7, scratch: a + 0,
             activation: Identity.self, threads: threads)
         Profiling.mark(timeline, 33)
 
         // %138 block5.dss1.conv2: dwconv2d_bn %136 -> 256x7x7
         // micronet_m0.spec:36: 1  1  96   3   1   4   8   8   96   8   8   2   2   1   2   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
-        Kernels.depthwiseConv(
-            input: a + 0, channels: 256, inHeight: 7, inWidth: 7,
+        // In place over %136, keeping 7168 bytes of rows aside.
+        Kernels.depthwiseConvInPlace(
+            a + 12_544, channels: 256, inHeight: 7, inWidth: 7,
             weights: w + 73_848, kernelHeight: 1, kernelWidth: 3,
             strideHeight: 1, strideWidth: 1, padTop: 0, padLeft: 1,
-            output: a + 12_544, outHeight: 7, outWidth: 7,
+            outHeight: 7, outWidth: 7, scratch: a + 0,
             activation: Identity.self, threads: threads)
         Profiling.mark(timeline, 34)
 

@@ -325,21 +325,23 @@ public final class MicronetM1: CompiledNetwork {
 
         // %76 block3.dss1.conv1: dwconv2d_bn %74 -> 96x14x14
         // micronet_m1.spec:34: 1  1  32   5   1   6   4   4   32   4   4   2   2   1   1   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
-        Kernels.depthwiseConv(
-            input: a + 18_816, channels: 96, inHeight: 14, inWidth: 14,
+        // In place over %74, keeping 16128 bytes of rows aside.
+        Kernels.depthwiseConvInPlace(
+            a + 18_816, channels: 96, inHeight: 14, inWidth: 14,
             weights: w + 16_750, kernelHeight: 5, kernelWidth: 1,
             strideHeight: 1, strideWidth: 1, padTop: 2, padLeft: 0,
-            output: a + 0, outHeight: 14, outWidth: 14,
+            outHeight: 14, outWidth: 14, scratch: a + 0,
             activation: Identity.self, threads: threads)
         Profiling.mark(timeline, 19)
 
         // %78 block3.dss1.conv2: dwconv2d_bn %76 -> 96x14x14
         // micronet_m1.spec:34: 1  1  32   5   1   6   4   4   32   4   4   2   2   1   1   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
-        Kernels.depthwiseConv(
-            input: a + 0, channels: 96, inHeight: 14, inWidth: 14,
+        // In place over %76, keeping 5376 bytes of rows aside.
+        Kernels.depthwiseConvInPlace(
+            a + 18_816, channels: 96, inHeight: 14, inWidth: 14,
             weights: w + 17_326, kernelHeight: 1, kernelWidth: 5,
             strideHeight: 1, strideWidth: 1, padTop: 0, padLeft: 2,
-            output: a + 18_816, outHeight: 14, outWidth: 14,
+            outHeight: 14, outWidth: 14, scratch: a + 0,
             activation: Identity.self, threads: threads)
         Profiling.mark(timeline, 20)
 
@@ -455,21 +457,23 @@ public final class MicronetM1: CompiledNetwork {
 
         // %136 block5.dss1.conv1: dwconv2d_bn %134 -> 384x7x7
         // micronet_m1.spec:36: 1  1  96   3   1   6   8   8   96   8   8   2   2   1   2   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
-        Kernels.depthwiseConv(
-            input: a + 18_816, channels: 384, inHeight: 7, inWidth: 7,
+        // In place over %134, keeping 21504 bytes of rows aside.
+        Kernels.depthwiseConvInPlace(
+            a + 18_816, channels: 384, inHeight: 7, inWidth: 7,
             weights: w + 144_670, kernelHeight: 3, kernelWidth: 1,
             strideHeight: 1, strideWidth: 1, padTop: 1, padLeft: 0,
-            output: a + 0, outHeight: 7, outWidth: 7,
+            outHeight: 7, outWidth: 7, scratch: a + 0,
             activation: Identity.self, threads: threads)
         Profiling.mark(timeline, 33)
 
         // %138 block5.dss1.conv2: dwconv2d_bn %136 -> 384x7x7
         // micronet_m1.spec:36: 1  1  96   3   1   6   8   8   96   8   8   2   2   1   2   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
-        Kernels.depthwiseConv(
-            input: a + 0, channels: 384, inHeight: 7, inWidth: 7,
+        // In place over %136, keeping 10752 bytes of rows aside.
+        Kernels.depthwiseConvInPlace(
+            a + 18_816, channels: 384, inHeight: 7, inWidth: 7,
             weights: w + 146_206, kernelHeight: 1, kernelWidth: 3,
             strideHeight: 1, strideWidth: 1, padTop: 0, padLeft: 1,
-            output: a + 18_816, outHeight: 7, outWidth: 7,
+            outHeight: 7, outWidth: 7, scratch: a + 0,
             activation: Identity.self, threads: threads)
         Profiling.mark(timeline, 34)
 

@@ -430,21 +430,23 @@ public final class MicronetM2: CompiledNetwork {
 
         // %106 block4.dss1.conv1: dwconv2d_bn %104 -> 192x14x14
         // micronet_m2.spec:35: 1  1  32   5   1   6   8   8   32   4   4   2   2   1   2   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
-        Kernels.depthwiseConv(
-            input: a + 37_632, channels: 192, inHeight: 14, inWidth: 14,
+        // In place over %104, keeping 32256 bytes of rows aside.
+        Kernels.depthwiseConvInPlace(
+            a + 37_632, channels: 192, inHeight: 14, inWidth: 14,
             weights: w + 67_020, kernelHeight: 5, kernelWidth: 1,
             strideHeight: 1, strideWidth: 1, padTop: 2, padLeft: 0,
-            output: a + 0, outHeight: 14, outWidth: 14,
+            outHeight: 14, outWidth: 14, scratch: a + 0,
             activation: Identity.self, threads: threads)
         Profiling.mark(timeline, 26)
 
         // %108 block4.dss1.conv2: dwconv2d_bn %106 -> 192x14x14
         // micronet_m2.spec:35: 1  1  32   5   1   6   8   8   32   4   4   2   2   1   2   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
-        Kernels.depthwiseConv(
-            input: a + 0, channels: 192, inHeight: 14, inWidth: 14,
+        // In place over %106, keeping 10752 bytes of rows aside.
+        Kernels.depthwiseConvInPlace(
+            a + 37_632, channels: 192, inHeight: 14, inWidth: 14,
             weights: w + 68_172, kernelHeight: 1, kernelWidth: 5,
             strideHeight: 1, strideWidth: 1, padTop: 0, padLeft: 2,
-            output: a + 37_632, outHeight: 14, outWidth: 14,
+            outHeight: 14, outWidth: 14, scratch: a + 0,
             activation: Identity.self, threads: threads)
         Profiling.mark(timeline, 27)
 
@@ -472,13 +474,13 @@ public final class MicronetM2: CompiledNetwork {
             input: a + 37_632, pixels: 196, channels: 32, squeeze: 4, coefficients: 2,
             fc1: w + 85_948, fc2: w + 86_476, indices: w + 86_796,
             actMax: 4, initA: (1, 0), initB: (0, 0),
-            scratch: a + 0, residual: a + 75_264, output: a + 43_904, threads: threads)
+            scratch: a + 0, residual: a + 75_264, output: a + 75_264, threads: threads)
         Profiling.mark(timeline, 30)
 
         // %128 block5.pw1: conv2d_bn %124 -> 192x14x14
         // micronet_m2.spec:36: 1  1  64   5   1   6   8   8   64   8   8   2   2   1   2   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
         Kernels.groupedPointwiseConv(
-            input: a + 43_904, pixels: 196, inChannels: 32, groups: 8,
+            input: a + 75_264, pixels: 196, inChannels: 32, groups: 8,
             weights: w + 86_860, outChannels: 192, shuffled: false,
             residual: nil, output: a + 0,
             activation: Identity.self, threads: threads)
@@ -495,21 +497,23 @@ public final class MicronetM2: CompiledNetwork {
 
         // %137 block5.dss1.conv1: dwconv2d_bn %135 -> 192x14x14
         // micronet_m2.spec:36: 1  1  64   5   1   6   8   8   64   8   8   2   2   1   2   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
-        Kernels.depthwiseConv(
-            input: a + 37_632, channels: 192, inHeight: 14, inWidth: 14,
+        // In place over %135, keeping 32256 bytes of rows aside.
+        Kernels.depthwiseConvInPlace(
+            a + 37_632, channels: 192, inHeight: 14, inWidth: 14,
             weights: w + 101_788, kernelHeight: 5, kernelWidth: 1,
             strideHeight: 1, strideWidth: 1, padTop: 2, padLeft: 0,
-            output: a + 0, outHeight: 14, outWidth: 14,
+            outHeight: 14, outWidth: 14, scratch: a + 0,
             activation: Identity.self, threads: threads)
         Profiling.mark(timeline, 33)
 
         // %139 block5.dss1.conv2: dwconv2d_bn %137 -> 192x14x14
         // micronet_m2.spec:36: 1  1  64   5   1   6   8   8   64   8   8   2   2   1   2   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
-        Kernels.depthwiseConv(
-            input: a + 0, channels: 192, inHeight: 14, inWidth: 14,
+        // In place over %137, keeping 10752 bytes of rows aside.
+        Kernels.depthwiseConvInPlace(
+            a + 37_632, channels: 192, inHeight: 14, inWidth: 14,
             weights: w + 102_940, kernelHeight: 1, kernelWidth: 5,
             strideHeight: 1, strideWidth: 1, padTop: 0, padLeft: 2,
-            output: a + 37_632, outHeight: 14, outWidth: 14,
+            outHeight: 14, outWidth: 14, scratch: a + 0,
             activation: Identity.self, threads: threads)
         Profiling.mark(timeline, 34)
 
@@ -625,21 +629,23 @@ public final class MicronetM2: CompiledNetwork {
 
         // %197 block7.dss1.conv1: dwconv2d_bn %195 -> 576x7x7
         // micronet_m2.spec:38: 1  1  128  3   1   6   12  12  128  8   8   2   2   1   2   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
-        Kernels.depthwiseConv(
-            input: a + 28_224, channels: 576, inHeight: 7, inWidth: 7,
+        // In place over %195, keeping 32256 bytes of rows aside.
+        Kernels.depthwiseConvInPlace(
+            a + 28_224, channels: 576, inHeight: 7, inWidth: 7,
             weights: w + 365_020, kernelHeight: 3, kernelWidth: 1,
             strideHeight: 1, strideWidth: 1, padTop: 1, padLeft: 0,
-            output: a + 0, outHeight: 7, outWidth: 7,
+            outHeight: 7, outWidth: 7, scratch: a + 0,
             activation: Identity.self, threads: threads)
         Profiling.mark(timeline, 47)
 
         // %199 block7.dss1.conv2: dwconv2d_bn %197 -> 576x7x7
         // micronet_m2.spec:38: 1  1  128  3   1   6   12  12  128  8   8   2   2   1   2   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
-        Kernels.depthwiseConv(
-            input: a + 0, channels: 576, inHeight: 7, inWidth: 7,
+        // In place over %197, keeping 16128 bytes of rows aside.
+        Kernels.depthwiseConvInPlace(
+            a + 28_224, channels: 576, inHeight: 7, inWidth: 7,
             weights: w + 367_324, kernelHeight: 1, kernelWidth: 3,
             strideHeight: 1, strideWidth: 1, padTop: 0, padLeft: 1,
-            output: a + 28_224, outHeight: 7, outWidth: 7,
+            outHeight: 7, outWidth: 7, scratch: a + 0,
             activation: Identity.self, threads: threads)
         Profiling.mark(timeline, 48)
 

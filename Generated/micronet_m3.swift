@@ -307,14 +307,14 @@ public final class MicronetM3: CompiledNetwork {
         Kernels.groupedPointwiseConv(
             input: a + 75_264, pixels: 784, inChannels: 96, groups: 4,
             weights: w + 16_404, outChannels: 24, shuffled: true,
-            residual: a + 150_528, output: a + 169_344,
+            residual: a + 150_528, output: a + 150_528,
             activation: Identity.self, threads: threads)
         Profiling.mark(timeline, 14)
 
         // %53 block3.pw1: conv2d_bn_shuffle_relu6 %49 -> 144x28x28
         // micronet_m3.spec:34: 2  1  32   5   1   6   6   6   32   4   4   0   2   0   1   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
         Kernels.groupedPointwiseConv(
-            input: a + 169_344, pixels: 784, inChannels: 24, groups: 6,
+            input: a + 150_528, pixels: 784, inChannels: 24, groups: 6,
             weights: w + 18_028, outChannels: 144, shuffled: true,
             residual: nil, output: a + 0,
             activation: ReLU6.self, threads: threads)
@@ -369,21 +369,23 @@ public final class MicronetM3: CompiledNetwork {
 
         // %75 block4.dss1.conv1: dwconv2d_bn %71 -> 192x14x14
         // micronet_m3.spec:35: 1  1  32   5   1   6   8   8   32   4   4   0   2   0   2   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
-        Kernels.depthwiseConv(
-            input: a + 0, channels: 192, inHeight: 14, inWidth: 14,
+        // In place over %71, keeping 32256 bytes of rows aside.
+        Kernels.depthwiseConvInPlace(
+            a + 0, channels: 192, inHeight: 14, inWidth: 14,
             weights: w + 41_756, kernelHeight: 5, kernelWidth: 1,
             strideHeight: 1, strideWidth: 1, padTop: 2, padLeft: 0,
-            output: a + 37_632, outHeight: 14, outWidth: 14,
+            outHeight: 14, outWidth: 14, scratch: a + 37_632,
             activation: Identity.self, threads: threads)
         Profiling.mark(timeline, 21)
 
         // %77 block4.dss1.conv2: dwconv2d_bn %75 -> 192x14x14
         // micronet_m3.spec:35: 1  1  32   5   1   6   8   8   32   4   4   0   2   0   2   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
-        Kernels.depthwiseConv(
-            input: a + 37_632, channels: 192, inHeight: 14, inWidth: 14,
+        // In place over %75, keeping 10752 bytes of rows aside.
+        Kernels.depthwiseConvInPlace(
+            a + 0, channels: 192, inHeight: 14, inWidth: 14,
             weights: w + 42_908, kernelHeight: 1, kernelWidth: 5,
             strideHeight: 1, strideWidth: 1, padTop: 0, padLeft: 2,
-            output: a + 0, outHeight: 14, outWidth: 14,
+            outHeight: 14, outWidth: 14, scratch: a + 37_632,
             activation: Identity.self, threads: threads)
         Profiling.mark(timeline, 22)
 
@@ -401,14 +403,14 @@ public final class MicronetM3: CompiledNetwork {
         Kernels.groupedPointwiseConv(
             input: a + 37_632, pixels: 196, inChannels: 192, groups: 4,
             weights: w + 57_516, outChannels: 32, shuffled: true,
-            residual: a + 75_264, output: a + 81_536,
+            residual: a + 75_264, output: a + 75_264,
             activation: Identity.self, threads: threads)
         Profiling.mark(timeline, 24)
 
         // %90 block5.pw1: conv2d_bn_shuffle_relu6 %86 -> 192x14x14
         // micronet_m3.spec:36: 1  1  64   5   1   6   8   8   48   8   8   0   2   0   2   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
         Kernels.groupedPointwiseConv(
-            input: a + 81_536, pixels: 196, inChannels: 32, groups: 8,
+            input: a + 75_264, pixels: 196, inChannels: 32, groups: 8,
             weights: w + 60_684, outChannels: 192, shuffled: true,
             residual: nil, output: a + 0,
             activation: ReLU6.self, threads: threads)
@@ -416,21 +418,23 @@ public final class MicronetM3: CompiledNetwork {
 
         // %94 block5.dss1.conv1: dwconv2d_bn %90 -> 192x14x14
         // micronet_m3.spec:36: 1  1  64   5   1   6   8   8   48   8   8   0   2   0   2   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
-        Kernels.depthwiseConv(
-            input: a + 0, channels: 192, inHeight: 14, inWidth: 14,
+        // In place over %90, keeping 32256 bytes of rows aside.
+        Kernels.depthwiseConvInPlace(
+            a + 0, channels: 192, inHeight: 14, inWidth: 14,
             weights: w + 62_156, kernelHeight: 5, kernelWidth: 1,
             strideHeight: 1, strideWidth: 1, padTop: 2, padLeft: 0,
-            output: a + 37_632, outHeight: 14, outWidth: 14,
+            outHeight: 14, outWidth: 14, scratch: a + 37_632,
             activation: Identity.self, threads: threads)
         Profiling.mark(timeline, 26)
 
         // %96 block5.dss1.conv2: dwconv2d_bn %94 -> 192x14x14
         // micronet_m3.spec:36: 1  1  64   5   1   6   8   8   48   8   8   0   2   0   2   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
-        Kernels.depthwiseConv(
-            input: a + 37_632, channels: 192, inHeight: 14, inWidth: 14,
+        // In place over %94, keeping 10752 bytes of rows aside.
+        Kernels.depthwiseConvInPlace(
+            a + 0, channels: 192, inHeight: 14, inWidth: 14,
             weights: w + 63_308, kernelHeight: 1, kernelWidth: 5,
             strideHeight: 1, strideWidth: 1, padTop: 0, padLeft: 2,
-            output: a + 0, outHeight: 14, outWidth: 14,
+            outHeight: 14, outWidth: 14, scratch: a + 37_632,
             activation: Identity.self, threads: threads)
         Profiling.mark(timeline, 27)
 
@@ -463,21 +467,23 @@ public final class MicronetM3: CompiledNetwork {
 
         // %112 block6.dss1.conv1: dwconv2d_bn %108 -> 384x14x14
         // micronet_m3.spec:37: 1  1  80   5   1   6   8   8   80   8   8   0   2   0   2   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
-        Kernels.depthwiseConv(
-            input: a + 0, channels: 384, inHeight: 14, inWidth: 14,
+        // In place over %108, keeping 64512 bytes of rows aside.
+        Kernels.depthwiseConvInPlace(
+            a + 0, channels: 384, inHeight: 14, inWidth: 14,
             weights: w + 85_020, kernelHeight: 5, kernelWidth: 1,
             strideHeight: 1, strideWidth: 1, padTop: 2, padLeft: 0,
-            output: a + 75_264, outHeight: 14, outWidth: 14,
+            outHeight: 14, outWidth: 14, scratch: a + 75_264,
             activation: Identity.self, threads: threads)
         Profiling.mark(timeline, 31)
 
         // %114 block6.dss1.conv2: dwconv2d_bn %112 -> 384x14x14
         // micronet_m3.spec:37: 1  1  80   5   1   6   8   8   80   8   8   0   2   0   2   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
-        Kernels.depthwiseConv(
-            input: a + 75_264, channels: 384, inHeight: 14, inWidth: 14,
+        // In place over %112, keeping 21504 bytes of rows aside.
+        Kernels.depthwiseConvInPlace(
+            a + 0, channels: 384, inHeight: 14, inWidth: 14,
             weights: w + 87_324, kernelHeight: 1, kernelWidth: 5,
             strideHeight: 1, strideWidth: 1, padTop: 0, padLeft: 2,
-            output: a + 0, outHeight: 14, outWidth: 14,
+            outHeight: 14, outWidth: 14, scratch: a + 75_264,
             activation: Identity.self, threads: threads)
         Profiling.mark(timeline, 32)
 
@@ -510,21 +516,23 @@ public final class MicronetM3: CompiledNetwork {
 
         // %130 block7.dss1.conv1: dwconv2d_bn %126 -> 480x14x14
         // micronet_m3.spec:38: 1  1  80   5   1   6   10  10  80   8   8   0   2   0   2   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
-        Kernels.depthwiseConv(
-            input: a + 0, channels: 480, inHeight: 14, inWidth: 14,
+        // In place over %126, keeping 80640 bytes of rows aside.
+        Kernels.depthwiseConvInPlace(
+            a + 0, channels: 480, inHeight: 14, inWidth: 14,
             weights: w + 152_268, kernelHeight: 5, kernelWidth: 1,
             strideHeight: 1, strideWidth: 1, padTop: 2, padLeft: 0,
-            output: a + 94_080, outHeight: 14, outWidth: 14,
+            outHeight: 14, outWidth: 14, scratch: a + 94_080,
             activation: Identity.self, threads: threads)
         Profiling.mark(timeline, 36)
 
         // %132 block7.dss1.conv2: dwconv2d_bn %130 -> 480x14x14
         // micronet_m3.spec:38: 1  1  80   5   1   6   10  10  80   8   8   0   2   0   2   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
-        Kernels.depthwiseConv(
-            input: a + 94_080, channels: 480, inHeight: 14, inWidth: 14,
+        // In place over %130, keeping 26880 bytes of rows aside.
+        Kernels.depthwiseConvInPlace(
+            a + 0, channels: 480, inHeight: 14, inWidth: 14,
             weights: w + 155_148, kernelHeight: 1, kernelWidth: 5,
             strideHeight: 1, strideWidth: 1, padTop: 0, padLeft: 2,
-            output: a + 0, outHeight: 14, outWidth: 14,
+            outHeight: 14, outWidth: 14, scratch: a + 94_080,
             activation: Identity.self, threads: threads)
         Profiling.mark(timeline, 37)
 
@@ -542,14 +550,14 @@ public final class MicronetM3: CompiledNetwork {
         Kernels.groupedPointwiseConv(
             input: a + 94_080, pixels: 196, inChannels: 480, groups: 8,
             weights: w + 237_740, outChannels: 80, shuffled: true,
-            residual: a + 188_160, output: a + 203_840,
+            residual: a + 188_160, output: a + 188_160,
             activation: Identity.self, threads: threads)
         Profiling.mark(timeline, 39)
 
         // %145 block8.pw1: conv2d_bn_shuffle_relu6 %141 -> 480x14x14
         // micronet_m3.spec:39: 2  1  120  5   1   6   10  10  120  10  10  0   2   0   2   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
         Kernels.groupedPointwiseConv(
-            input: a + 203_840, pixels: 196, inChannels: 80, groups: 10,
+            input: a + 188_160, pixels: 196, inChannels: 80, groups: 10,
             weights: w + 245_628, outChannels: 480, shuffled: true,
             residual: nil, output: a + 0,
             activation: ReLU6.self, threads: threads)
@@ -604,21 +612,23 @@ public final class MicronetM3: CompiledNetwork {
 
         // %167 block9.dss1.conv1: dwconv2d_bn %163 -> 720x7x7
         // micronet_m3.spec:40: 1  1  120  5   1   6   12  12  120  10  10  0   2   0   2   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
-        Kernels.depthwiseConv(
-            input: a + 0, channels: 720, inHeight: 7, inWidth: 7,
+        // In place over %163, keeping 60480 bytes of rows aside.
+        Kernels.depthwiseConvInPlace(
+            a + 0, channels: 720, inHeight: 7, inWidth: 7,
             weights: w + 353_028, kernelHeight: 5, kernelWidth: 1,
             strideHeight: 1, strideWidth: 1, padTop: 2, padLeft: 0,
-            output: a + 35_280, outHeight: 7, outWidth: 7,
+            outHeight: 7, outWidth: 7, scratch: a + 35_280,
             activation: Identity.self, threads: threads)
         Profiling.mark(timeline, 46)
 
         // %169 block9.dss1.conv2: dwconv2d_bn %167 -> 720x7x7
         // micronet_m3.spec:40: 1  1  120  5   1   6   12  12  120  10  10  0   2   0   2   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
-        Kernels.depthwiseConv(
-            input: a + 35_280, channels: 720, inHeight: 7, inWidth: 7,
+        // In place over %167, keeping 20160 bytes of rows aside.
+        Kernels.depthwiseConvInPlace(
+            a + 0, channels: 720, inHeight: 7, inWidth: 7,
             weights: w + 357_348, kernelHeight: 1, kernelWidth: 5,
             strideHeight: 1, strideWidth: 1, padTop: 0, padLeft: 2,
-            output: a + 0, outHeight: 7, outWidth: 7,
+            outHeight: 7, outWidth: 7, scratch: a + 35_280,
             activation: Identity.self, threads: threads)
         Profiling.mark(timeline, 47)
 
@@ -636,14 +646,14 @@ public final class MicronetM3: CompiledNetwork {
         Kernels.groupedPointwiseConv(
             input: a + 35_280, pixels: 49, inChannels: 720, groups: 10,
             weights: w + 527_316, outChannels: 120, shuffled: true,
-            residual: a + 70_560, output: a + 76_448,
+            residual: a + 70_560, output: a + 70_560,
             activation: Identity.self, threads: threads)
         Profiling.mark(timeline, 49)
 
         // %182 block10.pw1: conv2d_bn_shuffle_relu6 %178 -> 720x7x7
         // micronet_m3.spec:41: 1  1  144  3   1   6   12  12  144  12  12  0   2   0   2   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
         Kernels.groupedPointwiseConv(
-            input: a + 76_448, pixels: 49, inChannels: 120, groups: 12,
+            input: a + 70_560, pixels: 49, inChannels: 120, groups: 12,
             weights: w + 539_116, outChannels: 720, shuffled: true,
             residual: nil, output: a + 0,
             activation: ReLU6.self, threads: threads)
@@ -651,21 +661,23 @@ public final class MicronetM3: CompiledNetwork {
 
         // %186 block10.dss1.conv1: dwconv2d_bn %182 -> 720x7x7
         // micronet_m3.spec:41: 1  1  144  3   1   6   12  12  144  12  12  0   2   0   2   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
-        Kernels.depthwiseConv(
-            input: a + 0, channels: 720, inHeight: 7, inWidth: 7,
+        // In place over %182, keeping 40320 bytes of rows aside.
+        Kernels.depthwiseConvInPlace(
+            a + 0, channels: 720, inHeight: 7, inWidth: 7,
             weights: w + 548_284, kernelHeight: 3, kernelWidth: 1,
             strideHeight: 1, strideWidth: 1, padTop: 1, padLeft: 0,
-            output: a + 35_280, outHeight: 7, outWidth: 7,
+            outHeight: 7, outWidth: 7, scratch: a + 35_280,
             activation: Identity.self, threads: threads)
         Profiling.mark(timeline, 51)
 
         // %188 block10.dss1.conv2: dwconv2d_bn %186 -> 720x7x7
         // micronet_m3.spec:41: 1  1  144  3   1   6   12  12  144  12  12  0   2   0   2   (s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r)
-        Kernels.depthwiseConv(
-            input: a + 35_280, channels: 720, inHeight: 7, inWidth: 7,
+        // In place over %186, keeping 20160 bytes of rows aside.
+        Kernels.depthwiseConvInPlace(
+            a + 0, channels: 720, inHeight: 7, inWidth: 7,
             weights: w + 551_164, kernelHeight: 1, kernelWidth: 3,
             strideHeight: 1, strideWidth: 1, padTop: 0, padLeft: 1,
-            output: a + 0, outHeight: 7, outWidth: 7,
+            outHeight: 7, outWidth: 7, scratch: a + 35_280,
             activation: Identity.self, threads: threads)
         Profiling.mark(timeline, 52)
 

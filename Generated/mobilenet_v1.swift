@@ -94,26 +94,27 @@ public final class MobilenetV1: CompiledNetwork {
         let a = state.arena.pointer, w = UnsafePointer(state.weights.pointer), threads = state.threads
 
         // %0 input: input -> 3x224x224
-        Kernels.imageToNHWC(image, channels: 3, height: 224, width: 224, output: a + 401_408)
+        Kernels.imageToNHWC(image, channels: 3, height: 224, width: 224, output: a + 0)
         Profiling.mark(timeline, 0)
 
         // %1 stem.conv: conv2d_bn_relu6 %0 -> 32x112x112
         // mobilenet_v1.spec:17: conv k=3 s=2 out=32 bn act=RE6   timm=conv_stem,bn1
         Kernels.directConv(
-            input: a + 401_408, inChannels: 3, inHeight: 224, inWidth: 224,
+            input: a + 0, inChannels: 3, inHeight: 224, inWidth: 224,
             weights: w + 0, outChannels: 32, kernelHeight: 3, kernelWidth: 3,
             strideHeight: 2, strideWidth: 2, padTop: 1, padLeft: 1,
-            output: a + 0, outHeight: 112, outWidth: 112,
+            output: a + 802_816, outHeight: 112, outWidth: 112,
             activation: ReLU6.self, threads: threads)
         Profiling.mark(timeline, 1)
 
         // %4 block0.dw: dwconv2d_bn_relu6 %1 -> 32x112x112
         // mobilenet_v1.spec:24: 64     1   (out s)
-        Kernels.depthwiseConv(
-            input: a + 0, channels: 32, inHeight: 112, inWidth: 112,
+        // In place over %1, keeping 28672 bytes of rows aside.
+        Kernels.depthwiseConvInPlace(
+            a + 802_816, channels: 32, inHeight: 112, inWidth: 112,
             weights: w + 896, kernelHeight: 3, kernelWidth: 3,
             strideHeight: 1, strideWidth: 1, padTop: 1, padLeft: 1,
-            output: a + 802_816, outHeight: 112, outWidth: 112,
+            outHeight: 112, outWidth: 112, scratch: a + 0,
             activation: ReLU6.self, threads: threads)
         Profiling.mark(timeline, 2)
 
@@ -128,37 +129,39 @@ public final class MobilenetV1: CompiledNetwork {
 
         // %10 block1.dw: dwconv2d_bn_relu6 %7 -> 64x56x56
         // mobilenet_v1.spec:26: 128    2   (out s)
-        Kernels.depthwiseConv(
-            input: a + 0, channels: 64, inHeight: 112, inWidth: 112,
+        // In place over %7, keeping 14336 bytes of rows aside.
+        Kernels.depthwiseConvInPlace(
+            a + 0, channels: 64, inHeight: 112, inWidth: 112,
             weights: w + 3328, kernelHeight: 3, kernelWidth: 3,
             strideHeight: 2, strideWidth: 2, padTop: 1, padLeft: 1,
-            output: a + 802_816, outHeight: 56, outWidth: 56,
+            outHeight: 56, outWidth: 56, scratch: a + 802_816,
             activation: ReLU6.self, threads: threads)
         Profiling.mark(timeline, 4)
 
         // %13 block1.pw: conv2d_bn_relu6 %10 -> 128x56x56
         // mobilenet_v1.spec:26: 128    2   (out s)
         Kernels.pointwiseConv(
-            input: a + 802_816, pixels: 3136, inChannels: 64,
+            input: a + 0, pixels: 3136, inChannels: 64,
             weights: w + 3968, outChannels: 128,
-            residual: nil, output: a + 0,
+            residual: nil, output: a + 802_816,
             activation: ReLU6.self, threads: threads)
         Profiling.mark(timeline, 5)
 
         // %16 block2.dw: dwconv2d_bn_relu6 %13 -> 128x56x56
         // mobilenet_v1.spec:27: 128    1   (out s)
-        Kernels.depthwiseConv(
-            input: a + 0, channels: 128, inHeight: 56, inWidth: 56,
+        // In place over %13, keeping 57344 bytes of rows aside.
+        Kernels.depthwiseConvInPlace(
+            a + 802_816, channels: 128, inHeight: 56, inWidth: 56,
             weights: w + 12_288, kernelHeight: 3, kernelWidth: 3,
             strideHeight: 1, strideWidth: 1, padTop: 1, padLeft: 1,
-            output: a + 401_408, outHeight: 56, outWidth: 56,
+            outHeight: 56, outWidth: 56, scratch: a + 0,
             activation: ReLU6.self, threads: threads)
         Profiling.mark(timeline, 6)
 
         // %19 block2.pw: conv2d_bn_relu6 %16 -> 128x56x56
         // mobilenet_v1.spec:27: 128    1   (out s)
         Kernels.pointwiseConv(
-            input: a + 401_408, pixels: 3136, inChannels: 128,
+            input: a + 802_816, pixels: 3136, inChannels: 128,
             weights: w + 13_568, outChannels: 128,
             residual: nil, output: a + 0,
             activation: ReLU6.self, threads: threads)
@@ -166,37 +169,39 @@ public final class MobilenetV1: CompiledNetwork {
 
         // %22 block3.dw: dwconv2d_bn_relu6 %19 -> 128x28x28
         // mobilenet_v1.spec:29: 256    2   (out s)
-        Kernels.depthwiseConv(
-            input: a + 0, channels: 128, inHeight: 56, inWidth: 56,
+        // In place over %19, keeping 14336 bytes of rows aside.
+        Kernels.depthwiseConvInPlace(
+            a + 0, channels: 128, inHeight: 56, inWidth: 56,
             weights: w + 30_080, kernelHeight: 3, kernelWidth: 3,
             strideHeight: 2, strideWidth: 2, padTop: 1, padLeft: 1,
-            output: a + 401_408, outHeight: 28, outWidth: 28,
+            outHeight: 28, outWidth: 28, scratch: a + 401_408,
             activation: ReLU6.self, threads: threads)
         Profiling.mark(timeline, 8)
 
         // %25 block3.pw: conv2d_bn_relu6 %22 -> 256x28x28
         // mobilenet_v1.spec:29: 256    2   (out s)
         Kernels.pointwiseConv(
-            input: a + 401_408, pixels: 784, inChannels: 128,
+            input: a + 0, pixels: 784, inChannels: 128,
             weights: w + 31_360, outChannels: 256,
-            residual: nil, output: a + 0,
+            residual: nil, output: a + 401_408,
             activation: ReLU6.self, threads: threads)
         Profiling.mark(timeline, 9)
 
         // %28 block4.dw: dwconv2d_bn_relu6 %25 -> 256x28x28
         // mobilenet_v1.spec:30: 256    1   (out s)
-        Kernels.depthwiseConv(
-            input: a + 0, channels: 256, inHeight: 28, inWidth: 28,
+        // In place over %25, keeping 57344 bytes of rows aside.
+        Kernels.depthwiseConvInPlace(
+            a + 401_408, channels: 256, inHeight: 28, inWidth: 28,
             weights: w + 64_384, kernelHeight: 3, kernelWidth: 3,
             strideHeight: 1, strideWidth: 1, padTop: 1, padLeft: 1,
-            output: a + 200_704, outHeight: 28, outWidth: 28,
+            outHeight: 28, outWidth: 28, scratch: a + 0,
             activation: ReLU6.self, threads: threads)
         Profiling.mark(timeline, 10)
 
         // %31 block4.pw: conv2d_bn_relu6 %28 -> 256x28x28
         // mobilenet_v1.spec:30: 256    1   (out s)
         Kernels.pointwiseConv(
-            input: a + 200_704, pixels: 784, inChannels: 256,
+            input: a + 401_408, pixels: 784, inChannels: 256,
             weights: w + 66_944, outChannels: 256,
             residual: nil, output: a + 0,
             activation: ReLU6.self, threads: threads)
@@ -204,37 +209,39 @@ public final class MobilenetV1: CompiledNetwork {
 
         // %34 block5.dw: dwconv2d_bn_relu6 %31 -> 256x14x14
         // mobilenet_v1.spec:32: 512    2   (out s)
-        Kernels.depthwiseConv(
-            input: a + 0, channels: 256, inHeight: 28, inWidth: 28,
+        // In place over %31, keeping 14336 bytes of rows aside.
+        Kernels.depthwiseConvInPlace(
+            a + 0, channels: 256, inHeight: 28, inWidth: 28,
             weights: w + 132_736, kernelHeight: 3, kernelWidth: 3,
             strideHeight: 2, strideWidth: 2, padTop: 1, padLeft: 1,
-            output: a + 200_704, outHeight: 14, outWidth: 14,
+            outHeight: 14, outWidth: 14, scratch: a + 200_704,
             activation: ReLU6.self, threads: threads)
         Profiling.mark(timeline, 12)
 
         // %37 block5.pw: conv2d_bn_relu6 %34 -> 512x14x14
         // mobilenet_v1.spec:32: 512    2   (out s)
         Kernels.pointwiseConv(
-            input: a + 200_704, pixels: 196, inChannels: 256,
+            input: a + 0, pixels: 196, inChannels: 256,
             weights: w + 135_296, outChannels: 512,
-            residual: nil, output: a + 0,
+            residual: nil, output: a + 200_704,
             activation: ReLU6.self, threads: threads)
         Profiling.mark(timeline, 13)
 
         // %40 block6.dw: dwconv2d_bn_relu6 %37 -> 512x14x14
         // mobilenet_v1.spec:33: 512    1   x5   (out s)
-        Kernels.depthwiseConv(
-            input: a + 0, channels: 512, inHeight: 14, inWidth: 14,
+        // In place over %37, keeping 57344 bytes of rows aside.
+        Kernels.depthwiseConvInPlace(
+            a + 200_704, channels: 512, inHeight: 14, inWidth: 14,
             weights: w + 266_880, kernelHeight: 3, kernelWidth: 3,
             strideHeight: 1, strideWidth: 1, padTop: 1, padLeft: 1,
-            output: a + 100_352, outHeight: 14, outWidth: 14,
+            outHeight: 14, outWidth: 14, scratch: a + 0,
             activation: ReLU6.self, threads: threads)
         Profiling.mark(timeline, 14)
 
         // %43 block6.pw: conv2d_bn_relu6 %40 -> 512x14x14
         // mobilenet_v1.spec:33: 512    1   x5   (out s)
         Kernels.pointwiseConv(
-            input: a + 100_352, pixels: 196, inChannels: 512,
+            input: a + 200_704, pixels: 196, inChannels: 512,
             weights: w + 272_000, outChannels: 512,
             residual: nil, output: a + 0,
             activation: ReLU6.self, threads: threads)
@@ -242,30 +249,32 @@ public final class MobilenetV1: CompiledNetwork {
 
         // %46 block7.dw: dwconv2d_bn_relu6 %43 -> 512x14x14
         // mobilenet_v1.spec:33: 512    1   x5   (out s)
-        Kernels.depthwiseConv(
-            input: a + 0, channels: 512, inHeight: 14, inWidth: 14,
+        // In place over %43, keeping 57344 bytes of rows aside.
+        Kernels.depthwiseConvInPlace(
+            a + 0, channels: 512, inHeight: 14, inWidth: 14,
             weights: w + 534_656, kernelHeight: 3, kernelWidth: 3,
             strideHeight: 1, strideWidth: 1, padTop: 1, padLeft: 1,
-            output: a + 100_352, outHeight: 14, outWidth: 14,
+            outHeight: 14, outWidth: 14, scratch: a + 100_352,
             activation: ReLU6.self, threads: threads)
         Profiling.mark(timeline, 16)
 
         // %49 block7.pw: conv2d_bn_relu6 %46 -> 512x14x14
         // mobilenet_v1.spec:33: 512    1   x5   (out s)
         Kernels.pointwiseConv(
-            input: a + 100_352, pixels: 196, inChannels: 512,
+            input: a + 0, pixels: 196, inChannels: 512,
             weights: w + 539_776, outChannels: 512,
-            residual: nil, output: a + 0,
+            residual: nil, output: a + 100_352,
             activation: ReLU6.self, threads: threads)
         Profiling.mark(timeline, 17)
 
         // %52 block8.dw: dwconv2d_bn_relu6 %49 -> 512x14x14
         // mobilenet_v1.spec:33: 512    1   x5   (out s)
-        Kernels.depthwiseConv(
-            input: a + 0, channels: 512, inHeight: 14, inWidth: 14,
+        // In place over %49, keeping 57344 bytes of rows aside.
+        Kernels.depthwiseConvInPlace(
+            a + 100_352, channels: 512, inHeight: 14, inWidth: 14,
             weights: w + 802_432, kernelHeight: 3, kernelWidth: 3,
             strideHeight: 1, strideWidth: 1, padTop: 1, padLeft: 1,
-            output: a + 100_352, outHeight: 14, outWidth: 14,
+            outHeight: 14, outWidth: 14, scratch: a + 0,
             activation: ReLU6.self, threads: threads)
         Profiling.mark(timeline, 18)
 
@@ -280,30 +289,32 @@ public final class MobilenetV1: CompiledNetwork {
 
         // %58 block9.dw: dwconv2d_bn_relu6 %55 -> 512x14x14
         // mobilenet_v1.spec:33: 512    1   x5   (out s)
-        Kernels.depthwiseConv(
-            input: a + 0, channels: 512, inHeight: 14, inWidth: 14,
+        // In place over %55, keeping 57344 bytes of rows aside.
+        Kernels.depthwiseConvInPlace(
+            a + 0, channels: 512, inHeight: 14, inWidth: 14,
             weights: w + 1_070_208, kernelHeight: 3, kernelWidth: 3,
             strideHeight: 1, strideWidth: 1, padTop: 1, padLeft: 1,
-            output: a + 100_352, outHeight: 14, outWidth: 14,
+            outHeight: 14, outWidth: 14, scratch: a + 100_352,
             activation: ReLU6.self, threads: threads)
         Profiling.mark(timeline, 20)
 
         // %61 block9.pw: conv2d_bn_relu6 %58 -> 512x14x14
         // mobilenet_v1.spec:33: 512    1   x5   (out s)
         Kernels.pointwiseConv(
-            input: a + 100_352, pixels: 196, inChannels: 512,
+            input: a + 0, pixels: 196, inChannels: 512,
             weights: w + 1_075_328, outChannels: 512,
-            residual: nil, output: a + 0,
+            residual: nil, output: a + 100_352,
             activation: ReLU6.self, threads: threads)
         Profiling.mark(timeline, 21)
 
         // %64 block10.dw: dwconv2d_bn_relu6 %61 -> 512x14x14
         // mobilenet_v1.spec:33: 512    1   x5   (out s)
-        Kernels.depthwiseConv(
-            input: a + 0, channels: 512, inHeight: 14, inWidth: 14,
+        // In place over %61, keeping 57344 bytes of rows aside.
+        Kernels.depthwiseConvInPlace(
+            a + 100_352, channels: 512, inHeight: 14, inWidth: 14,
             weights: w + 1_337_984, kernelHeight: 3, kernelWidth: 3,
             strideHeight: 1, strideWidth: 1, padTop: 1, padLeft: 1,
-            output: a + 100_352, outHeight: 14, outWidth: 14,
+            outHeight: 14, outWidth: 14, scratch: a + 0,
             activation: ReLU6.self, threads: threads)
         Profiling.mark(timeline, 22)
 
@@ -318,37 +329,39 @@ public final class MobilenetV1: CompiledNetwork {
 
         // %70 block11.dw: dwconv2d_bn_relu6 %67 -> 512x7x7
         // mobilenet_v1.spec:35: 1024   2   (out s)
-        Kernels.depthwiseConv(
-            input: a + 0, channels: 512, inHeight: 14, inWidth: 14,
+        // In place over %67, keeping 14336 bytes of rows aside.
+        Kernels.depthwiseConvInPlace(
+            a + 0, channels: 512, inHeight: 14, inWidth: 14,
             weights: w + 1_605_760, kernelHeight: 3, kernelWidth: 3,
             strideHeight: 2, strideWidth: 2, padTop: 1, padLeft: 1,
-            output: a + 100_352, outHeight: 7, outWidth: 7,
+            outHeight: 7, outWidth: 7, scratch: a + 100_352,
             activation: ReLU6.self, threads: threads)
         Profiling.mark(timeline, 24)
 
         // %73 block11.pw: conv2d_bn_relu6 %70 -> 1024x7x7
         // mobilenet_v1.spec:35: 1024   2   (out s)
         Kernels.pointwiseConv(
-            input: a + 100_352, pixels: 49, inChannels: 512,
+            input: a + 0, pixels: 49, inChannels: 512,
             weights: w + 1_610_880, outChannels: 1024,
-            residual: nil, output: a + 0,
+            residual: nil, output: a + 100_352,
             activation: ReLU6.self, threads: threads)
         Profiling.mark(timeline, 25)
 
         // %76 block12.dw: dwconv2d_bn_relu6 %73 -> 1024x7x7
         // mobilenet_v1.spec:36: 1024   1   (out s)
-        Kernels.depthwiseConv(
-            input: a + 0, channels: 1024, inHeight: 7, inWidth: 7,
+        // In place over %73, keeping 57344 bytes of rows aside.
+        Kernels.depthwiseConvInPlace(
+            a + 100_352, channels: 1024, inHeight: 7, inWidth: 7,
             weights: w + 2_136_192, kernelHeight: 3, kernelWidth: 3,
             strideHeight: 1, strideWidth: 1, padTop: 1, padLeft: 1,
-            output: a + 50_176, outHeight: 7, outWidth: 7,
+            outHeight: 7, outWidth: 7, scratch: a + 0,
             activation: ReLU6.self, threads: threads)
         Profiling.mark(timeline, 26)
 
         // %79 block12.pw: conv2d_bn_relu6 %76 -> 1024x7x7
         // mobilenet_v1.spec:36: 1024   1   (out s)
         Kernels.pointwiseConv(
-            input: a + 50_176, pixels: 49, inChannels: 1024,
+            input: a + 100_352, pixels: 49, inChannels: 1024,
             weights: w + 2_146_432, outChannels: 1024,
             residual: nil, output: a + 0,
             activation: ReLU6.self, threads: threads)

@@ -94,26 +94,27 @@ public final class MobilenetV1075: CompiledNetwork {
         let a = state.arena.pointer, w = UnsafePointer(state.weights.pointer), threads = state.threads
 
         // %0 input: input -> 3x224x224
-        Kernels.imageToNHWC(image, channels: 3, height: 224, width: 224, output: a + 301_056)
+        Kernels.imageToNHWC(image, channels: 3, height: 224, width: 224, output: a + 0)
         Profiling.mark(timeline, 0)
 
         // %1 stem.conv: conv2d_bn_relu6 %0 -> 24x112x112
         // mobilenet_v1.spec:17: conv k=3 s=2 out=32 bn act=RE6   timm=conv_stem,bn1
         Kernels.directConv(
-            input: a + 301_056, inChannels: 3, inHeight: 224, inWidth: 224,
+            input: a + 0, inChannels: 3, inHeight: 224, inWidth: 224,
             weights: w + 0, outChannels: 24, kernelHeight: 3, kernelWidth: 3,
             strideHeight: 2, strideWidth: 2, padTop: 1, padLeft: 1,
-            output: a + 0, outHeight: 112, outWidth: 112,
+            output: a + 602_112, outHeight: 112, outWidth: 112,
             activation: ReLU6.self, threads: threads)
         Profiling.mark(timeline, 1)
 
         // %4 block0.dw: dwconv2d_bn_relu6 %1 -> 24x112x112
         // mobilenet_v1.spec:24: 64     1   (out s)
-        Kernels.depthwiseConv(
-            input: a + 0, channels: 24, inHeight: 112, inWidth: 112,
+        // In place over %1, keeping 21504 bytes of rows aside.
+        Kernels.depthwiseConvInPlace(
+            a + 602_112, channels: 24, inHeight: 112, inWidth: 112,
             weights: w + 896, kernelHeight: 3, kernelWidth: 3,
             strideHeight: 1, strideWidth: 1, padTop: 1, padLeft: 1,
-            output: a + 602_112, outHeight: 112, outWidth: 112,
+            outHeight: 112, outWidth: 112, scratch: a + 0,
             activation: ReLU6.self, threads: threads)
         Profiling.mark(timeline, 2)
 
@@ -128,37 +129,39 @@ public final class MobilenetV1075: CompiledNetwork {
 
         // %10 block1.dw: dwconv2d_bn_relu6 %7 -> 48x56x56
         // mobilenet_v1.spec:26: 128    2   (out s)
-        Kernels.depthwiseConv(
-            input: a + 0, channels: 48, inHeight: 112, inWidth: 112,
+        // In place over %7, keeping 10752 bytes of rows aside.
+        Kernels.depthwiseConvInPlace(
+            a + 0, channels: 48, inHeight: 112, inWidth: 112,
             weights: w + 2416, kernelHeight: 3, kernelWidth: 3,
             strideHeight: 2, strideWidth: 2, padTop: 1, padLeft: 1,
-            output: a + 602_112, outHeight: 56, outWidth: 56,
+            outHeight: 56, outWidth: 56, scratch: a + 602_112,
             activation: ReLU6.self, threads: threads)
         Profiling.mark(timeline, 4)
 
         // %13 block1.pw: conv2d_bn_relu6 %10 -> 96x56x56
         // mobilenet_v1.spec:26: 128    2   (out s)
         Kernels.pointwiseConv(
-            input: a + 602_112, pixels: 3136, inChannels: 48,
+            input: a + 0, pixels: 3136, inChannels: 48,
             weights: w + 2896, outChannels: 96,
-            residual: nil, output: a + 0,
+            residual: nil, output: a + 602_112,
             activation: ReLU6.self, threads: threads)
         Profiling.mark(timeline, 5)
 
         // %16 block2.dw: dwconv2d_bn_relu6 %13 -> 96x56x56
         // mobilenet_v1.spec:27: 128    1   (out s)
-        Kernels.depthwiseConv(
-            input: a + 0, channels: 96, inHeight: 56, inWidth: 56,
+        // In place over %13, keeping 43008 bytes of rows aside.
+        Kernels.depthwiseConvInPlace(
+            a + 602_112, channels: 96, inHeight: 56, inWidth: 56,
             weights: w + 7600, kernelHeight: 3, kernelWidth: 3,
             strideHeight: 1, strideWidth: 1, padTop: 1, padLeft: 1,
-            output: a + 301_056, outHeight: 56, outWidth: 56,
+            outHeight: 56, outWidth: 56, scratch: a + 0,
             activation: ReLU6.self, threads: threads)
         Profiling.mark(timeline, 6)
 
         // %19 block2.pw: conv2d_bn_relu6 %16 -> 96x56x56
         // mobilenet_v1.spec:27: 128    1   (out s)
         Kernels.pointwiseConv(
-            input: a + 301_056, pixels: 3136, inChannels: 96,
+            input: a + 602_112, pixels: 3136, inChannels: 96,
             weights: w + 8560, outChannels: 96,
             residual: nil, output: a + 0,
             activation: ReLU6.self, threads: threads)
@@ -166,37 +169,39 @@ public final class MobilenetV1075: CompiledNetwork {
 
         // %22 block3.dw: dwconv2d_bn_relu6 %19 -> 96x28x28
         // mobilenet_v1.spec:29: 256    2   (out s)
-        Kernels.depthwiseConv(
-            input: a + 0, channels: 96, inHeight: 56, inWidth: 56,
+        // In place over %19, keeping 10752 bytes of rows aside.
+        Kernels.depthwiseConvInPlace(
+            a + 0, channels: 96, inHeight: 56, inWidth: 56,
             weights: w + 17_872, kernelHeight: 3, kernelWidth: 3,
             strideHeight: 2, strideWidth: 2, padTop: 1, padLeft: 1,
-            output: a + 301_056, outHeight: 28, outWidth: 28,
+            outHeight: 28, outWidth: 28, scratch: a + 301_056,
             activation: ReLU6.self, threads: threads)
         Profiling.mark(timeline, 8)
 
         // %25 block3.pw: conv2d_bn_relu6 %22 -> 192x28x28
         // mobilenet_v1.spec:29: 256    2   (out s)
         Kernels.pointwiseConv(
-            input: a + 301_056, pixels: 784, inChannels: 96,
+            input: a + 0, pixels: 784, inChannels: 96,
             weights: w + 18_832, outChannels: 192,
-            residual: nil, output: a + 0,
+            residual: nil, output: a + 301_056,
             activation: ReLU6.self, threads: threads)
         Profiling.mark(timeline, 9)
 
         // %28 block4.dw: dwconv2d_bn_relu6 %25 -> 192x28x28
         // mobilenet_v1.spec:30: 256    1   (out s)
-        Kernels.depthwiseConv(
-            input: a + 0, channels: 192, inHeight: 28, inWidth: 28,
+        // In place over %25, keeping 43008 bytes of rows aside.
+        Kernels.depthwiseConvInPlace(
+            a + 301_056, channels: 192, inHeight: 28, inWidth: 28,
             weights: w + 37_456, kernelHeight: 3, kernelWidth: 3,
             strideHeight: 1, strideWidth: 1, padTop: 1, padLeft: 1,
-            output: a + 150_528, outHeight: 28, outWidth: 28,
+            outHeight: 28, outWidth: 28, scratch: a + 0,
             activation: ReLU6.self, threads: threads)
         Profiling.mark(timeline, 10)
 
         // %31 block4.pw: conv2d_bn_relu6 %28 -> 192x28x28
         // mobilenet_v1.spec:30: 256    1   (out s)
         Kernels.pointwiseConv(
-            input: a + 150_528, pixels: 784, inChannels: 192,
+            input: a + 301_056, pixels: 784, inChannels: 192,
             weights: w + 39_376, outChannels: 192,
             residual: nil, output: a + 0,
             activation: ReLU6.self, threads: threads)
@@ -204,37 +209,39 @@ public final class MobilenetV1075: CompiledNetwork {
 
         // %34 block5.dw: dwconv2d_bn_relu6 %31 -> 192x14x14
         // mobilenet_v1.spec:32: 512    2   (out s)
-        Kernels.depthwiseConv(
-            input: a + 0, channels: 192, inHeight: 28, inWidth: 28,
+        // In place over %31, keeping 10752 bytes of rows aside.
+        Kernels.depthwiseConvInPlace(
+            a + 0, channels: 192, inHeight: 28, inWidth: 28,
             weights: w + 76_432, kernelHeight: 3, kernelWidth: 3,
             strideHeight: 2, strideWidth: 2, padTop: 1, padLeft: 1,
-            output: a + 150_528, outHeight: 14, outWidth: 14,
+            outHeight: 14, outWidth: 14, scratch: a + 150_528,
             activation: ReLU6.self, threads: threads)
         Profiling.mark(timeline, 12)
 
         // %37 block5.pw: conv2d_bn_relu6 %34 -> 384x14x14
         // mobilenet_v1.spec:32: 512    2   (out s)
         Kernels.pointwiseConv(
-            input: a + 150_528, pixels: 196, inChannels: 192,
+            input: a + 0, pixels: 196, inChannels: 192,
             weights: w + 78_352, outChannels: 384,
-            residual: nil, output: a + 0,
+            residual: nil, output: a + 150_528,
             activation: ReLU6.self, threads: threads)
         Profiling.mark(timeline, 13)
 
         // %40 block6.dw: dwconv2d_bn_relu6 %37 -> 384x14x14
         // mobilenet_v1.spec:33: 512    1   x5   (out s)
-        Kernels.depthwiseConv(
-            input: a + 0, channels: 384, inHeight: 14, inWidth: 14,
+        // In place over %37, keeping 43008 bytes of rows aside.
+        Kernels.depthwiseConvInPlace(
+            a + 150_528, channels: 384, inHeight: 14, inWidth: 14,
             weights: w + 152_464, kernelHeight: 3, kernelWidth: 3,
             strideHeight: 1, strideWidth: 1, padTop: 1, padLeft: 1,
-            output: a + 75_264, outHeight: 14, outWidth: 14,
+            outHeight: 14, outWidth: 14, scratch: a + 0,
             activation: ReLU6.self, threads: threads)
         Profiling.mark(timeline, 14)
 
         // %43 block6.pw: conv2d_bn_relu6 %40 -> 384x14x14
         // mobilenet_v1.spec:33: 512    1   x5   (out s)
         Kernels.pointwiseConv(
-            input: a + 75_264, pixels: 196, inChannels: 384,
+            input: a + 150_528, pixels: 196, inChannels: 384,
             weights: w + 156_304, outChannels: 384,
             residual: nil, output: a + 0,
             activation: ReLU6.self, threads: threads)
@@ -242,30 +249,32 @@ public final class MobilenetV1075: CompiledNetwork {
 
         // %46 block7.dw: dwconv2d_bn_relu6 %43 -> 384x14x14
         // mobilenet_v1.spec:33: 512    1   x5   (out s)
-        Kernels.depthwiseConv(
-            input: a + 0, channels: 384, inHeight: 14, inWidth: 14,
+        // In place over %43, keeping 43008 bytes of rows aside.
+        Kernels.depthwiseConvInPlace(
+            a + 0, channels: 384, inHeight: 14, inWidth: 14,
             weights: w + 304_144, kernelHeight: 3, kernelWidth: 3,
             strideHeight: 1, strideWidth: 1, padTop: 1, padLeft: 1,
-            output: a + 75_264, outHeight: 14, outWidth: 14,
+            outHeight: 14, outWidth: 14, scratch: a + 75_264,
             activation: ReLU6.self, threads: threads)
         Profiling.mark(timeline, 16)
 
         // %49 block7.pw: conv2d_bn_relu6 %46 -> 384x14x14
         // mobilenet_v1.spec:33: 512    1   x5   (out s)
         Kernels.pointwiseConv(
-            input: a + 75_264, pixels: 196, inChannels: 384,
+            input: a + 0, pixels: 196, inChannels: 384,
             weights: w + 307_984, outChannels: 384,
-            residual: nil, output: a + 0,
+            residual: nil, output: a + 75_264,
             activation: ReLU6.self, threads: threads)
         Profiling.mark(timeline, 17)
 
         // %52 block8.dw: dwconv2d_bn_relu6 %49 -> 384x14x14
         // mobilenet_v1.spec:33: 512    1   x5   (out s)
-        Kernels.depthwiseConv(
-            input: a + 0, channels: 384, inHeight: 14, inWidth: 14,
+        // In place over %49, keeping 43008 bytes of rows aside.
+        Kernels.depthwiseConvInPlace(
+            a + 75_264, channels: 384, inHeight: 14, inWidth: 14,
             weights: w + 455_824, kernelHeight: 3, kernelWidth: 3,
             strideHeight: 1, strideWidth: 1, padTop: 1, padLeft: 1,
-            output: a + 75_264, outHeight: 14, outWidth: 14,
+            outHeight: 14, outWidth: 14, scratch: a + 0,
             activation: ReLU6.self, threads: threads)
         Profiling.mark(timeline, 18)
 
@@ -280,30 +289,32 @@ public final class MobilenetV1075: CompiledNetwork {
 
         // %58 block9.dw: dwconv2d_bn_relu6 %55 -> 384x14x14
         // mobilenet_v1.spec:33: 512    1   x5   (out s)
-        Kernels.depthwiseConv(
-            input: a + 0, channels: 384, inHeight: 14, inWidth: 14,
+        // In place over %55, keeping 43008 bytes of rows aside.
+        Kernels.depthwiseConvInPlace(
+            a + 0, channels: 384, inHeight: 14, inWidth: 14,
             weights: w + 607_504, kernelHeight: 3, kernelWidth: 3,
             strideHeight: 1, strideWidth: 1, padTop: 1, padLeft: 1,
-            output: a + 75_264, outHeight: 14, outWidth: 14,
+            outHeight: 14, outWidth: 14, scratch: a + 75_264,
             activation: ReLU6.self, threads: threads)
         Profiling.mark(timeline, 20)
 
         // %61 block9.pw: conv2d_bn_relu6 %58 -> 384x14x14
         // mobilenet_v1.spec:33: 512    1   x5   (out s)
         Kernels.pointwiseConv(
-            input: a + 75_264, pixels: 196, inChannels: 384,
+            input: a + 0, pixels: 196, inChannels: 384,
             weights: w + 611_344, outChannels: 384,
-            residual: nil, output: a + 0,
+            residual: nil, output: a + 75_264,
             activation: ReLU6.self, threads: threads)
         Profiling.mark(timeline, 21)
 
         // %64 block10.dw: dwconv2d_bn_relu6 %61 -> 384x14x14
         // mobilenet_v1.spec:33: 512    1   x5   (out s)
-        Kernels.depthwiseConv(
-            input: a + 0, channels: 384, inHeight: 14, inWidth: 14,
+        // In place over %61, keeping 43008 bytes of rows aside.
+        Kernels.depthwiseConvInPlace(
+            a + 75_264, channels: 384, inHeight: 14, inWidth: 14,
             weights: w + 759_184, kernelHeight: 3, kernelWidth: 3,
             strideHeight: 1, strideWidth: 1, padTop: 1, padLeft: 1,
-            output: a + 75_264, outHeight: 14, outWidth: 14,
+            outHeight: 14, outWidth: 14, scratch: a + 0,
             activation: ReLU6.self, threads: threads)
         Profiling.mark(timeline, 22)
 
@@ -318,37 +329,39 @@ public final class MobilenetV1075: CompiledNetwork {
 
         // %70 block11.dw: dwconv2d_bn_relu6 %67 -> 384x7x7
         // mobilenet_v1.spec:35: 1024   2   (out s)
-        Kernels.depthwiseConv(
-            input: a + 0, channels: 384, inHeight: 14, inWidth: 14,
+        // In place over %67, keeping 10752 bytes of rows aside.
+        Kernels.depthwiseConvInPlace(
+            a + 0, channels: 384, inHeight: 14, inWidth: 14,
             weights: w + 910_864, kernelHeight: 3, kernelWidth: 3,
             strideHeight: 2, strideWidth: 2, padTop: 1, padLeft: 1,
-            output: a + 75_264, outHeight: 7, outWidth: 7,
+            outHeight: 7, outWidth: 7, scratch: a + 75_264,
             activation: ReLU6.self, threads: threads)
         Profiling.mark(timeline, 24)
 
         // %73 block11.pw: conv2d_bn_relu6 %70 -> 768x7x7
         // mobilenet_v1.spec:35: 1024   2   (out s)
         Kernels.pointwiseConv(
-            input: a + 75_264, pixels: 49, inChannels: 384,
+            input: a + 0, pixels: 49, inChannels: 384,
             weights: w + 914_704, outChannels: 768,
-            residual: nil, output: a + 0,
+            residual: nil, output: a + 75_264,
             activation: ReLU6.self, threads: threads)
         Profiling.mark(timeline, 25)
 
         // %76 block12.dw: dwconv2d_bn_relu6 %73 -> 768x7x7
         // mobilenet_v1.spec:36: 1024   1   (out s)
-        Kernels.depthwiseConv(
-            input: a + 0, channels: 768, inHeight: 7, inWidth: 7,
+        // In place over %73, keeping 43008 bytes of rows aside.
+        Kernels.depthwiseConvInPlace(
+            a + 75_264, channels: 768, inHeight: 7, inWidth: 7,
             weights: w + 1_210_384, kernelHeight: 3, kernelWidth: 3,
             strideHeight: 1, strideWidth: 1, padTop: 1, padLeft: 1,
-            output: a + 37_632, outHeight: 7, outWidth: 7,
+            outHeight: 7, outWidth: 7, scratch: a + 0,
             activation: ReLU6.self, threads: threads)
         Profiling.mark(timeline, 26)
 
         // %79 block12.pw: conv2d_bn_relu6 %76 -> 768x7x7
         // mobilenet_v1.spec:36: 1024   1   (out s)
         Kernels.pointwiseConv(
-            input: a + 37_632, pixels: 49, inChannels: 768,
+            input: a + 75_264, pixels: 49, inChannels: 768,
             weights: w + 1_218_064, outChannels: 768,
             residual: nil, output: a + 0,
             activation: ReLU6.self, threads: threads)

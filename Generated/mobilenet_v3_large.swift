@@ -159,35 +159,35 @@ public final class MobilenetV3Large: CompiledNetwork {
         let a = state.arena.pointer, w = UnsafePointer(state.weights.pointer), threads = state.threads
 
         // %0 input: input -> 3x224x224
-        Kernels.imageToNHWC(image, channels: 3, height: 224, width: 224, output: a + 200_704)
+        Kernels.imageToNHWC(image, channels: 3, height: 224, width: 224, output: a + 0)
         Profiling.mark(timeline, 0)
 
         // %1 stem.conv: conv2d_bn_hardswish %0 -> 16x112x112
         // mobilenet_v3_large.spec:28: conv k=3 s=2 out=16 bn act=HS scale=stem_width   timm=conv_stem,bn1  torchvision=features.0.0,features.0.1
         Kernels.directConv(
-            input: a + 200_704, inChannels: 3, inHeight: 224, inWidth: 224,
+            input: a + 0, inChannels: 3, inHeight: 224, inWidth: 224,
             weights: w + 0, outChannels: 16, kernelHeight: 3, kernelWidth: 3,
             strideHeight: 2, strideWidth: 2, padTop: 1, padLeft: 1,
-            output: a + 0, outHeight: 112, outWidth: 112,
+            output: a + 802_816, outHeight: 112, outWidth: 112,
             activation: HardSwish.self, threads: threads)
         Profiling.mark(timeline, 1)
 
         // %4 block0.dw: dwconv2d_bn_relu %1 -> 16x112x112
         // mobilenet_v3_large.spec:35: 3   16    16    -    RE   1   (k exp out se nl s)
         Kernels.depthwiseConv(
-            input: a + 0, channels: 16, inHeight: 112, inWidth: 112,
+            input: a + 802_816, channels: 16, inHeight: 112, inWidth: 112,
             weights: w + 448, kernelHeight: 3, kernelWidth: 3,
             strideHeight: 1, strideWidth: 1, padTop: 1, padLeft: 1,
-            output: a + 200_704, outHeight: 112, outWidth: 112,
+            output: a + 0, outHeight: 112, outWidth: 112,
             activation: ReLU.self, threads: threads)
         Profiling.mark(timeline, 2)
 
         // %7 block0.project: conv2d_bn_add %4, %1 -> 16x112x112
         // mobilenet_v3_large.spec:35: 3   16    16    -    RE   1   (k exp out se nl s)
         Kernels.pointwiseConv(
-            input: a + 200_704, pixels: 12544, inChannels: 16,
+            input: a + 0, pixels: 12544, inChannels: 16,
             weights: w + 608, outChannels: 16,
-            residual: a + 0, output: a + 802_816,
+            residual: a + 802_816, output: a + 802_816,
             activation: Identity.self, threads: threads)
         Profiling.mark(timeline, 3)
 
@@ -202,27 +202,28 @@ public final class MobilenetV3Large: CompiledNetwork {
 
         // %13 block1.dw: dwconv2d_bn_relu %10 -> 64x56x56
         // mobilenet_v3_large.spec:37: 3   64    24    -    RE   2   (k exp out se nl s)
-        Kernels.depthwiseConv(
-            input: a + 0, channels: 64, inHeight: 112, inWidth: 112,
+        // In place over %10, keeping 14336 bytes of rows aside.
+        Kernels.depthwiseConvInPlace(
+            a + 0, channels: 64, inHeight: 112, inWidth: 112,
             weights: w + 1968, kernelHeight: 3, kernelWidth: 3,
             strideHeight: 2, strideWidth: 2, padTop: 1, padLeft: 1,
-            output: a + 802_816, outHeight: 56, outWidth: 56,
+            outHeight: 56, outWidth: 56, scratch: a + 802_816,
             activation: ReLU.self, threads: threads)
         Profiling.mark(timeline, 5)
 
         // %16 block1.project: conv2d_bn %13 -> 24x56x56
         // mobilenet_v3_large.spec:37: 3   64    24    -    RE   2   (k exp out se nl s)
         Kernels.pointwiseConv(
-            input: a + 802_816, pixels: 3136, inChannels: 64,
+            input: a + 0, pixels: 3136, inChannels: 64,
             weights: w + 2608, outChannels: 24,
-            residual: nil, output: a + 451_584,
+            residual: nil, output: a + 802_816,
             activation: Identity.self, threads: threads)
         Profiling.mark(timeline, 6)
 
         // %18 block2.expand: conv2d_bn_relu %16 -> 72x56x56
         // mobilenet_v3_large.spec:38: 3   72    24    -    RE   1   (k exp out se nl s)
         Kernels.pointwiseConv(
-            input: a + 451_584, pixels: 3136, inChannels: 24,
+            input: a + 802_816, pixels: 3136, inChannels: 24,
             weights: w + 4688, outChannels: 72,
             residual: nil, output: a + 0,
             activation: ReLU.self, threads: threads)
@@ -230,27 +231,28 @@ public final class MobilenetV3Large: CompiledNetwork {
 
         // %21 block2.dw: dwconv2d_bn_relu %18 -> 72x56x56
         // mobilenet_v3_large.spec:38: 3   72    24    -    RE   1   (k exp out se nl s)
-        Kernels.depthwiseConv(
-            input: a + 0, channels: 72, inHeight: 56, inWidth: 56,
+        // In place over %18, keeping 32256 bytes of rows aside.
+        Kernels.depthwiseConvInPlace(
+            a + 0, channels: 72, inHeight: 56, inWidth: 56,
             weights: w + 6688, kernelHeight: 3, kernelWidth: 3,
             strideHeight: 1, strideWidth: 1, padTop: 1, padLeft: 1,
-            output: a + 225_792, outHeight: 56, outWidth: 56,
+            outHeight: 56, outWidth: 56, scratch: a + 225_792,
             activation: ReLU.self, threads: threads)
         Profiling.mark(timeline, 8)
 
         // %24 block2.project: conv2d_bn_add %21, %16 -> 24x56x56
         // mobilenet_v3_large.spec:38: 3   72    24    -    RE   1   (k exp out se nl s)
         Kernels.pointwiseConv(
-            input: a + 225_792, pixels: 3136, inChannels: 72,
+            input: a + 0, pixels: 3136, inChannels: 72,
             weights: w + 7488, outChannels: 24,
-            residual: a + 451_584, output: a + 526_848,
+            residual: a + 802_816, output: a + 802_816,
             activation: Identity.self, threads: threads)
         Profiling.mark(timeline, 9)
 
         // %27 block3.expand: conv2d_bn_relu %24 -> 72x56x56
         // mobilenet_v3_large.spec:40: 5   72    40    SE   RE   2   (k exp out se nl s)
         Kernels.pointwiseConv(
-            input: a + 526_848, pixels: 3136, inChannels: 24,
+            input: a + 802_816, pixels: 3136, inChannels: 24,
             weights: w + 9824, outChannels: 72,
             residual: nil, output: a + 0,
             activation: ReLU.self, threads: threads)
@@ -295,36 +297,37 @@ public final class MobilenetV3Large: CompiledNetwork {
 
         // %44 block4.dw: dwconv2d_bn_relu %41 -> 120x28x28
         // mobilenet_v3_large.spec:41: 5   120   40    SE   RE   1   (k exp out se nl s)
-        Kernels.depthwiseConv(
-            input: a + 0, channels: 120, inHeight: 28, inWidth: 28,
+        // In place over %41, keeping 40320 bytes of rows aside.
+        Kernels.depthwiseConvInPlace(
+            a + 0, channels: 120, inHeight: 28, inWidth: 28,
             weights: w + 26_992, kernelHeight: 5, kernelWidth: 5,
             strideHeight: 1, strideWidth: 1, padTop: 2, padLeft: 2,
-            output: a + 94_080, outHeight: 28, outWidth: 28,
+            outHeight: 28, outWidth: 28, scratch: a + 94_080,
             activation: ReLU.self, threads: threads)
         Profiling.mark(timeline, 15)
 
         // %52 block4.se: squeeze_excite %44 -> 120x28x28
         // mobilenet_v3_large.spec:41: 5   120   40    SE   RE   1   (k exp out se nl s)
         Kernels.squeezeExcite(
-            a + 94_080, pixels: 784, channels: 120, squeeze: 32,
+            a + 0, pixels: 784, channels: 120, squeeze: 32,
             reduce: w + 30_320, expand: w + 34_192,
-            scratch: a + 0,
+            scratch: a + 94_080,
             inner: ReLU.self, gate: HardSigmoid.self, threads: threads)
         Profiling.mark(timeline, 16)
 
         // %53 block4.project: conv2d_bn_add %52, %39 -> 40x28x28
         // mobilenet_v3_large.spec:41: 5   120   40    SE   RE   1   (k exp out se nl s)
         Kernels.pointwiseConv(
-            input: a + 94_080, pixels: 784, inChannels: 120,
+            input: a + 0, pixels: 784, inChannels: 120,
             weights: w + 38_416, outChannels: 40,
-            residual: a + 188_160, output: a + 219_520,
+            residual: a + 188_160, output: a + 188_160,
             activation: Identity.self, threads: threads)
         Profiling.mark(timeline, 17)
 
         // %56 block5.expand: conv2d_bn_relu %53 -> 120x28x28
         // mobilenet_v3_large.spec:42: 5   120   40    SE   RE   1   (k exp out se nl s)
         Kernels.pointwiseConv(
-            input: a + 219_520, pixels: 784, inChannels: 40,
+            input: a + 188_160, pixels: 784, inChannels: 40,
             weights: w + 44_224, outChannels: 120,
             residual: nil, output: a + 0,
             activation: ReLU.self, threads: threads)
@@ -332,29 +335,30 @@ public final class MobilenetV3Large: CompiledNetwork {
 
         // %59 block5.dw: dwconv2d_bn_relu %56 -> 120x28x28
         // mobilenet_v3_large.spec:42: 5   120   40    SE   RE   1   (k exp out se nl s)
-        Kernels.depthwiseConv(
-            input: a + 0, channels: 120, inHeight: 28, inWidth: 28,
+        // In place over %56, keeping 40320 bytes of rows aside.
+        Kernels.depthwiseConvInPlace(
+            a + 0, channels: 120, inHeight: 28, inWidth: 28,
             weights: w + 49_472, kernelHeight: 5, kernelWidth: 5,
             strideHeight: 1, strideWidth: 1, padTop: 2, padLeft: 2,
-            output: a + 94_080, outHeight: 28, outWidth: 28,
+            outHeight: 28, outWidth: 28, scratch: a + 94_080,
             activation: ReLU.self, threads: threads)
         Profiling.mark(timeline, 19)
 
         // %67 block5.se: squeeze_excite %59 -> 120x28x28
         // mobilenet_v3_large.spec:42: 5   120   40    SE   RE   1   (k exp out se nl s)
         Kernels.squeezeExcite(
-            a + 94_080, pixels: 784, channels: 120, squeeze: 32,
+            a + 0, pixels: 784, channels: 120, squeeze: 32,
             reduce: w + 52_800, expand: w + 56_672,
-            scratch: a + 0,
+            scratch: a + 94_080,
             inner: ReLU.self, gate: HardSigmoid.self, threads: threads)
         Profiling.mark(timeline, 20)
 
         // %68 block5.project: conv2d_bn_add %67, %53 -> 40x28x28
         // mobilenet_v3_large.spec:42: 5   120   40    SE   RE   1   (k exp out se nl s)
         Kernels.pointwiseConv(
-            input: a + 94_080, pixels: 784, inChannels: 120,
+            input: a + 0, pixels: 784, inChannels: 120,
             weights: w + 60_896, outChannels: 40,
-            residual: a + 219_520, output: a + 188_160,
+            residual: a + 188_160, output: a + 188_160,
             activation: Identity.self, threads: threads)
         Profiling.mark(timeline, 21)
 
@@ -369,27 +373,28 @@ public final class MobilenetV3Large: CompiledNetwork {
 
         // %74 block6.dw: dwconv2d_bn_hardswish %71 -> 240x14x14
         // mobilenet_v3_large.spec:44: 3   240   80    -    HS   2   (k exp out se nl s)
-        Kernels.depthwiseConv(
-            input: a + 0, channels: 240, inHeight: 28, inWidth: 28,
+        // In place over %71, keeping 13440 bytes of rows aside.
+        Kernels.depthwiseConvInPlace(
+            a + 0, channels: 240, inHeight: 28, inWidth: 28,
             weights: w + 76_544, kernelHeight: 3, kernelWidth: 3,
             strideHeight: 2, strideWidth: 2, padTop: 1, padLeft: 1,
-            output: a + 188_160, outHeight: 14, outWidth: 14,
+            outHeight: 14, outWidth: 14, scratch: a + 188_160,
             activation: HardSwish.self, threads: threads)
         Profiling.mark(timeline, 23)
 
         // %77 block6.project: conv2d_bn %74 -> 80x14x14
         // mobilenet_v3_large.spec:44: 3   240   80    -    HS   2   (k exp out se nl s)
         Kernels.pointwiseConv(
-            input: a + 188_160, pixels: 196, inChannels: 240,
+            input: a + 0, pixels: 196, inChannels: 240,
             weights: w + 78_944, outChannels: 80,
-            residual: nil, output: a + 78_400,
+            residual: nil, output: a + 188_160,
             activation: Identity.self, threads: threads)
         Profiling.mark(timeline, 24)
 
         // %79 block7.expand: conv2d_bn_hardswish %77 -> 200x14x14
         // mobilenet_v3_large.spec:45: 3   200   80    -    HS   1   (k exp out se nl s)
         Kernels.pointwiseConv(
-            input: a + 78_400, pixels: 196, inChannels: 80,
+            input: a + 188_160, pixels: 196, inChannels: 80,
             weights: w + 98_224, outChannels: 200,
             residual: nil, output: a + 0,
             activation: HardSwish.self, threads: threads)
@@ -397,27 +402,28 @@ public final class MobilenetV3Large: CompiledNetwork {
 
         // %82 block7.dw: dwconv2d_bn_hardswish %79 -> 200x14x14
         // mobilenet_v3_large.spec:45: 3   200   80    -    HS   1   (k exp out se nl s)
-        Kernels.depthwiseConv(
-            input: a + 0, channels: 200, inHeight: 14, inWidth: 14,
+        // In place over %79, keeping 22400 bytes of rows aside.
+        Kernels.depthwiseConvInPlace(
+            a + 0, channels: 200, inHeight: 14, inWidth: 14,
             weights: w + 115_072, kernelHeight: 3, kernelWidth: 3,
             strideHeight: 1, strideWidth: 1, padTop: 1, padLeft: 1,
-            output: a + 39_200, outHeight: 14, outWidth: 14,
+            outHeight: 14, outWidth: 14, scratch: a + 39_200,
             activation: HardSwish.self, threads: threads)
         Profiling.mark(timeline, 26)
 
         // %85 block7.project: conv2d_bn_add %82, %77 -> 80x14x14
         // mobilenet_v3_large.spec:45: 3   200   80    -    HS   1   (k exp out se nl s)
         Kernels.pointwiseConv(
-            input: a + 39_200, pixels: 196, inChannels: 200,
+            input: a + 0, pixels: 196, inChannels: 200,
             weights: w + 117_152, outChannels: 80,
-            residual: a + 78_400, output: a + 94_080,
+            residual: a + 188_160, output: a + 188_160,
             activation: Identity.self, threads: threads)
         Profiling.mark(timeline, 27)
 
         // %88 block8.expand: conv2d_bn_hardswish %85 -> 184x14x14
         // mobilenet_v3_large.spec:46: 3   184   80    -    HS   1   (k exp out se nl s)
         Kernels.pointwiseConv(
-            input: a + 94_080, pixels: 196, inChannels: 80,
+            input: a + 188_160, pixels: 196, inChannels: 80,
             weights: w + 133_232, outChannels: 184,
             residual: nil, output: a + 0,
             activation: HardSwish.self, threads: threads)
@@ -425,27 +431,28 @@ public final class MobilenetV3Large: CompiledNetwork {
 
         // %91 block8.dw: dwconv2d_bn_hardswish %88 -> 184x14x14
         // mobilenet_v3_large.spec:46: 3   184   80    -    HS   1   (k exp out se nl s)
-        Kernels.depthwiseConv(
-            input: a + 0, channels: 184, inHeight: 14, inWidth: 14,
+        // In place over %88, keeping 20608 bytes of rows aside.
+        Kernels.depthwiseConvInPlace(
+            a + 0, channels: 184, inHeight: 14, inWidth: 14,
             weights: w + 148_784, kernelHeight: 3, kernelWidth: 3,
             strideHeight: 1, strideWidth: 1, padTop: 1, padLeft: 1,
-            output: a + 36_064, outHeight: 14, outWidth: 14,
+            outHeight: 14, outWidth: 14, scratch: a + 36_064,
             activation: HardSwish.self, threads: threads)
         Profiling.mark(timeline, 29)
 
         // %94 block8.project: conv2d_bn_add %91, %85 -> 80x14x14
         // mobilenet_v3_large.spec:46: 3   184   80    -    HS   1   (k exp out se nl s)
         Kernels.pointwiseConv(
-            input: a + 36_064, pixels: 196, inChannels: 184,
+            input: a + 0, pixels: 196, inChannels: 184,
             weights: w + 150_704, outChannels: 80,
-            residual: a + 94_080, output: a + 72_128,
+            residual: a + 188_160, output: a + 188_160,
             activation: Identity.self, threads: threads)
         Profiling.mark(timeline, 30)
 
         // %97 block9.expand: conv2d_bn_hardswish %94 -> 184x14x14
         // mobilenet_v3_large.spec:47: 3   184   80    -    HS   1   (k exp out se nl s)
         Kernels.pointwiseConv(
-            input: a + 72_128, pixels: 196, inChannels: 80,
+            input: a + 188_160, pixels: 196, inChannels: 80,
             weights: w + 165_504, outChannels: 184,
             residual: nil, output: a + 0,
             activation: HardSwish.self, threads: threads)
@@ -453,27 +460,28 @@ public final class MobilenetV3Large: CompiledNetwork {
 
         // %100 block9.dw: dwconv2d_bn_hardswish %97 -> 184x14x14
         // mobilenet_v3_large.spec:47: 3   184   80    -    HS   1   (k exp out se nl s)
-        Kernels.depthwiseConv(
-            input: a + 0, channels: 184, inHeight: 14, inWidth: 14,
+        // In place over %97, keeping 20608 bytes of rows aside.
+        Kernels.depthwiseConvInPlace(
+            a + 0, channels: 184, inHeight: 14, inWidth: 14,
             weights: w + 181_056, kernelHeight: 3, kernelWidth: 3,
             strideHeight: 1, strideWidth: 1, padTop: 1, padLeft: 1,
-            output: a + 36_064, outHeight: 14, outWidth: 14,
+            outHeight: 14, outWidth: 14, scratch: a + 36_064,
             activation: HardSwish.self, threads: threads)
         Profiling.mark(timeline, 32)
 
         // %103 block9.project: conv2d_bn_add %100, %94 -> 80x14x14
         // mobilenet_v3_large.spec:47: 3   184   80    -    HS   1   (k exp out se nl s)
         Kernels.pointwiseConv(
-            input: a + 36_064, pixels: 196, inChannels: 184,
+            input: a + 0, pixels: 196, inChannels: 184,
             weights: w + 182_976, outChannels: 80,
-            residual: a + 72_128, output: a + 94_080,
+            residual: a + 188_160, output: a + 188_160,
             activation: Identity.self, threads: threads)
         Profiling.mark(timeline, 33)
 
         // %106 block10.expand: conv2d_bn_hardswish %103 -> 480x14x14
         // mobilenet_v3_large.spec:49: 3   480   112   SE   HS   1   (k exp out se nl s)
         Kernels.pointwiseConv(
-            input: a + 94_080, pixels: 196, inChannels: 80,
+            input: a + 188_160, pixels: 196, inChannels: 80,
             weights: w + 197_776, outChannels: 480,
             residual: nil, output: a + 0,
             activation: HardSwish.self, threads: threads)
@@ -481,36 +489,37 @@ public final class MobilenetV3Large: CompiledNetwork {
 
         // %109 block10.dw: dwconv2d_bn_hardswish %106 -> 480x14x14
         // mobilenet_v3_large.spec:49: 3   480   112   SE   HS   1   (k exp out se nl s)
-        Kernels.depthwiseConv(
-            input: a + 0, channels: 480, inHeight: 14, inWidth: 14,
+        // In place over %106, keeping 53760 bytes of rows aside.
+        Kernels.depthwiseConvInPlace(
+            a + 0, channels: 480, inHeight: 14, inWidth: 14,
             weights: w + 236_656, kernelHeight: 3, kernelWidth: 3,
             strideHeight: 1, strideWidth: 1, padTop: 1, padLeft: 1,
-            output: a + 94_080, outHeight: 14, outWidth: 14,
+            outHeight: 14, outWidth: 14, scratch: a + 94_080,
             activation: HardSwish.self, threads: threads)
         Profiling.mark(timeline, 35)
 
         // %117 block10.se: squeeze_excite %109 -> 480x14x14
         // mobilenet_v3_large.spec:49: 3   480   112   SE   HS   1   (k exp out se nl s)
         Kernels.squeezeExcite(
-            a + 94_080, pixels: 196, channels: 480, squeeze: 120,
+            a + 0, pixels: 196, channels: 480, squeeze: 120,
             reduce: w + 241_456, expand: w + 303_024,
-            scratch: a + 0,
+            scratch: a + 94_080,
             inner: ReLU.self, gate: HardSigmoid.self, threads: threads)
         Profiling.mark(timeline, 36)
 
         // %118 block10.project: conv2d_bn %117 -> 112x14x14
         // mobilenet_v3_large.spec:49: 3   480   112   SE   HS   1   (k exp out se nl s)
         Kernels.pointwiseConv(
-            input: a + 94_080, pixels: 196, inChannels: 480,
+            input: a + 0, pixels: 196, inChannels: 480,
             weights: w + 361_104, outChannels: 112,
-            residual: nil, output: a + 263_424,
+            residual: nil, output: a + 131_712,
             activation: Identity.self, threads: threads)
         Profiling.mark(timeline, 37)
 
         // %120 block11.expand: conv2d_bn_hardswish %118 -> 672x14x14
         // mobilenet_v3_large.spec:50: 3   672   112   SE   HS   1   (k exp out se nl s)
         Kernels.pointwiseConv(
-            input: a + 263_424, pixels: 196, inChannels: 112,
+            input: a + 131_712, pixels: 196, inChannels: 112,
             weights: w + 414_976, outChannels: 672,
             residual: nil, output: a + 0,
             activation: HardSwish.self, threads: threads)
@@ -518,36 +527,37 @@ public final class MobilenetV3Large: CompiledNetwork {
 
         // %123 block11.dw: dwconv2d_bn_hardswish %120 -> 672x14x14
         // mobilenet_v3_large.spec:50: 3   672   112   SE   HS   1   (k exp out se nl s)
-        Kernels.depthwiseConv(
-            input: a + 0, channels: 672, inHeight: 14, inWidth: 14,
+        // In place over %120, keeping 75264 bytes of rows aside.
+        Kernels.depthwiseConvInPlace(
+            a + 0, channels: 672, inHeight: 14, inWidth: 14,
             weights: w + 490_912, kernelHeight: 3, kernelWidth: 3,
             strideHeight: 1, strideWidth: 1, padTop: 1, padLeft: 1,
-            output: a + 131_712, outHeight: 14, outWidth: 14,
+            outHeight: 14, outWidth: 14, scratch: a + 153_664,
             activation: HardSwish.self, threads: threads)
         Profiling.mark(timeline, 39)
 
         // %131 block11.se: squeeze_excite %123 -> 672x14x14
         // mobilenet_v3_large.spec:50: 3   672   112   SE   HS   1   (k exp out se nl s)
         Kernels.squeezeExcite(
-            a + 131_712, pixels: 196, channels: 672, squeeze: 168,
+            a + 0, pixels: 196, channels: 672, squeeze: 168,
             reduce: w + 497_632, expand: w + 616_080,
-            scratch: a + 0,
+            scratch: a + 153_664,
             inner: ReLU.self, gate: HardSigmoid.self, threads: threads)
         Profiling.mark(timeline, 40)
 
         // %132 block11.project: conv2d_bn_add %131, %118 -> 112x14x14
         // mobilenet_v3_large.spec:50: 3   672   112   SE   HS   1   (k exp out se nl s)
         Kernels.pointwiseConv(
-            input: a + 131_712, pixels: 196, inChannels: 672,
+            input: a + 0, pixels: 196, inChannels: 672,
             weights: w + 729_648, outChannels: 112,
-            residual: a + 263_424, output: a + 285_376,
+            residual: a + 131_712, output: a + 131_712,
             activation: Identity.self, threads: threads)
         Profiling.mark(timeline, 41)
 
         // %135 block12.expand: conv2d_bn_hardswish %132 -> 672x14x14
         // mobilenet_v3_large.spec:52: 5   672   160   SE   HS   2   (k exp out se nl s)
         Kernels.pointwiseConv(
-            input: a + 285_376, pixels: 196, inChannels: 112,
+            input: a + 131_712, pixels: 196, inChannels: 112,
             weights: w + 805_024, outChannels: 672,
             residual: nil, output: a + 0,
             activation: HardSwish.self, threads: threads)
@@ -577,14 +587,14 @@ public final class MobilenetV3Large: CompiledNetwork {
         Kernels.pointwiseConv(
             input: a + 131_712, pixels: 49, inChannels: 672,
             weights: w + 1_130_448, outChannels: 160,
-            residual: nil, output: a + 94_080,
+            residual: nil, output: a + 67_200,
             activation: Identity.self, threads: threads)
         Profiling.mark(timeline, 45)
 
         // %149 block13.expand: conv2d_bn_hardswish %147 -> 960x7x7
         // mobilenet_v3_large.spec:53: 5   960   160   SE   HS   1   (k exp out se nl s)
         Kernels.pointwiseConv(
-            input: a + 94_080, pixels: 49, inChannels: 160,
+            input: a + 67_200, pixels: 49, inChannels: 160,
             weights: w + 1_238_128, outChannels: 960,
             residual: nil, output: a + 0,
             activation: HardSwish.self, threads: threads)
@@ -592,36 +602,37 @@ public final class MobilenetV3Large: CompiledNetwork {
 
         // %152 block13.dw: dwconv2d_bn_hardswish %149 -> 960x7x7
         // mobilenet_v3_large.spec:53: 5   960   160   SE   HS   1   (k exp out se nl s)
-        Kernels.depthwiseConv(
-            input: a + 0, channels: 960, inHeight: 7, inWidth: 7,
+        // In place over %149, keeping 80640 bytes of rows aside.
+        Kernels.depthwiseConvInPlace(
+            a + 0, channels: 960, inHeight: 7, inWidth: 7,
             weights: w + 1_392_688, kernelHeight: 5, kernelWidth: 5,
             strideHeight: 1, strideWidth: 1, padTop: 2, padLeft: 2,
-            output: a + 47_040, outHeight: 7, outWidth: 7,
+            outHeight: 7, outWidth: 7, scratch: a + 47_040,
             activation: HardSwish.self, threads: threads)
         Profiling.mark(timeline, 47)
 
         // %160 block13.se: squeeze_excite %152 -> 960x7x7
         // mobilenet_v3_large.spec:53: 5   960   160   SE   HS   1   (k exp out se nl s)
         Kernels.squeezeExcite(
-            a + 47_040, pixels: 49, channels: 960, squeeze: 240,
+            a + 0, pixels: 49, channels: 960, squeeze: 240,
             reduce: w + 1_417_648, expand: w + 1_648_288,
-            scratch: a + 0,
+            scratch: a + 47_040,
             inner: ReLU.self, gate: HardSigmoid.self, threads: threads)
         Profiling.mark(timeline, 48)
 
         // %161 block13.project: conv2d_bn_add %160, %147 -> 160x7x7
         // mobilenet_v3_large.spec:53: 5   960   160   SE   HS   1   (k exp out se nl s)
         Kernels.pointwiseConv(
-            input: a + 47_040, pixels: 49, inChannels: 960,
+            input: a + 0, pixels: 49, inChannels: 960,
             weights: w + 1_879_648, outChannels: 160,
-            residual: a + 94_080, output: a + 101_920,
+            residual: a + 67_200, output: a + 67_200,
             activation: Identity.self, threads: threads)
         Profiling.mark(timeline, 49)
 
         // %164 block14.expand: conv2d_bn_hardswish %161 -> 960x7x7
         // mobilenet_v3_large.spec:54: 5   960   160   SE   HS   1   (k exp out se nl s)
         Kernels.pointwiseConv(
-            input: a + 101_920, pixels: 49, inChannels: 160,
+            input: a + 67_200, pixels: 49, inChannels: 160,
             weights: w + 2_033_408, outChannels: 960,
             residual: nil, output: a + 0,
             activation: HardSwish.self, threads: threads)
@@ -629,36 +640,37 @@ public final class MobilenetV3Large: CompiledNetwork {
 
         // %167 block14.dw: dwconv2d_bn_hardswish %164 -> 960x7x7
         // mobilenet_v3_large.spec:54: 5   960   160   SE   HS   1   (k exp out se nl s)
-        Kernels.depthwiseConv(
-            input: a + 0, channels: 960, inHeight: 7, inWidth: 7,
+        // In place over %164, keeping 80640 bytes of rows aside.
+        Kernels.depthwiseConvInPlace(
+            a + 0, channels: 960, inHeight: 7, inWidth: 7,
             weights: w + 2_187_968, kernelHeight: 5, kernelWidth: 5,
             strideHeight: 1, strideWidth: 1, padTop: 2, padLeft: 2,
-            output: a + 47_040, outHeight: 7, outWidth: 7,
+            outHeight: 7, outWidth: 7, scratch: a + 47_040,
             activation: HardSwish.self, threads: threads)
         Profiling.mark(timeline, 51)
 
         // %175 block14.se: squeeze_excite %167 -> 960x7x7
         // mobilenet_v3_large.spec:54: 5   960   160   SE   HS   1   (k exp out se nl s)
         Kernels.squeezeExcite(
-            a + 47_040, pixels: 49, channels: 960, squeeze: 240,
+            a + 0, pixels: 49, channels: 960, squeeze: 240,
             reduce: w + 2_212_928, expand: w + 2_443_568,
-            scratch: a + 0,
+            scratch: a + 47_040,
             inner: ReLU.self, gate: HardSigmoid.self, threads: threads)
         Profiling.mark(timeline, 52)
 
         // %176 block14.project: conv2d_bn_add %175, %161 -> 160x7x7
         // mobilenet_v3_large.spec:54: 5   960   160   SE   HS   1   (k exp out se nl s)
         Kernels.pointwiseConv(
-            input: a + 47_040, pixels: 49, inChannels: 960,
+            input: a + 0, pixels: 49, inChannels: 960,
             weights: w + 2_674_928, outChannels: 160,
-            residual: a + 101_920, output: a + 94_080,
+            residual: a + 67_200, output: a + 67_200,
             activation: Identity.self, threads: threads)
         Profiling.mark(timeline, 53)
 
         // %179 head.conv: conv2d_bn_hardswish %176 -> 960x7x7
         // mobilenet_v3_large.spec:58: conv k=1 out=960 bn act=HS                           timm=blocks.6.0.conv,blocks.6.0.bn1  torchvision=features.16.0,features.16.1
         Kernels.pointwiseConv(
-            input: a + 94_080, pixels: 49, inChannels: 160,
+            input: a + 67_200, pixels: 49, inChannels: 160,
             weights: w + 2_828_688, outChannels: 960,
             residual: nil, output: a + 0,
             activation: HardSwish.self, threads: threads)

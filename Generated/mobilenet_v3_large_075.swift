@@ -159,35 +159,35 @@ public final class MobilenetV3Large075: CompiledNetwork {
         let a = state.arena.pointer, w = UnsafePointer(state.weights.pointer), threads = state.threads
 
         // %0 input: input -> 3x224x224
-        Kernels.imageToNHWC(image, channels: 3, height: 224, width: 224, output: a + 200_704)
+        Kernels.imageToNHWC(image, channels: 3, height: 224, width: 224, output: a + 0)
         Profiling.mark(timeline, 0)
 
         // %1 stem.conv: conv2d_bn_hardswish %0 -> 16x112x112
         // mobilenet_v3_large.spec:28: conv k=3 s=2 out=16 bn act=HS scale=stem_width   timm=conv_stem,bn1  torchvision=features.0.0,features.0.1
         Kernels.directConv(
-            input: a + 200_704, inChannels: 3, inHeight: 224, inWidth: 224,
+            input: a + 0, inChannels: 3, inHeight: 224, inWidth: 224,
             weights: w + 0, outChannels: 16, kernelHeight: 3, kernelWidth: 3,
             strideHeight: 2, strideWidth: 2, padTop: 1, padLeft: 1,
-            output: a + 0, outHeight: 112, outWidth: 112,
+            output: a + 802_816, outHeight: 112, outWidth: 112,
             activation: HardSwish.self, threads: threads)
         Profiling.mark(timeline, 1)
 
         // %4 block0.dw: dwconv2d_bn_relu %1 -> 16x112x112
         // mobilenet_v3_large.spec:35: 3   16    16    -    RE   1   (k exp out se nl s)
         Kernels.depthwiseConv(
-            input: a + 0, channels: 16, inHeight: 112, inWidth: 112,
+            input: a + 802_816, channels: 16, inHeight: 112, inWidth: 112,
             weights: w + 448, kernelHeight: 3, kernelWidth: 3,
             strideHeight: 1, strideWidth: 1, padTop: 1, padLeft: 1,
-            output: a + 200_704, outHeight: 112, outWidth: 112,
+            output: a + 0, outHeight: 112, outWidth: 112,
             activation: ReLU.self, threads: threads)
         Profiling.mark(timeline, 2)
 
         // %7 block0.project: conv2d_bn_add %4, %1 -> 16x112x112
         // mobilenet_v3_large.spec:35: 3   16    16    -    RE   1   (k exp out se nl s)
         Kernels.pointwiseConv(
-            input: a + 200_704, pixels: 12544, inChannels: 16,
+            input: a + 0, pixels: 12544, inChannels: 16,
             weights: w + 608, outChannels: 16,
-            residual: a + 0, output: a + 802_816,
+            residual: a + 802_816, output: a + 802_816,
             activation: Identity.self, threads: threads)
         Profiling.mark(timeline, 3)
 
@@ -202,27 +202,28 @@ public final class MobilenetV3Large075: CompiledNetwork {
 
         // %13 block1.dw: dwconv2d_bn_relu %10 -> 64x56x56
         // mobilenet_v3_large.spec:37: 3   64    24    -    RE   2   (k exp out se nl s)
-        Kernels.depthwiseConv(
-            input: a + 0, channels: 64, inHeight: 112, inWidth: 112,
+        // In place over %10, keeping 14336 bytes of rows aside.
+        Kernels.depthwiseConvInPlace(
+            a + 0, channels: 64, inHeight: 112, inWidth: 112,
             weights: w + 1968, kernelHeight: 3, kernelWidth: 3,
             strideHeight: 2, strideWidth: 2, padTop: 1, padLeft: 1,
-            output: a + 802_816, outHeight: 56, outWidth: 56,
+            outHeight: 56, outWidth: 56, scratch: a + 802_816,
             activation: ReLU.self, threads: threads)
         Profiling.mark(timeline, 5)
 
         // %16 block1.project: conv2d_bn %13 -> 24x56x56
         // mobilenet_v3_large.spec:37: 3   64    24    -    RE   2   (k exp out se nl s)
         Kernels.pointwiseConv(
-            input: a + 802_816, pixels: 3136, inChannels: 64,
+            input: a + 0, pixels: 3136, inChannels: 64,
             weights: w + 2608, outChannels: 24,
-            residual: nil, output: a + 451_584,
+            residual: nil, output: a + 802_816,
             activation: Identity.self, threads: threads)
         Profiling.mark(timeline, 6)
 
         // %18 block2.expand: conv2d_bn_relu %16 -> 72x56x56
         // mobilenet_v3_large.spec:38: 3   72    24    -    RE   1   (k exp out se nl s)
         Kernels.pointwiseConv(
-            input: a + 451_584, pixels: 3136, inChannels: 24,
+            input: a + 802_816, pixels: 3136, inChannels: 24,
             weights: w + 4688, outChannels: 72,
             residual: nil, output: a + 0,
             activation: ReLU.self, threads: threads)
@@ -230,27 +231,28 @@ public final class MobilenetV3Large075: CompiledNetwork {
 
         // %21 block2.dw: dwconv2d_bn_relu %18 -> 72x56x56
         // mobilenet_v3_large.spec:38: 3   72    24    -    RE   1   (k exp out se nl s)
-        Kernels.depthwiseConv(
-            input: a + 0, channels: 72, inHeight: 56, inWidth: 56,
+        // In place over %18, keeping 32256 bytes of rows aside.
+        Kernels.depthwiseConvInPlace(
+            a + 0, channels: 72, inHeight: 56, inWidth: 56,
             weights: w + 6688, kernelHeight: 3, kernelWidth: 3,
             strideHeight: 1, strideWidth: 1, padTop: 1, padLeft: 1,
-            output: a + 225_792, outHeight: 56, outWidth: 56,
+            outHeight: 56, outWidth: 56, scratch: a + 225_792,
             activation: ReLU.self, threads: threads)
         Profiling.mark(timeline, 8)
 
         // %24 block2.project: conv2d_bn_add %21, %16 -> 24x56x56
         // mobilenet_v3_large.spec:38: 3   72    24    -    RE   1   (k exp out se nl s)
         Kernels.pointwiseConv(
-            input: a + 225_792, pixels: 3136, inChannels: 72,
+            input: a + 0, pixels: 3136, inChannels: 72,
             weights: w + 7488, outChannels: 24,
-            residual: a + 451_584, output: a + 526_848,
+            residual: a + 802_816, output: a + 802_816,
             activation: Identity.self, threads: threads)
         Profiling.mark(timeline, 9)
 
         // %27 block3.expand: conv2d_bn_relu %24 -> 72x56x56
         // mobilenet_v3_large.spec:40: 5   72    40    SE   RE   2   (k exp out se nl s)
         Kernels.pointwiseConv(
-            input: a + 526_848, pixels: 3136, inChannels: 24,
+            input: a + 802_816, pixels: 3136, inChannels: 24,
             weights: w + 9824, outChannels: 72,
             residual: nil, output: a + 0,
             activation: ReLU.self, threads: threads)
@@ -295,36 +297,37 @@ public final class MobilenetV3Large075: CompiledNetwork {
 
         // %44 block4.dw: dwconv2d_bn_relu %41 -> 96x28x28
         // mobilenet_v3_large.spec:41: 5   120   40    SE   RE   1   (k exp out se nl s)
-        Kernels.depthwiseConv(
-            input: a + 0, channels: 96, inHeight: 28, inWidth: 28,
+        // In place over %41, keeping 32256 bytes of rows aside.
+        Kernels.depthwiseConvInPlace(
+            a + 0, channels: 96, inHeight: 28, inWidth: 28,
             weights: w + 23_744, kernelHeight: 5, kernelWidth: 5,
             strideHeight: 1, strideWidth: 1, padTop: 2, padLeft: 2,
-            output: a + 75_264, outHeight: 28, outWidth: 28,
+            outHeight: 28, outWidth: 28, scratch: a + 75_264,
             activation: ReLU.self, threads: threads)
         Profiling.mark(timeline, 15)
 
         // %52 block4.se: squeeze_excite %44 -> 96x28x28
         // mobilenet_v3_large.spec:41: 5   120   40    SE   RE   1   (k exp out se nl s)
         Kernels.squeezeExcite(
-            a + 75_264, pixels: 784, channels: 96, squeeze: 24,
+            a + 0, pixels: 784, channels: 96, squeeze: 24,
             reduce: w + 26_240, expand: w + 29_344,
-            scratch: a + 0,
+            scratch: a + 75_264,
             inner: ReLU.self, gate: HardSigmoid.self, threads: threads)
         Profiling.mark(timeline, 16)
 
         // %53 block4.project: conv2d_bn_add %52, %39 -> 32x28x28
         // mobilenet_v3_large.spec:41: 5   120   40    SE   RE   1   (k exp out se nl s)
         Kernels.pointwiseConv(
-            input: a + 75_264, pixels: 784, inChannels: 96,
+            input: a + 0, pixels: 784, inChannels: 96,
             weights: w + 31_744, outChannels: 32,
-            residual: a + 150_528, output: a + 175_616,
+            residual: a + 150_528, output: a + 150_528,
             activation: Identity.self, threads: threads)
         Profiling.mark(timeline, 17)
 
         // %56 block5.expand: conv2d_bn_relu %53 -> 96x28x28
         // mobilenet_v3_large.spec:42: 5   120   40    SE   RE   1   (k exp out se nl s)
         Kernels.pointwiseConv(
-            input: a + 175_616, pixels: 784, inChannels: 32,
+            input: a + 150_528, pixels: 784, inChannels: 32,
             weights: w + 34_848, outChannels: 96,
             residual: nil, output: a + 0,
             activation: ReLU.self, threads: threads)
@@ -332,29 +335,30 @@ public final class MobilenetV3Large075: CompiledNetwork {
 
         // %59 block5.dw: dwconv2d_bn_relu %56 -> 96x28x28
         // mobilenet_v3_large.spec:42: 5   120   40    SE   RE   1   (k exp out se nl s)
-        Kernels.depthwiseConv(
-            input: a + 0, channels: 96, inHeight: 28, inWidth: 28,
+        // In place over %56, keeping 32256 bytes of rows aside.
+        Kernels.depthwiseConvInPlace(
+            a + 0, channels: 96, inHeight: 28, inWidth: 28,
             weights: w + 38_016, kernelHeight: 5, kernelWidth: 5,
             strideHeight: 1, strideWidth: 1, padTop: 2, padLeft: 2,
-            output: a + 75_264, outHeight: 28, outWidth: 28,
+            outHeight: 28, outWidth: 28, scratch: a + 75_264,
             activation: ReLU.self, threads: threads)
         Profiling.mark(timeline, 19)
 
         // %67 block5.se: squeeze_excite %59 -> 96x28x28
         // mobilenet_v3_large.spec:42: 5   120   40    SE   RE   1   (k exp out se nl s)
         Kernels.squeezeExcite(
-            a + 75_264, pixels: 784, channels: 96, squeeze: 24,
+            a + 0, pixels: 784, channels: 96, squeeze: 24,
             reduce: w + 40_512, expand: w + 43_616,
-            scratch: a + 0,
+            scratch: a + 75_264,
             inner: ReLU.self, gate: HardSigmoid.self, threads: threads)
         Profiling.mark(timeline, 20)
 
         // %68 block5.project: conv2d_bn_add %67, %53 -> 32x28x28
         // mobilenet_v3_large.spec:42: 5   120   40    SE   RE   1   (k exp out se nl s)
         Kernels.pointwiseConv(
-            input: a + 75_264, pixels: 784, inChannels: 96,
+            input: a + 0, pixels: 784, inChannels: 96,
             weights: w + 46_016, outChannels: 32,
-            residual: a + 175_616, output: a + 150_528,
+            residual: a + 150_528, output: a + 150_528,
             activation: Identity.self, threads: threads)
         Profiling.mark(timeline, 21)
 
@@ -369,27 +373,28 @@ public final class MobilenetV3Large075: CompiledNetwork {
 
         // %74 block6.dw: dwconv2d_bn_hardswish %71 -> 192x14x14
         // mobilenet_v3_large.spec:44: 3   240   80    -    HS   2   (k exp out se nl s)
-        Kernels.depthwiseConv(
-            input: a + 0, channels: 192, inHeight: 28, inWidth: 28,
+        // In place over %71, keeping 10752 bytes of rows aside.
+        Kernels.depthwiseConvInPlace(
+            a + 0, channels: 192, inHeight: 28, inWidth: 28,
             weights: w + 55_456, kernelHeight: 3, kernelWidth: 3,
             strideHeight: 2, strideWidth: 2, padTop: 1, padLeft: 1,
-            output: a + 150_528, outHeight: 14, outWidth: 14,
+            outHeight: 14, outWidth: 14, scratch: a + 150_528,
             activation: HardSwish.self, threads: threads)
         Profiling.mark(timeline, 23)
 
         // %77 block6.project: conv2d_bn %74 -> 64x14x14
         // mobilenet_v3_large.spec:44: 3   240   80    -    HS   2   (k exp out se nl s)
         Kernels.pointwiseConv(
-            input: a + 150_528, pixels: 196, inChannels: 192,
+            input: a + 0, pixels: 196, inChannels: 192,
             weights: w + 57_376, outChannels: 64,
-            residual: nil, output: a + 62_720,
+            residual: nil, output: a + 150_528,
             activation: Identity.self, threads: threads)
         Profiling.mark(timeline, 24)
 
         // %79 block7.expand: conv2d_bn_hardswish %77 -> 160x14x14
         // mobilenet_v3_large.spec:45: 3   200   80    -    HS   1   (k exp out se nl s)
         Kernels.pointwiseConv(
-            input: a + 62_720, pixels: 196, inChannels: 64,
+            input: a + 150_528, pixels: 196, inChannels: 64,
             weights: w + 69_728, outChannels: 160,
             residual: nil, output: a + 0,
             activation: HardSwish.self, threads: threads)
@@ -397,27 +402,28 @@ public final class MobilenetV3Large075: CompiledNetwork {
 
         // %82 block7.dw: dwconv2d_bn_hardswish %79 -> 160x14x14
         // mobilenet_v3_large.spec:45: 3   200   80    -    HS   1   (k exp out se nl s)
-        Kernels.depthwiseConv(
-            input: a + 0, channels: 160, inHeight: 14, inWidth: 14,
+        // In place over %79, keeping 17920 bytes of rows aside.
+        Kernels.depthwiseConvInPlace(
+            a + 0, channels: 160, inHeight: 14, inWidth: 14,
             weights: w + 80_128, kernelHeight: 3, kernelWidth: 3,
             strideHeight: 1, strideWidth: 1, padTop: 1, padLeft: 1,
-            output: a + 31_360, outHeight: 14, outWidth: 14,
+            outHeight: 14, outWidth: 14, scratch: a + 31_360,
             activation: HardSwish.self, threads: threads)
         Profiling.mark(timeline, 26)
 
         // %85 block7.project: conv2d_bn_add %82, %77 -> 64x14x14
         // mobilenet_v3_large.spec:45: 3   200   80    -    HS   1   (k exp out se nl s)
         Kernels.pointwiseConv(
-            input: a + 31_360, pixels: 196, inChannels: 160,
+            input: a + 0, pixels: 196, inChannels: 160,
             weights: w + 81_728, outChannels: 64,
-            residual: a + 62_720, output: a + 75_264,
+            residual: a + 150_528, output: a + 150_528,
             activation: Identity.self, threads: threads)
         Profiling.mark(timeline, 27)
 
         // %88 block8.expand: conv2d_bn_hardswish %85 -> 144x14x14
         // mobilenet_v3_large.spec:46: 3   184   80    -    HS   1   (k exp out se nl s)
         Kernels.pointwiseConv(
-            input: a + 75_264, pixels: 196, inChannels: 64,
+            input: a + 150_528, pixels: 196, inChannels: 64,
             weights: w + 92_032, outChannels: 144,
             residual: nil, output: a + 0,
             activation: HardSwish.self, threads: threads)
@@ -425,27 +431,28 @@ public final class MobilenetV3Large075: CompiledNetwork {
 
         // %91 block8.dw: dwconv2d_bn_hardswish %88 -> 144x14x14
         // mobilenet_v3_large.spec:46: 3   184   80    -    HS   1   (k exp out se nl s)
-        Kernels.depthwiseConv(
-            input: a + 0, channels: 144, inHeight: 14, inWidth: 14,
+        // In place over %88, keeping 16128 bytes of rows aside.
+        Kernels.depthwiseConvInPlace(
+            a + 0, channels: 144, inHeight: 14, inWidth: 14,
             weights: w + 101_392, kernelHeight: 3, kernelWidth: 3,
             strideHeight: 1, strideWidth: 1, padTop: 1, padLeft: 1,
-            output: a + 28_224, outHeight: 14, outWidth: 14,
+            outHeight: 14, outWidth: 14, scratch: a + 28_224,
             activation: HardSwish.self, threads: threads)
         Profiling.mark(timeline, 29)
 
         // %94 block8.project: conv2d_bn_add %91, %85 -> 64x14x14
         // mobilenet_v3_large.spec:46: 3   184   80    -    HS   1   (k exp out se nl s)
         Kernels.pointwiseConv(
-            input: a + 28_224, pixels: 196, inChannels: 144,
+            input: a + 0, pixels: 196, inChannels: 144,
             weights: w + 102_832, outChannels: 64,
-            residual: a + 75_264, output: a + 56_448,
+            residual: a + 150_528, output: a + 150_528,
             activation: Identity.self, threads: threads)
         Profiling.mark(timeline, 30)
 
         // %97 block9.expand: conv2d_bn_hardswish %94 -> 144x14x14
         // mobilenet_v3_large.spec:47: 3   184   80    -    HS   1   (k exp out se nl s)
         Kernels.pointwiseConv(
-            input: a + 56_448, pixels: 196, inChannels: 64,
+            input: a + 150_528, pixels: 196, inChannels: 64,
             weights: w + 112_112, outChannels: 144,
             residual: nil, output: a + 0,
             activation: HardSwish.self, threads: threads)
@@ -453,27 +460,28 @@ public final class MobilenetV3Large075: CompiledNetwork {
 
         // %100 block9.dw: dwconv2d_bn_hardswish %97 -> 144x14x14
         // mobilenet_v3_large.spec:47: 3   184   80    -    HS   1   (k exp out se nl s)
-        Kernels.depthwiseConv(
-            input: a + 0, channels: 144, inHeight: 14, inWidth: 14,
+        // In place over %97, keeping 16128 bytes of rows aside.
+        Kernels.depthwiseConvInPlace(
+            a + 0, channels: 144, inHeight: 14, inWidth: 14,
             weights: w + 121_472, kernelHeight: 3, kernelWidth: 3,
             strideHeight: 1, strideWidth: 1, padTop: 1, padLeft: 1,
-            output: a + 28_224, outHeight: 14, outWidth: 14,
+            outHeight: 14, outWidth: 14, scratch: a + 28_224,
             activation: HardSwish.self, threads: threads)
         Profiling.mark(timeline, 32)
 
         // %103 block9.project: conv2d_bn_add %100, %94 -> 64x14x14
         // mobilenet_v3_large.spec:47: 3   184   80    -    HS   1   (k exp out se nl s)
         Kernels.pointwiseConv(
-            input: a + 28_224, pixels: 196, inChannels: 144,
+            input: a + 0, pixels: 196, inChannels: 144,
             weights: w + 122_912, outChannels: 64,
-            residual: a + 56_448, output: a + 75_264,
+            residual: a + 150_528, output: a + 150_528,
             activation: Identity.self, threads: threads)
         Profiling.mark(timeline, 33)
 
         // %106 block10.expand: conv2d_bn_hardswish %103 -> 384x14x14
         // mobilenet_v3_large.spec:49: 3   480   112   SE   HS   1   (k exp out se nl s)
         Kernels.pointwiseConv(
-            input: a + 75_264, pixels: 196, inChannels: 64,
+            input: a + 150_528, pixels: 196, inChannels: 64,
             weights: w + 132_192, outChannels: 384,
             residual: nil, output: a + 0,
             activation: HardSwish.self, threads: threads)
@@ -481,36 +489,37 @@ public final class MobilenetV3Large075: CompiledNetwork {
 
         // %109 block10.dw: dwconv2d_bn_hardswish %106 -> 384x14x14
         // mobilenet_v3_large.spec:49: 3   480   112   SE   HS   1   (k exp out se nl s)
-        Kernels.depthwiseConv(
-            input: a + 0, channels: 384, inHeight: 14, inWidth: 14,
+        // In place over %106, keeping 43008 bytes of rows aside.
+        Kernels.depthwiseConvInPlace(
+            a + 0, channels: 384, inHeight: 14, inWidth: 14,
             weights: w + 157_152, kernelHeight: 3, kernelWidth: 3,
             strideHeight: 1, strideWidth: 1, padTop: 1, padLeft: 1,
-            output: a + 75_264, outHeight: 14, outWidth: 14,
+            outHeight: 14, outWidth: 14, scratch: a + 75_264,
             activation: HardSwish.self, threads: threads)
         Profiling.mark(timeline, 35)
 
         // %117 block10.se: squeeze_excite %109 -> 384x14x14
         // mobilenet_v3_large.spec:49: 3   480   112   SE   HS   1   (k exp out se nl s)
         Kernels.squeezeExcite(
-            a + 75_264, pixels: 196, channels: 384, squeeze: 96,
+            a + 0, pixels: 196, channels: 384, squeeze: 96,
             reduce: w + 160_992, expand: w + 197_952,
-            scratch: a + 0,
+            scratch: a + 75_264,
             inner: ReLU.self, gate: HardSigmoid.self, threads: threads)
         Profiling.mark(timeline, 36)
 
         // %118 block10.project: conv2d_bn %117 -> 88x14x14
         // mobilenet_v3_large.spec:49: 3   480   112   SE   HS   1   (k exp out se nl s)
         Kernels.pointwiseConv(
-            input: a + 75_264, pixels: 196, inChannels: 384,
+            input: a + 0, pixels: 196, inChannels: 384,
             weights: w + 235_200, outChannels: 88,
-            residual: nil, output: a + 206_976,
+            residual: nil, output: a + 103_488,
             activation: Identity.self, threads: threads)
         Profiling.mark(timeline, 37)
 
         // %120 block11.expand: conv2d_bn_hardswish %118 -> 528x14x14
         // mobilenet_v3_large.spec:50: 3   672   112   SE   HS   1   (k exp out se nl s)
         Kernels.pointwiseConv(
-            input: a + 206_976, pixels: 196, inChannels: 88,
+            input: a + 103_488, pixels: 196, inChannels: 88,
             weights: w + 272_160, outChannels: 528,
             residual: nil, output: a + 0,
             activation: HardSwish.self, threads: threads)
@@ -518,36 +527,37 @@ public final class MobilenetV3Large075: CompiledNetwork {
 
         // %123 block11.dw: dwconv2d_bn_hardswish %120 -> 528x14x14
         // mobilenet_v3_large.spec:50: 3   672   112   SE   HS   1   (k exp out se nl s)
-        Kernels.depthwiseConv(
-            input: a + 0, channels: 528, inHeight: 14, inWidth: 14,
+        // In place over %120, keeping 59136 bytes of rows aside.
+        Kernels.depthwiseConvInPlace(
+            a + 0, channels: 528, inHeight: 14, inWidth: 14,
             weights: w + 319_152, kernelHeight: 3, kernelWidth: 3,
             strideHeight: 1, strideWidth: 1, padTop: 1, padLeft: 1,
-            output: a + 103_488, outHeight: 14, outWidth: 14,
+            outHeight: 14, outWidth: 14, scratch: a + 120_736,
             activation: HardSwish.self, threads: threads)
         Profiling.mark(timeline, 39)
 
         // %131 block11.se: squeeze_excite %123 -> 528x14x14
         // mobilenet_v3_large.spec:50: 3   672   112   SE   HS   1   (k exp out se nl s)
         Kernels.squeezeExcite(
-            a + 103_488, pixels: 196, channels: 528, squeeze: 136,
+            a + 0, pixels: 196, channels: 528, squeeze: 136,
             reduce: w + 324_432, expand: w + 400_608,
-            scratch: a + 0,
+            scratch: a + 120_736,
             inner: ReLU.self, gate: HardSigmoid.self, threads: threads)
         Profiling.mark(timeline, 40)
 
         // %132 block11.project: conv2d_bn_add %131, %118 -> 88x14x14
         // mobilenet_v3_large.spec:50: 3   672   112   SE   HS   1   (k exp out se nl s)
         Kernels.pointwiseConv(
-            input: a + 103_488, pixels: 196, inChannels: 528,
+            input: a + 0, pixels: 196, inChannels: 528,
             weights: w + 472_944, outChannels: 88,
-            residual: a + 206_976, output: a + 224_224,
+            residual: a + 103_488, output: a + 103_488,
             activation: Identity.self, threads: threads)
         Profiling.mark(timeline, 41)
 
         // %135 block12.expand: conv2d_bn_hardswish %132 -> 528x14x14
         // mobilenet_v3_large.spec:52: 5   672   160   SE   HS   2   (k exp out se nl s)
         Kernels.pointwiseConv(
-            input: a + 224_224, pixels: 196, inChannels: 88,
+            input: a + 103_488, pixels: 196, inChannels: 88,
             weights: w + 523_728, outChannels: 528,
             residual: nil, output: a + 0,
             activation: HardSwish.self, threads: threads)
@@ -577,14 +587,14 @@ public final class MobilenetV3Large075: CompiledNetwork {
         Kernels.pointwiseConv(
             input: a + 103_488, pixels: 49, inChannels: 528,
             weights: w + 732_960, outChannels: 120,
-            residual: nil, output: a + 70_560,
+            residual: nil, output: a + 50_400,
             activation: Identity.self, threads: threads)
         Profiling.mark(timeline, 45)
 
         // %149 block13.expand: conv2d_bn_hardswish %147 -> 720x7x7
         // mobilenet_v3_large.spec:53: 5   960   160   SE   HS   1   (k exp out se nl s)
         Kernels.pointwiseConv(
-            input: a + 70_560, pixels: 49, inChannels: 120,
+            input: a + 50_400, pixels: 49, inChannels: 120,
             weights: w + 800_672, outChannels: 720,
             residual: nil, output: a + 0,
             activation: HardSwish.self, threads: threads)
@@ -592,36 +602,37 @@ public final class MobilenetV3Large075: CompiledNetwork {
 
         // %152 block13.dw: dwconv2d_bn_hardswish %149 -> 720x7x7
         // mobilenet_v3_large.spec:53: 5   960   160   SE   HS   1   (k exp out se nl s)
-        Kernels.depthwiseConv(
-            input: a + 0, channels: 720, inHeight: 7, inWidth: 7,
+        // In place over %149, keeping 60480 bytes of rows aside.
+        Kernels.depthwiseConvInPlace(
+            a + 0, channels: 720, inHeight: 7, inWidth: 7,
             weights: w + 887_792, kernelHeight: 5, kernelWidth: 5,
             strideHeight: 1, strideWidth: 1, padTop: 2, padLeft: 2,
-            output: a + 35_280, outHeight: 7, outWidth: 7,
+            outHeight: 7, outWidth: 7, scratch: a + 35_280,
             activation: HardSwish.self, threads: threads)
         Profiling.mark(timeline, 47)
 
         // %160 block13.se: squeeze_excite %152 -> 720x7x7
         // mobilenet_v3_large.spec:53: 5   960   160   SE   HS   1   (k exp out se nl s)
         Kernels.squeezeExcite(
-            a + 35_280, pixels: 49, channels: 720, squeeze: 184,
+            a + 0, pixels: 49, channels: 720, squeeze: 184,
             reduce: w + 906_512, expand: w + 1_044_944,
-            scratch: a + 0,
+            scratch: a + 35_280,
             inner: ReLU.self, gate: HardSigmoid.self, threads: threads)
         Profiling.mark(timeline, 48)
 
         // %161 block13.project: conv2d_bn_add %160, %147 -> 120x7x7
         // mobilenet_v3_large.spec:53: 5   960   160   SE   HS   1   (k exp out se nl s)
         Kernels.pointwiseConv(
-            input: a + 35_280, pixels: 49, inChannels: 720,
+            input: a + 0, pixels: 49, inChannels: 720,
             weights: w + 1_178_144, outChannels: 120,
-            residual: a + 70_560, output: a + 76_448,
+            residual: a + 50_400, output: a + 50_400,
             activation: Identity.self, threads: threads)
         Profiling.mark(timeline, 49)
 
         // %164 block14.expand: conv2d_bn_hardswish %161 -> 720x7x7
         // mobilenet_v3_large.spec:54: 5   960   160   SE   HS   1   (k exp out se nl s)
         Kernels.pointwiseConv(
-            input: a + 76_448, pixels: 49, inChannels: 120,
+            input: a + 50_400, pixels: 49, inChannels: 120,
             weights: w + 1_270_432, outChannels: 720,
             residual: nil, output: a + 0,
             activation: HardSwish.self, threads: threads)
@@ -629,36 +640,37 @@ public final class MobilenetV3Large075: CompiledNetwork {
 
         // %167 block14.dw: dwconv2d_bn_hardswish %164 -> 720x7x7
         // mobilenet_v3_large.spec:54: 5   960   160   SE   HS   1   (k exp out se nl s)
-        Kernels.depthwiseConv(
-            input: a + 0, channels: 720, inHeight: 7, inWidth: 7,
+        // In place over %164, keeping 60480 bytes of rows aside.
+        Kernels.depthwiseConvInPlace(
+            a + 0, channels: 720, inHeight: 7, inWidth: 7,
             weights: w + 1_357_552, kernelHeight: 5, kernelWidth: 5,
             strideHeight: 1, strideWidth: 1, padTop: 2, padLeft: 2,
-            output: a + 35_280, outHeight: 7, outWidth: 7,
+            outHeight: 7, outWidth: 7, scratch: a + 35_280,
             activation: HardSwish.self, threads: threads)
         Profiling.mark(timeline, 51)
 
         // %175 block14.se: squeeze_excite %167 -> 720x7x7
         // mobilenet_v3_large.spec:54: 5   960   160   SE   HS   1   (k exp out se nl s)
         Kernels.squeezeExcite(
-            a + 35_280, pixels: 49, channels: 720, squeeze: 184,
+            a + 0, pixels: 49, channels: 720, squeeze: 184,
             reduce: w + 1_376_272, expand: w + 1_514_704,
-            scratch: a + 0,
+            scratch: a + 35_280,
             inner: ReLU.self, gate: HardSigmoid.self, threads: threads)
         Profiling.mark(timeline, 52)
 
         // %176 block14.project: conv2d_bn_add %175, %161 -> 120x7x7
         // mobilenet_v3_large.spec:54: 5   960   160   SE   HS   1   (k exp out se nl s)
         Kernels.pointwiseConv(
-            input: a + 35_280, pixels: 49, inChannels: 720,
+            input: a + 0, pixels: 49, inChannels: 720,
             weights: w + 1_647_904, outChannels: 120,
-            residual: a + 76_448, output: a + 70_560,
+            residual: a + 50_400, output: a + 50_400,
             activation: Identity.self, threads: threads)
         Profiling.mark(timeline, 53)
 
         // %179 head.conv: conv2d_bn_hardswish %176 -> 720x7x7
         // mobilenet_v3_large.spec:58: conv k=1 out=960 bn act=HS                           timm=blocks.6.0.conv,blocks.6.0.bn1  torchvision=features.16.0,features.16.1
         Kernels.pointwiseConv(
-            input: a + 70_560, pixels: 49, inChannels: 120,
+            input: a + 50_400, pixels: 49, inChannels: 120,
             weights: w + 1_740_192, outChannels: 720,
             residual: nil, output: a + 0,
             activation: HardSwish.self, threads: threads)

@@ -153,36 +153,37 @@ public final class MobilenetV3Small: CompiledNetwork {
 
         // %4 block0.dw: dwconv2d_bn_relu %1 -> 16x56x56
         // mobilenet_v3_small.spec:35: 3   16    16    SE   RE   2   (k exp out se nl s)
-        Kernels.depthwiseConv(
-            input: a + 0, channels: 16, inHeight: 112, inWidth: 112,
+        // In place over %1, keeping 3584 bytes of rows aside.
+        Kernels.depthwiseConvInPlace(
+            a + 0, channels: 16, inHeight: 112, inWidth: 112,
             weights: w + 448, kernelHeight: 3, kernelWidth: 3,
             strideHeight: 2, strideWidth: 2, padTop: 1, padLeft: 1,
-            output: a + 200_704, outHeight: 56, outWidth: 56,
+            outHeight: 56, outWidth: 56, scratch: a + 200_704,
             activation: ReLU.self, threads: threads)
         Profiling.mark(timeline, 2)
 
         // %12 block0.se: squeeze_excite %4 -> 16x56x56
         // mobilenet_v3_small.spec:35: 3   16    16    SE   RE   2   (k exp out se nl s)
         Kernels.squeezeExcite(
-            a + 200_704, pixels: 3136, channels: 16, squeeze: 8,
+            a + 0, pixels: 3136, channels: 16, squeeze: 8,
             reduce: w + 608, expand: w + 880,
-            scratch: a + 0,
+            scratch: a + 200_704,
             inner: ReLU.self, gate: HardSigmoid.self, threads: threads)
         Profiling.mark(timeline, 3)
 
         // %13 block0.project: conv2d_bn %12 -> 16x56x56
         // mobilenet_v3_small.spec:35: 3   16    16    SE   RE   2   (k exp out se nl s)
         Kernels.pointwiseConv(
-            input: a + 200_704, pixels: 3136, inChannels: 16,
+            input: a + 0, pixels: 3136, inChannels: 16,
             weights: w + 1024, outChannels: 16,
-            residual: nil, output: a + 250_880,
+            residual: nil, output: a + 225_792,
             activation: Identity.self, threads: threads)
         Profiling.mark(timeline, 4)
 
         // %15 block1.expand: conv2d_bn_relu %13 -> 72x56x56
         // mobilenet_v3_small.spec:37: 3   72    24    -    RE   2   (k exp out se nl s)
         Kernels.pointwiseConv(
-            input: a + 250_880, pixels: 3136, inChannels: 16,
+            input: a + 225_792, pixels: 3136, inChannels: 16,
             weights: w + 1296, outChannels: 72,
             residual: nil, output: a + 0,
             activation: ReLU.self, threads: threads)
@@ -190,27 +191,28 @@ public final class MobilenetV3Small: CompiledNetwork {
 
         // %18 block1.dw: dwconv2d_bn_relu %15 -> 72x28x28
         // mobilenet_v3_small.spec:37: 3   72    24    -    RE   2   (k exp out se nl s)
-        Kernels.depthwiseConv(
-            input: a + 0, channels: 72, inHeight: 56, inWidth: 56,
+        // In place over %15, keeping 8064 bytes of rows aside.
+        Kernels.depthwiseConvInPlace(
+            a + 0, channels: 72, inHeight: 56, inWidth: 56,
             weights: w + 2656, kernelHeight: 3, kernelWidth: 3,
             strideHeight: 2, strideWidth: 2, padTop: 1, padLeft: 1,
-            output: a + 225_792, outHeight: 28, outWidth: 28,
+            outHeight: 28, outWidth: 28, scratch: a + 225_792,
             activation: ReLU.self, threads: threads)
         Profiling.mark(timeline, 6)
 
         // %21 block1.project: conv2d_bn %18 -> 24x28x28
         // mobilenet_v3_small.spec:37: 3   72    24    -    RE   2   (k exp out se nl s)
         Kernels.pointwiseConv(
-            input: a + 225_792, pixels: 784, inChannels: 72,
+            input: a + 0, pixels: 784, inChannels: 72,
             weights: w + 3456, outChannels: 24,
-            residual: nil, output: a + 137_984,
+            residual: nil, output: a + 225_792,
             activation: Identity.self, threads: threads)
         Profiling.mark(timeline, 7)
 
         // %23 block2.expand: conv2d_bn_relu %21 -> 88x28x28
         // mobilenet_v3_small.spec:38: 3   88    24    -    RE   1   (k exp out se nl s)
         Kernels.pointwiseConv(
-            input: a + 137_984, pixels: 784, inChannels: 24,
+            input: a + 225_792, pixels: 784, inChannels: 24,
             weights: w + 5792, outChannels: 88,
             residual: nil, output: a + 0,
             activation: ReLU.self, threads: threads)
@@ -218,27 +220,28 @@ public final class MobilenetV3Small: CompiledNetwork {
 
         // %26 block2.dw: dwconv2d_bn_relu %23 -> 88x28x28
         // mobilenet_v3_small.spec:38: 3   88    24    -    RE   1   (k exp out se nl s)
-        Kernels.depthwiseConv(
-            input: a + 0, channels: 88, inHeight: 28, inWidth: 28,
+        // In place over %23, keeping 19712 bytes of rows aside.
+        Kernels.depthwiseConvInPlace(
+            a + 0, channels: 88, inHeight: 28, inWidth: 28,
             weights: w + 8192, kernelHeight: 3, kernelWidth: 3,
             strideHeight: 1, strideWidth: 1, padTop: 1, padLeft: 1,
-            output: a + 68_992, outHeight: 28, outWidth: 28,
+            outHeight: 28, outWidth: 28, scratch: a + 68_992,
             activation: ReLU.self, threads: threads)
         Profiling.mark(timeline, 9)
 
         // %29 block2.project: conv2d_bn_add %26, %21 -> 24x28x28
         // mobilenet_v3_small.spec:38: 3   88    24    -    RE   1   (k exp out se nl s)
         Kernels.pointwiseConv(
-            input: a + 68_992, pixels: 784, inChannels: 88,
+            input: a + 0, pixels: 784, inChannels: 88,
             weights: w + 9152, outChannels: 24,
-            residual: a + 137_984, output: a + 156_800,
+            residual: a + 225_792, output: a + 225_792,
             activation: Identity.self, threads: threads)
         Profiling.mark(timeline, 10)
 
         // %32 block3.expand: conv2d_bn_hardswish %29 -> 96x28x28
         // mobilenet_v3_small.spec:40: 5   96    40    SE   HS   2   (k exp out se nl s)
         Kernels.pointwiseConv(
-            input: a + 156_800, pixels: 784, inChannels: 24,
+            input: a + 225_792, pixels: 784, inChannels: 24,
             weights: w + 12_000, outChannels: 96,
             residual: nil, output: a + 0,
             activation: HardSwish.self, threads: threads)
@@ -268,14 +271,14 @@ public final class MobilenetV3Small: CompiledNetwork {
         Kernels.pointwiseConv(
             input: a + 75_264, pixels: 196, inChannels: 96,
             weights: w + 22_400, outChannels: 40,
-            residual: nil, output: a + 94_080,
+            residual: nil, output: a + 57_120,
             activation: Identity.self, threads: threads)
         Profiling.mark(timeline, 14)
 
         // %46 block4.expand: conv2d_bn_hardswish %44 -> 240x14x14
         // mobilenet_v3_small.spec:41: 5   240   40    SE   HS   1   (k exp out se nl s)
         Kernels.pointwiseConv(
-            input: a + 94_080, pixels: 196, inChannels: 40,
+            input: a + 57_120, pixels: 196, inChannels: 40,
             weights: w + 27_056, outChannels: 240,
             residual: nil, output: a + 0,
             activation: HardSwish.self, threads: threads)
@@ -283,36 +286,37 @@ public final class MobilenetV3Small: CompiledNetwork {
 
         // %49 block4.dw: dwconv2d_bn_hardswish %46 -> 240x14x14
         // mobilenet_v3_small.spec:41: 5   240   40    SE   HS   1   (k exp out se nl s)
-        Kernels.depthwiseConv(
-            input: a + 0, channels: 240, inHeight: 14, inWidth: 14,
+        // In place over %46, keeping 40320 bytes of rows aside.
+        Kernels.depthwiseConvInPlace(
+            a + 0, channels: 240, inHeight: 14, inWidth: 14,
             weights: w + 36_896, kernelHeight: 5, kernelWidth: 5,
             strideHeight: 1, strideWidth: 1, padTop: 2, padLeft: 2,
-            output: a + 47_040, outHeight: 14, outWidth: 14,
+            outHeight: 14, outWidth: 14, scratch: a + 47_040,
             activation: HardSwish.self, threads: threads)
         Profiling.mark(timeline, 16)
 
         // %57 block4.se: squeeze_excite %49 -> 240x14x14
         // mobilenet_v3_small.spec:41: 5   240   40    SE   HS   1   (k exp out se nl s)
         Kernels.squeezeExcite(
-            a + 47_040, pixels: 196, channels: 240, squeeze: 64,
+            a + 0, pixels: 196, channels: 240, squeeze: 64,
             reduce: w + 43_136, expand: w + 58_560,
-            scratch: a + 0,
+            scratch: a + 47_040,
             inner: ReLU.self, gate: HardSigmoid.self, threads: threads)
         Profiling.mark(timeline, 17)
 
         // %58 block4.project: conv2d_bn_add %57, %44 -> 40x14x14
         // mobilenet_v3_small.spec:41: 5   240   40    SE   HS   1   (k exp out se nl s)
         Kernels.pointwiseConv(
-            input: a + 47_040, pixels: 196, inChannels: 240,
+            input: a + 0, pixels: 196, inChannels: 240,
             weights: w + 74_160, outChannels: 40,
-            residual: a + 94_080, output: a + 101_920,
+            residual: a + 57_120, output: a + 57_120,
             activation: Identity.self, threads: threads)
         Profiling.mark(timeline, 18)
 
         // %61 block5.expand: conv2d_bn_hardswish %58 -> 240x14x14
         // mobilenet_v3_small.spec:42: 5   240   40    SE   HS   1   (k exp out se nl s)
         Kernels.pointwiseConv(
-            input: a + 101_920, pixels: 196, inChannels: 40,
+            input: a + 57_120, pixels: 196, inChannels: 40,
             weights: w + 85_728, outChannels: 240,
             residual: nil, output: a + 0,
             activation: HardSwish.self, threads: threads)
@@ -320,36 +324,37 @@ public final class MobilenetV3Small: CompiledNetwork {
 
         // %64 block5.dw: dwconv2d_bn_hardswish %61 -> 240x14x14
         // mobilenet_v3_small.spec:42: 5   240   40    SE   HS   1   (k exp out se nl s)
-        Kernels.depthwiseConv(
-            input: a + 0, channels: 240, inHeight: 14, inWidth: 14,
+        // In place over %61, keeping 40320 bytes of rows aside.
+        Kernels.depthwiseConvInPlace(
+            a + 0, channels: 240, inHeight: 14, inWidth: 14,
             weights: w + 95_568, kernelHeight: 5, kernelWidth: 5,
             strideHeight: 1, strideWidth: 1, padTop: 2, padLeft: 2,
-            output: a + 47_040, outHeight: 14, outWidth: 14,
+            outHeight: 14, outWidth: 14, scratch: a + 47_040,
             activation: HardSwish.self, threads: threads)
         Profiling.mark(timeline, 20)
 
         // %72 block5.se: squeeze_excite %64 -> 240x14x14
         // mobilenet_v3_small.spec:42: 5   240   40    SE   HS   1   (k exp out se nl s)
         Kernels.squeezeExcite(
-            a + 47_040, pixels: 196, channels: 240, squeeze: 64,
+            a + 0, pixels: 196, channels: 240, squeeze: 64,
             reduce: w + 101_808, expand: w + 117_232,
-            scratch: a + 0,
+            scratch: a + 47_040,
             inner: ReLU.self, gate: HardSigmoid.self, threads: threads)
         Profiling.mark(timeline, 21)
 
         // %73 block5.project: conv2d_bn_add %72, %58 -> 40x14x14
         // mobilenet_v3_small.spec:42: 5   240   40    SE   HS   1   (k exp out se nl s)
         Kernels.pointwiseConv(
-            input: a + 47_040, pixels: 196, inChannels: 240,
+            input: a + 0, pixels: 196, inChannels: 240,
             weights: w + 132_832, outChannels: 40,
-            residual: a + 101_920, output: a + 23_520,
+            residual: a + 57_120, output: a + 57_120,
             activation: Identity.self, threads: threads)
         Profiling.mark(timeline, 22)
 
         // %76 block6.expand: conv2d_bn_hardswish %73 -> 120x14x14
         // mobilenet_v3_small.spec:44: 5   120   48    SE   HS   1   (k exp out se nl s)
         Kernels.pointwiseConv(
-            input: a + 23_520, pixels: 196, inChannels: 40,
+            input: a + 57_120, pixels: 196, inChannels: 40,
             weights: w + 144_400, outChannels: 120,
             residual: nil, output: a + 0,
             activation: HardSwish.self, threads: threads)
@@ -357,27 +362,28 @@ public final class MobilenetV3Small: CompiledNetwork {
 
         // %79 block6.dw: dwconv2d_bn_hardswish %76 -> 120x14x14
         // mobilenet_v3_small.spec:44: 5   120   48    SE   HS   1   (k exp out se nl s)
-        Kernels.depthwiseConv(
-            input: a + 0, channels: 120, inHeight: 14, inWidth: 14,
+        // In place over %76, keeping 20160 bytes of rows aside.
+        Kernels.depthwiseConvInPlace(
+            a + 0, channels: 120, inHeight: 14, inWidth: 14,
             weights: w + 149_648, kernelHeight: 5, kernelWidth: 5,
             strideHeight: 1, strideWidth: 1, padTop: 2, padLeft: 2,
-            output: a + 23_520, outHeight: 14, outWidth: 14,
+            outHeight: 14, outWidth: 14, scratch: a + 23_520,
             activation: HardSwish.self, threads: threads)
         Profiling.mark(timeline, 24)
 
         // %87 block6.se: squeeze_excite %79 -> 120x14x14
         // mobilenet_v3_small.spec:44: 5   120   48    SE   HS   1   (k exp out se nl s)
         Kernels.squeezeExcite(
-            a + 23_520, pixels: 196, channels: 120, squeeze: 32,
+            a + 0, pixels: 196, channels: 120, squeeze: 32,
             reduce: w + 152_976, expand: w + 156_848,
-            scratch: a + 0,
+            scratch: a + 23_520,
             inner: ReLU.self, gate: HardSigmoid.self, threads: threads)
         Profiling.mark(timeline, 25)
 
         // %88 block6.project: conv2d_bn %87 -> 48x14x14
         // mobilenet_v3_small.spec:44: 5   120   48    SE   HS   1   (k exp out se nl s)
         Kernels.pointwiseConv(
-            input: a + 23_520, pixels: 196, inChannels: 120,
+            input: a + 0, pixels: 196, inChannels: 120,
             weights: w + 161_072, outChannels: 48,
             residual: nil, output: a + 56_448,
             activation: Identity.self, threads: threads)
@@ -394,36 +400,37 @@ public final class MobilenetV3Small: CompiledNetwork {
 
         // %93 block7.dw: dwconv2d_bn_hardswish %90 -> 144x14x14
         // mobilenet_v3_small.spec:45: 5   144   48    SE   HS   1   (k exp out se nl s)
-        Kernels.depthwiseConv(
-            input: a + 0, channels: 144, inHeight: 14, inWidth: 14,
+        // In place over %90, keeping 24192 bytes of rows aside.
+        Kernels.depthwiseConvInPlace(
+            a + 0, channels: 144, inHeight: 14, inWidth: 14,
             weights: w + 173_936, kernelHeight: 5, kernelWidth: 5,
             strideHeight: 1, strideWidth: 1, padTop: 2, padLeft: 2,
-            output: a + 28_224, outHeight: 14, outWidth: 14,
+            outHeight: 14, outWidth: 14, scratch: a + 28_224,
             activation: HardSwish.self, threads: threads)
         Profiling.mark(timeline, 28)
 
         // %101 block7.se: squeeze_excite %93 -> 144x14x14
         // mobilenet_v3_small.spec:45: 5   144   48    SE   HS   1   (k exp out se nl s)
         Kernels.squeezeExcite(
-            a + 28_224, pixels: 196, channels: 144, squeeze: 40,
+            a + 0, pixels: 196, channels: 144, squeeze: 40,
             reduce: w + 177_680, expand: w + 184_640,
-            scratch: a + 0,
+            scratch: a + 28_224,
             inner: ReLU.self, gate: HardSigmoid.self, threads: threads)
         Profiling.mark(timeline, 29)
 
         // %102 block7.project: conv2d_bn_add %101, %88 -> 48x14x14
         // mobilenet_v3_small.spec:45: 5   144   48    SE   HS   1   (k exp out se nl s)
         Kernels.pointwiseConv(
-            input: a + 28_224, pixels: 196, inChannels: 144,
+            input: a + 0, pixels: 196, inChannels: 144,
             weights: w + 190_544, outChannels: 48,
-            residual: a + 56_448, output: a + 65_856,
+            residual: a + 56_448, output: a + 56_448,
             activation: Identity.self, threads: threads)
         Profiling.mark(timeline, 30)
 
         // %105 block8.expand: conv2d_bn_hardswish %102 -> 288x14x14
         // mobilenet_v3_small.spec:47: 5   288   96    SE   HS   2   (k exp out se nl s)
         Kernels.pointwiseConv(
-            input: a + 65_856, pixels: 196, inChannels: 48,
+            input: a + 56_448, pixels: 196, inChannels: 48,
             weights: w + 197_504, outChannels: 288,
             residual: nil, output: a + 0,
             activation: HardSwish.self, threads: threads)
@@ -453,14 +460,14 @@ public final class MobilenetV3Small: CompiledNetwork {
         Kernels.pointwiseConv(
             input: a + 56_448, pixels: 49, inChannels: 288,
             weights: w + 263_248, outChannels: 96,
-            residual: nil, output: a + 70_560,
+            residual: nil, output: a + 40_320,
             activation: Identity.self, threads: threads)
         Profiling.mark(timeline, 34)
 
         // %119 block9.expand: conv2d_bn_hardswish %117 -> 576x7x7
         // mobilenet_v3_small.spec:48: 5   576   96    SE   HS   1   (k exp out se nl s)
         Kernels.pointwiseConv(
-            input: a + 70_560, pixels: 49, inChannels: 96,
+            input: a + 40_320, pixels: 49, inChannels: 96,
             weights: w + 290_992, outChannels: 576,
             residual: nil, output: a + 0,
             activation: HardSwish.self, threads: threads)
@@ -468,36 +475,37 @@ public final class MobilenetV3Small: CompiledNetwork {
 
         // %122 block9.dw: dwconv2d_bn_hardswish %119 -> 576x7x7
         // mobilenet_v3_small.spec:48: 5   576   96    SE   HS   1   (k exp out se nl s)
-        Kernels.depthwiseConv(
-            input: a + 0, channels: 576, inHeight: 7, inWidth: 7,
+        // In place over %119, keeping 48384 bytes of rows aside.
+        Kernels.depthwiseConvInPlace(
+            a + 0, channels: 576, inHeight: 7, inWidth: 7,
             weights: w + 346_864, kernelHeight: 5, kernelWidth: 5,
             strideHeight: 1, strideWidth: 1, padTop: 2, padLeft: 2,
-            output: a + 28_224, outHeight: 7, outWidth: 7,
+            outHeight: 7, outWidth: 7, scratch: a + 28_224,
             activation: HardSwish.self, threads: threads)
         Profiling.mark(timeline, 36)
 
         // %130 block9.se: squeeze_excite %122 -> 576x7x7
         // mobilenet_v3_small.spec:48: 5   576   96    SE   HS   1   (k exp out se nl s)
         Kernels.squeezeExcite(
-            a + 28_224, pixels: 49, channels: 576, squeeze: 144,
+            a + 0, pixels: 49, channels: 576, squeeze: 144,
             reduce: w + 361_840, expand: w + 444_928,
-            scratch: a + 0,
+            scratch: a + 28_224,
             inner: ReLU.self, gate: HardSigmoid.self, threads: threads)
         Profiling.mark(timeline, 37)
 
         // %131 block9.project: conv2d_bn_add %130, %117 -> 96x7x7
         // mobilenet_v3_small.spec:48: 5   576   96    SE   HS   1   (k exp out se nl s)
         Kernels.pointwiseConv(
-            input: a + 28_224, pixels: 49, inChannels: 576,
+            input: a + 0, pixels: 49, inChannels: 576,
             weights: w + 528_448, outChannels: 96,
-            residual: a + 70_560, output: a + 56_448,
+            residual: a + 40_320, output: a + 40_320,
             activation: Identity.self, threads: threads)
         Profiling.mark(timeline, 38)
 
         // %134 block10.expand: conv2d_bn_hardswish %131 -> 576x7x7
         // mobilenet_v3_small.spec:49: 5   576   96    SE   HS   1   (k exp out se nl s)
         Kernels.pointwiseConv(
-            input: a + 56_448, pixels: 49, inChannels: 96,
+            input: a + 40_320, pixels: 49, inChannels: 96,
             weights: w + 583_840, outChannels: 576,
             residual: nil, output: a + 0,
             activation: HardSwish.self, threads: threads)
@@ -505,36 +513,37 @@ public final class MobilenetV3Small: CompiledNetwork {
 
         // %137 block10.dw: dwconv2d_bn_hardswish %134 -> 576x7x7
         // mobilenet_v3_small.spec:49: 5   576   96    SE   HS   1   (k exp out se nl s)
-        Kernels.depthwiseConv(
-            input: a + 0, channels: 576, inHeight: 7, inWidth: 7,
+        // In place over %134, keeping 48384 bytes of rows aside.
+        Kernels.depthwiseConvInPlace(
+            a + 0, channels: 576, inHeight: 7, inWidth: 7,
             weights: w + 639_712, kernelHeight: 5, kernelWidth: 5,
             strideHeight: 1, strideWidth: 1, padTop: 2, padLeft: 2,
-            output: a + 28_224, outHeight: 7, outWidth: 7,
+            outHeight: 7, outWidth: 7, scratch: a + 28_224,
             activation: HardSwish.self, threads: threads)
         Profiling.mark(timeline, 40)
 
         // %145 block10.se: squeeze_excite %137 -> 576x7x7
         // mobilenet_v3_small.spec:49: 5   576   96    SE   HS   1   (k exp out se nl s)
         Kernels.squeezeExcite(
-            a + 28_224, pixels: 49, channels: 576, squeeze: 144,
+            a + 0, pixels: 49, channels: 576, squeeze: 144,
             reduce: w + 654_688, expand: w + 737_776,
-            scratch: a + 0,
+            scratch: a + 28_224,
             inner: ReLU.self, gate: HardSigmoid.self, threads: threads)
         Profiling.mark(timeline, 41)
 
         // %146 block10.project: conv2d_bn_add %145, %131 -> 96x7x7
         // mobilenet_v3_small.spec:49: 5   576   96    SE   HS   1   (k exp out se nl s)
         Kernels.pointwiseConv(
-            input: a + 28_224, pixels: 49, inChannels: 576,
+            input: a + 0, pixels: 49, inChannels: 576,
             weights: w + 821_296, outChannels: 96,
-            residual: a + 56_448, output: a + 61_152,
+            residual: a + 40_320, output: a + 40_320,
             activation: Identity.self, threads: threads)
         Profiling.mark(timeline, 42)
 
         // %149 head.conv: conv2d_bn_hardswish %146 -> 576x7x7
         // mobilenet_v3_small.spec:54: conv k=1 out=576 bn act=HS                           timm=blocks.5.0.conv,blocks.5.0.bn1  torchvision=features.12.0,features.12.1
         Kernels.pointwiseConv(
-            input: a + 61_152, pixels: 49, inChannels: 96,
+            input: a + 40_320, pixels: 49, inChannels: 96,
             weights: w + 876_688, outChannels: 576,
             residual: nil, output: a + 0,
             activation: HardSwish.self, threads: threads)

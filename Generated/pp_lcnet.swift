@@ -102,26 +102,27 @@ public final class PpLcnet: CompiledNetwork {
         let a = state.arena.pointer, w = UnsafePointer(state.weights.pointer), threads = state.threads
 
         // %0 input: input -> 3x224x224
-        Kernels.imageToNHWC(image, channels: 3, height: 224, width: 224, output: a + 200_704)
+        Kernels.imageToNHWC(image, channels: 3, height: 224, width: 224, output: a + 0)
         Profiling.mark(timeline, 0)
 
         // %1 stem.conv: conv2d_bn_hardswish %0 -> 16x112x112
         // pp_lcnet.spec:21: conv k=3 s=2 out=16 bn act=HS   timm=conv_stem,bn1
         Kernels.directConv(
-            input: a + 200_704, inChannels: 3, inHeight: 224, inWidth: 224,
+            input: a + 0, inChannels: 3, inHeight: 224, inWidth: 224,
             weights: w + 0, outChannels: 16, kernelHeight: 3, kernelWidth: 3,
             strideHeight: 2, strideWidth: 2, padTop: 1, padLeft: 1,
-            output: a + 0, outHeight: 112, outWidth: 112,
+            output: a + 401_408, outHeight: 112, outWidth: 112,
             activation: HardSwish.self, threads: threads)
         Profiling.mark(timeline, 1)
 
         // %4 block0.dw: dwconv2d_bn_hardswish %1 -> 16x112x112
         // pp_lcnet.spec:28: 3    16     32     1    -   (k in out s se)
-        Kernels.depthwiseConv(
-            input: a + 0, channels: 16, inHeight: 112, inWidth: 112,
+        // In place over %1, keeping 14336 bytes of rows aside.
+        Kernels.depthwiseConvInPlace(
+            a + 401_408, channels: 16, inHeight: 112, inWidth: 112,
             weights: w + 448, kernelHeight: 3, kernelWidth: 3,
             strideHeight: 1, strideWidth: 1, padTop: 1, padLeft: 1,
-            output: a + 401_408, outHeight: 112, outWidth: 112,
+            outHeight: 112, outWidth: 112, scratch: a + 0,
             activation: HardSwish.self, threads: threads)
         Profiling.mark(timeline, 2)
 
@@ -136,37 +137,39 @@ public final class PpLcnet: CompiledNetwork {
 
         // %10 block1.dw: dwconv2d_bn_hardswish %7 -> 32x56x56
         // pp_lcnet.spec:30: 3    32     64     2    -   (k in out s se)
-        Kernels.depthwiseConv(
-            input: a + 0, channels: 32, inHeight: 112, inWidth: 112,
+        // In place over %7, keeping 7168 bytes of rows aside.
+        Kernels.depthwiseConvInPlace(
+            a + 0, channels: 32, inHeight: 112, inWidth: 112,
             weights: w + 1152, kernelHeight: 3, kernelWidth: 3,
             strideHeight: 2, strideWidth: 2, padTop: 1, padLeft: 1,
-            output: a + 401_408, outHeight: 56, outWidth: 56,
+            outHeight: 56, outWidth: 56, scratch: a + 401_408,
             activation: HardSwish.self, threads: threads)
         Profiling.mark(timeline, 4)
 
         // %13 block1.pw: conv2d_bn_hardswish %10 -> 64x56x56
         // pp_lcnet.spec:30: 3    32     64     2    -   (k in out s se)
         Kernels.pointwiseConv(
-            input: a + 401_408, pixels: 3136, inChannels: 32,
+            input: a + 0, pixels: 3136, inChannels: 32,
             weights: w + 1472, outChannels: 64,
-            residual: nil, output: a + 0,
+            residual: nil, output: a + 401_408,
             activation: HardSwish.self, threads: threads)
         Profiling.mark(timeline, 5)
 
         // %16 block2.dw: dwconv2d_bn_hardswish %13 -> 64x56x56
         // pp_lcnet.spec:31: 3    64     64     1    -   (k in out s se)
-        Kernels.depthwiseConv(
-            input: a + 0, channels: 64, inHeight: 56, inWidth: 56,
+        // In place over %13, keeping 28672 bytes of rows aside.
+        Kernels.depthwiseConvInPlace(
+            a + 401_408, channels: 64, inHeight: 56, inWidth: 56,
             weights: w + 3584, kernelHeight: 3, kernelWidth: 3,
             strideHeight: 1, strideWidth: 1, padTop: 1, padLeft: 1,
-            output: a + 200_704, outHeight: 56, outWidth: 56,
+            outHeight: 56, outWidth: 56, scratch: a + 0,
             activation: HardSwish.self, threads: threads)
         Profiling.mark(timeline, 6)
 
         // %19 block2.pw: conv2d_bn_hardswish %16 -> 64x56x56
         // pp_lcnet.spec:31: 3    64     64     1    -   (k in out s se)
         Kernels.pointwiseConv(
-            input: a + 200_704, pixels: 3136, inChannels: 64,
+            input: a + 401_408, pixels: 3136, inChannels: 64,
             weights: w + 4224, outChannels: 64,
             residual: nil, output: a + 0,
             activation: HardSwish.self, threads: threads)
@@ -174,37 +177,39 @@ public final class PpLcnet: CompiledNetwork {
 
         // %22 block3.dw: dwconv2d_bn_hardswish %19 -> 64x28x28
         // pp_lcnet.spec:33: 3    64     128    2    -   (k in out s se)
-        Kernels.depthwiseConv(
-            input: a + 0, channels: 64, inHeight: 56, inWidth: 56,
+        // In place over %19, keeping 7168 bytes of rows aside.
+        Kernels.depthwiseConvInPlace(
+            a + 0, channels: 64, inHeight: 56, inWidth: 56,
             weights: w + 8384, kernelHeight: 3, kernelWidth: 3,
             strideHeight: 2, strideWidth: 2, padTop: 1, padLeft: 1,
-            output: a + 200_704, outHeight: 28, outWidth: 28,
+            outHeight: 28, outWidth: 28, scratch: a + 200_704,
             activation: HardSwish.self, threads: threads)
         Profiling.mark(timeline, 8)
 
         // %25 block3.pw: conv2d_bn_hardswish %22 -> 128x28x28
         // pp_lcnet.spec:33: 3    64     128    2    -   (k in out s se)
         Kernels.pointwiseConv(
-            input: a + 200_704, pixels: 784, inChannels: 64,
+            input: a + 0, pixels: 784, inChannels: 64,
             weights: w + 9024, outChannels: 128,
-            residual: nil, output: a + 0,
+            residual: nil, output: a + 200_704,
             activation: HardSwish.self, threads: threads)
         Profiling.mark(timeline, 9)
 
         // %28 block4.dw: dwconv2d_bn_hardswish %25 -> 128x28x28
         // pp_lcnet.spec:34: 3    128    128    1    -   (k in out s se)
-        Kernels.depthwiseConv(
-            input: a + 0, channels: 128, inHeight: 28, inWidth: 28,
+        // In place over %25, keeping 28672 bytes of rows aside.
+        Kernels.depthwiseConvInPlace(
+            a + 200_704, channels: 128, inHeight: 28, inWidth: 28,
             weights: w + 17_344, kernelHeight: 3, kernelWidth: 3,
             strideHeight: 1, strideWidth: 1, padTop: 1, padLeft: 1,
-            output: a + 100_352, outHeight: 28, outWidth: 28,
+            outHeight: 28, outWidth: 28, scratch: a + 0,
             activation: HardSwish.self, threads: threads)
         Profiling.mark(timeline, 10)
 
         // %31 block4.pw: conv2d_bn_hardswish %28 -> 128x28x28
         // pp_lcnet.spec:34: 3    128    128    1    -   (k in out s se)
         Kernels.pointwiseConv(
-            input: a + 100_352, pixels: 784, inChannels: 128,
+            input: a + 200_704, pixels: 784, inChannels: 128,
             weights: w + 18_624, outChannels: 128,
             residual: nil, output: a + 0,
             activation: HardSwish.self, threads: threads)
@@ -212,37 +217,39 @@ public final class PpLcnet: CompiledNetwork {
 
         // %34 block5.dw: dwconv2d_bn_hardswish %31 -> 128x14x14
         // pp_lcnet.spec:36: 3    128    256    2    -   (k in out s se)
-        Kernels.depthwiseConv(
-            input: a + 0, channels: 128, inHeight: 28, inWidth: 28,
+        // In place over %31, keeping 7168 bytes of rows aside.
+        Kernels.depthwiseConvInPlace(
+            a + 0, channels: 128, inHeight: 28, inWidth: 28,
             weights: w + 35_136, kernelHeight: 3, kernelWidth: 3,
             strideHeight: 2, strideWidth: 2, padTop: 1, padLeft: 1,
-            output: a + 100_352, outHeight: 14, outWidth: 14,
+            outHeight: 14, outWidth: 14, scratch: a + 100_352,
             activation: HardSwish.self, threads: threads)
         Profiling.mark(timeline, 12)
 
         // %37 block5.pw: conv2d_bn_hardswish %34 -> 256x14x14
         // pp_lcnet.spec:36: 3    128    256    2    -   (k in out s se)
         Kernels.pointwiseConv(
-            input: a + 100_352, pixels: 196, inChannels: 128,
+            input: a + 0, pixels: 196, inChannels: 128,
             weights: w + 36_416, outChannels: 256,
-            residual: nil, output: a + 0,
+            residual: nil, output: a + 100_352,
             activation: HardSwish.self, threads: threads)
         Profiling.mark(timeline, 13)
 
         // %40 block6.dw: dwconv2d_bn_hardswish %37 -> 256x14x14
         // pp_lcnet.spec:37: 5    256    256    1    -   (k in out s se)
-        Kernels.depthwiseConv(
-            input: a + 0, channels: 256, inHeight: 14, inWidth: 14,
+        // In place over %37, keeping 43008 bytes of rows aside.
+        Kernels.depthwiseConvInPlace(
+            a + 100_352, channels: 256, inHeight: 14, inWidth: 14,
             weights: w + 69_440, kernelHeight: 5, kernelWidth: 5,
             strideHeight: 1, strideWidth: 1, padTop: 2, padLeft: 2,
-            output: a + 50_176, outHeight: 14, outWidth: 14,
+            outHeight: 14, outWidth: 14, scratch: a + 0,
             activation: HardSwish.self, threads: threads)
         Profiling.mark(timeline, 14)
 
         // %43 block6.pw: conv2d_bn_hardswish %40 -> 256x14x14
         // pp_lcnet.spec:37: 5    256    256    1    -   (k in out s se)
         Kernels.pointwiseConv(
-            input: a + 50_176, pixels: 196, inChannels: 256,
+            input: a + 100_352, pixels: 196, inChannels: 256,
             weights: w + 76_096, outChannels: 256,
             residual: nil, output: a + 0,
             activation: HardSwish.self, threads: threads)
@@ -250,30 +257,32 @@ public final class PpLcnet: CompiledNetwork {
 
         // %46 block7.dw: dwconv2d_bn_hardswish %43 -> 256x14x14
         // pp_lcnet.spec:39: 5    256    256    1    -    x4   (k in out s se)
-        Kernels.depthwiseConv(
-            input: a + 0, channels: 256, inHeight: 14, inWidth: 14,
+        // In place over %43, keeping 43008 bytes of rows aside.
+        Kernels.depthwiseConvInPlace(
+            a + 0, channels: 256, inHeight: 14, inWidth: 14,
             weights: w + 141_888, kernelHeight: 5, kernelWidth: 5,
             strideHeight: 1, strideWidth: 1, padTop: 2, padLeft: 2,
-            output: a + 50_176, outHeight: 14, outWidth: 14,
+            outHeight: 14, outWidth: 14, scratch: a + 50_176,
             activation: HardSwish.self, threads: threads)
         Profiling.mark(timeline, 16)
 
         // %49 block7.pw: conv2d_bn_hardswish %46 -> 256x14x14
         // pp_lcnet.spec:39: 5    256    256    1    -    x4   (k in out s se)
         Kernels.pointwiseConv(
-            input: a + 50_176, pixels: 196, inChannels: 256,
+            input: a + 0, pixels: 196, inChannels: 256,
             weights: w + 148_544, outChannels: 256,
-            residual: nil, output: a + 0,
+            residual: nil, output: a + 50_176,
             activation: HardSwish.self, threads: threads)
         Profiling.mark(timeline, 17)
 
         // %52 block8.dw: dwconv2d_bn_hardswish %49 -> 256x14x14
         // pp_lcnet.spec:39: 5    256    256    1    -    x4   (k in out s se)
-        Kernels.depthwiseConv(
-            input: a + 0, channels: 256, inHeight: 14, inWidth: 14,
+        // In place over %49, keeping 43008 bytes of rows aside.
+        Kernels.depthwiseConvInPlace(
+            a + 50_176, channels: 256, inHeight: 14, inWidth: 14,
             weights: w + 214_336, kernelHeight: 5, kernelWidth: 5,
             strideHeight: 1, strideWidth: 1, padTop: 2, padLeft: 2,
-            output: a + 50_176, outHeight: 14, outWidth: 14,
+            outHeight: 14, outWidth: 14, scratch: a + 0,
             activation: HardSwish.self, threads: threads)
         Profiling.mark(timeline, 18)
 
@@ -288,30 +297,32 @@ public final class PpLcnet: CompiledNetwork {
 
         // %58 block9.dw: dwconv2d_bn_hardswish %55 -> 256x14x14
         // pp_lcnet.spec:39: 5    256    256    1    -    x4   (k in out s se)
-        Kernels.depthwiseConv(
-            input: a + 0, channels: 256, inHeight: 14, inWidth: 14,
+        // In place over %55, keeping 43008 bytes of rows aside.
+        Kernels.depthwiseConvInPlace(
+            a + 0, channels: 256, inHeight: 14, inWidth: 14,
             weights: w + 286_784, kernelHeight: 5, kernelWidth: 5,
             strideHeight: 1, strideWidth: 1, padTop: 2, padLeft: 2,
-            output: a + 50_176, outHeight: 14, outWidth: 14,
+            outHeight: 14, outWidth: 14, scratch: a + 50_176,
             activation: HardSwish.self, threads: threads)
         Profiling.mark(timeline, 20)
 
         // %61 block9.pw: conv2d_bn_hardswish %58 -> 256x14x14
         // pp_lcnet.spec:39: 5    256    256    1    -    x4   (k in out s se)
         Kernels.pointwiseConv(
-            input: a + 50_176, pixels: 196, inChannels: 256,
+            input: a + 0, pixels: 196, inChannels: 256,
             weights: w + 293_440, outChannels: 256,
-            residual: nil, output: a + 0,
+            residual: nil, output: a + 50_176,
             activation: HardSwish.self, threads: threads)
         Profiling.mark(timeline, 21)
 
         // %64 block10.dw: dwconv2d_bn_hardswish %61 -> 256x14x14
         // pp_lcnet.spec:39: 5    256    256    1    -    x4   (k in out s se)
-        Kernels.depthwiseConv(
-            input: a + 0, channels: 256, inHeight: 14, inWidth: 14,
+        // In place over %61, keeping 43008 bytes of rows aside.
+        Kernels.depthwiseConvInPlace(
+            a + 50_176, channels: 256, inHeight: 14, inWidth: 14,
             weights: w + 359_232, kernelHeight: 5, kernelWidth: 5,
             strideHeight: 1, strideWidth: 1, padTop: 2, padLeft: 2,
-            output: a + 50_176, outHeight: 14, outWidth: 14,
+            outHeight: 14, outWidth: 14, scratch: a + 0,
             activation: HardSwish.self, threads: threads)
         Profiling.mark(timeline, 22)
 
@@ -354,43 +365,44 @@ public final class PpLcnet: CompiledNetwork {
 
         // %82 block12.dw: dwconv2d_bn_hardswish %79 -> 512x7x7
         // pp_lcnet.spec:42: 5    512    512    1    SE   (k in out s se)
-        Kernels.depthwiseConv(
-            input: a + 0, channels: 512, inHeight: 7, inWidth: 7,
+        // In place over %79, keeping 43008 bytes of rows aside.
+        Kernels.depthwiseConvInPlace(
+            a + 0, channels: 512, inHeight: 7, inWidth: 7,
             weights: w + 603_008, kernelHeight: 5, kernelWidth: 5,
             strideHeight: 1, strideWidth: 1, padTop: 2, padLeft: 2,
-            output: a + 25_088, outHeight: 7, outWidth: 7,
+            outHeight: 7, outWidth: 7, scratch: a + 25_088,
             activation: HardSwish.self, threads: threads)
         Profiling.mark(timeline, 27)
 
         // %90 block12.se: squeeze_excite %82 -> 512x7x7
         // pp_lcnet.spec:42: 5    512    512    1    SE   (k in out s se)
         Kernels.squeezeExcite(
-            a + 25_088, pixels: 49, channels: 512, squeeze: 128,
+            a + 0, pixels: 49, channels: 512, squeeze: 128,
             reduce: w + 616_320, expand: w + 681_984,
-            scratch: a + 0,
+            scratch: a + 25_088,
             inner: ReLU.self, gate: HardSigmoid.self, threads: threads)
         Profiling.mark(timeline, 28)
 
         // %91 block12.pw: conv2d_bn_hardswish %90 -> 512x7x7
         // pp_lcnet.spec:42: 5    512    512    1    SE   (k in out s se)
         Kernels.pointwiseConv(
-            input: a + 25_088, pixels: 49, inChannels: 512,
+            input: a + 0, pixels: 49, inChannels: 512,
             weights: w + 748_032, outChannels: 512,
-            residual: nil, output: a + 0,
+            residual: nil, output: a + 25_088,
             activation: HardSwish.self, threads: threads)
         Profiling.mark(timeline, 29)
 
         // %94 head.avgpool: global_avg_pool %91 -> 512x1x1
         // pp_lcnet.spec:46: avgpool
         Kernels.globalAveragePool(
-            input: a + 0, pixels: 49, channels: 512, output: a + 25_088,
+            input: a + 25_088, pixels: 49, channels: 512, output: a + 1280,
             before: Identity.self, after: Identity.self)
         Profiling.mark(timeline, 30)
 
         // %95 head.conv: conv2d_hardswish %94 -> 1280x1x1
         // pp_lcnet.spec:47: conv k=1 out=1280 bias act=HS scale=head_width   timm=conv_head
         Kernels.dense(
-            input: a + 25_088, inFeatures: 512,
+            input: a + 1280, inFeatures: 512,
             weights: w + 1_010_688, outFeatures: 1280,
             output: a + 0, activation: HardSwish.self)
         Profiling.mark(timeline, 31)

@@ -102,26 +102,27 @@ public final class PpLcnet075: CompiledNetwork {
         let a = state.arena.pointer, w = UnsafePointer(state.weights.pointer), threads = state.threads
 
         // %0 input: input -> 3x224x224
-        Kernels.imageToNHWC(image, channels: 3, height: 224, width: 224, output: a + 200_704)
+        Kernels.imageToNHWC(image, channels: 3, height: 224, width: 224, output: a + 0)
         Profiling.mark(timeline, 0)
 
         // %1 stem.conv: conv2d_bn_hardswish %0 -> 16x112x112
         // pp_lcnet.spec:21: conv k=3 s=2 out=16 bn act=HS   timm=conv_stem,bn1
         Kernels.directConv(
-            input: a + 200_704, inChannels: 3, inHeight: 224, inWidth: 224,
+            input: a + 0, inChannels: 3, inHeight: 224, inWidth: 224,
             weights: w + 0, outChannels: 16, kernelHeight: 3, kernelWidth: 3,
             strideHeight: 2, strideWidth: 2, padTop: 1, padLeft: 1,
-            output: a + 0, outHeight: 112, outWidth: 112,
+            output: a + 301_056, outHeight: 112, outWidth: 112,
             activation: HardSwish.self, threads: threads)
         Profiling.mark(timeline, 1)
 
         // %4 block0.dw: dwconv2d_bn_hardswish %1 -> 16x112x112
         // pp_lcnet.spec:28: 3    16     32     1    -   (k in out s se)
-        Kernels.depthwiseConv(
-            input: a + 0, channels: 16, inHeight: 112, inWidth: 112,
+        // In place over %1, keeping 14336 bytes of rows aside.
+        Kernels.depthwiseConvInPlace(
+            a + 301_056, channels: 16, inHeight: 112, inWidth: 112,
             weights: w + 448, kernelHeight: 3, kernelWidth: 3,
             strideHeight: 1, strideWidth: 1, padTop: 1, padLeft: 1,
-            output: a + 301_056, outHeight: 112, outWidth: 112,
+            outHeight: 112, outWidth: 112, scratch: a + 0,
             activation: HardSwish.self, threads: threads)
         Profiling.mark(timeline, 2)
 
@@ -136,37 +137,39 @@ public final class PpLcnet075: CompiledNetwork {
 
         // %10 block1.dw: dwconv2d_bn_hardswish %7 -> 24x56x56
         // pp_lcnet.spec:30: 3    32     64     2    -   (k in out s se)
-        Kernels.depthwiseConv(
-            input: a + 0, channels: 24, inHeight: 112, inWidth: 112,
+        // In place over %7, keeping 5376 bytes of rows aside.
+        Kernels.depthwiseConvInPlace(
+            a + 0, channels: 24, inHeight: 112, inWidth: 112,
             weights: w + 1152, kernelHeight: 3, kernelWidth: 3,
             strideHeight: 2, strideWidth: 2, padTop: 1, padLeft: 1,
-            output: a + 301_056, outHeight: 56, outWidth: 56,
+            outHeight: 56, outWidth: 56, scratch: a + 301_056,
             activation: HardSwish.self, threads: threads)
         Profiling.mark(timeline, 4)
 
         // %13 block1.pw: conv2d_bn_hardswish %10 -> 48x56x56
         // pp_lcnet.spec:30: 3    32     64     2    -   (k in out s se)
         Kernels.pointwiseConv(
-            input: a + 301_056, pixels: 3136, inChannels: 24,
+            input: a + 0, pixels: 3136, inChannels: 24,
             weights: w + 1472, outChannels: 48,
-            residual: nil, output: a + 0,
+            residual: nil, output: a + 301_056,
             activation: HardSwish.self, threads: threads)
         Profiling.mark(timeline, 5)
 
         // %16 block2.dw: dwconv2d_bn_hardswish %13 -> 48x56x56
         // pp_lcnet.spec:31: 3    64     64     1    -   (k in out s se)
-        Kernels.depthwiseConv(
-            input: a + 0, channels: 48, inHeight: 56, inWidth: 56,
+        // In place over %13, keeping 21504 bytes of rows aside.
+        Kernels.depthwiseConvInPlace(
+            a + 301_056, channels: 48, inHeight: 56, inWidth: 56,
             weights: w + 2672, kernelHeight: 3, kernelWidth: 3,
             strideHeight: 1, strideWidth: 1, padTop: 1, padLeft: 1,
-            output: a + 150_528, outHeight: 56, outWidth: 56,
+            outHeight: 56, outWidth: 56, scratch: a + 0,
             activation: HardSwish.self, threads: threads)
         Profiling.mark(timeline, 6)
 
         // %19 block2.pw: conv2d_bn_hardswish %16 -> 48x56x56
         // pp_lcnet.spec:31: 3    64     64     1    -   (k in out s se)
         Kernels.pointwiseConv(
-            input: a + 150_528, pixels: 3136, inChannels: 48,
+            input: a + 301_056, pixels: 3136, inChannels: 48,
             weights: w + 3152, outChannels: 48,
             residual: nil, output: a + 0,
             activation: HardSwish.self, threads: threads)
@@ -174,37 +177,39 @@ public final class PpLcnet075: CompiledNetwork {
 
         // %22 block3.dw: dwconv2d_bn_hardswish %19 -> 48x28x28
         // pp_lcnet.spec:33: 3    64     128    2    -   (k in out s se)
-        Kernels.depthwiseConv(
-            input: a + 0, channels: 48, inHeight: 56, inWidth: 56,
+        // In place over %19, keeping 5376 bytes of rows aside.
+        Kernels.depthwiseConvInPlace(
+            a + 0, channels: 48, inHeight: 56, inWidth: 56,
             weights: w + 5504, kernelHeight: 3, kernelWidth: 3,
             strideHeight: 2, strideWidth: 2, padTop: 1, padLeft: 1,
-            output: a + 150_528, outHeight: 28, outWidth: 28,
+            outHeight: 28, outWidth: 28, scratch: a + 150_528,
             activation: HardSwish.self, threads: threads)
         Profiling.mark(timeline, 8)
 
         // %25 block3.pw: conv2d_bn_hardswish %22 -> 96x28x28
         // pp_lcnet.spec:33: 3    64     128    2    -   (k in out s se)
         Kernels.pointwiseConv(
-            input: a + 150_528, pixels: 784, inChannels: 48,
+            input: a + 0, pixels: 784, inChannels: 48,
             weights: w + 5984, outChannels: 96,
-            residual: nil, output: a + 0,
+            residual: nil, output: a + 150_528,
             activation: HardSwish.self, threads: threads)
         Profiling.mark(timeline, 9)
 
         // %28 block4.dw: dwconv2d_bn_hardswish %25 -> 96x28x28
         // pp_lcnet.spec:34: 3    128    128    1    -   (k in out s se)
-        Kernels.depthwiseConv(
-            input: a + 0, channels: 96, inHeight: 28, inWidth: 28,
+        // In place over %25, keeping 21504 bytes of rows aside.
+        Kernels.depthwiseConvInPlace(
+            a + 150_528, channels: 96, inHeight: 28, inWidth: 28,
             weights: w + 10_688, kernelHeight: 3, kernelWidth: 3,
             strideHeight: 1, strideWidth: 1, padTop: 1, padLeft: 1,
-            output: a + 75_264, outHeight: 28, outWidth: 28,
+            outHeight: 28, outWidth: 28, scratch: a + 0,
             activation: HardSwish.self, threads: threads)
         Profiling.mark(timeline, 10)
 
         // %31 block4.pw: conv2d_bn_hardswish %28 -> 96x28x28
         // pp_lcnet.spec:34: 3    128    128    1    -   (k in out s se)
         Kernels.pointwiseConv(
-            input: a + 75_264, pixels: 784, inChannels: 96,
+            input: a + 150_528, pixels: 784, inChannels: 96,
             weights: w + 11_648, outChannels: 96,
             residual: nil, output: a + 0,
             activation: HardSwish.self, threads: threads)
@@ -212,37 +217,39 @@ public final class PpLcnet075: CompiledNetwork {
 
         // %34 block5.dw: dwconv2d_bn_hardswish %31 -> 96x14x14
         // pp_lcnet.spec:36: 3    128    256    2    -   (k in out s se)
-        Kernels.depthwiseConv(
-            input: a + 0, channels: 96, inHeight: 28, inWidth: 28,
+        // In place over %31, keeping 5376 bytes of rows aside.
+        Kernels.depthwiseConvInPlace(
+            a + 0, channels: 96, inHeight: 28, inWidth: 28,
             weights: w + 20_960, kernelHeight: 3, kernelWidth: 3,
             strideHeight: 2, strideWidth: 2, padTop: 1, padLeft: 1,
-            output: a + 75_264, outHeight: 14, outWidth: 14,
+            outHeight: 14, outWidth: 14, scratch: a + 75_264,
             activation: HardSwish.self, threads: threads)
         Profiling.mark(timeline, 12)
 
         // %37 block5.pw: conv2d_bn_hardswish %34 -> 192x14x14
         // pp_lcnet.spec:36: 3    128    256    2    -   (k in out s se)
         Kernels.pointwiseConv(
-            input: a + 75_264, pixels: 196, inChannels: 96,
+            input: a + 0, pixels: 196, inChannels: 96,
             weights: w + 21_920, outChannels: 192,
-            residual: nil, output: a + 0,
+            residual: nil, output: a + 75_264,
             activation: HardSwish.self, threads: threads)
         Profiling.mark(timeline, 13)
 
         // %40 block6.dw: dwconv2d_bn_hardswish %37 -> 192x14x14
         // pp_lcnet.spec:37: 5    256    256    1    -   (k in out s se)
-        Kernels.depthwiseConv(
-            input: a + 0, channels: 192, inHeight: 14, inWidth: 14,
+        // In place over %37, keeping 32256 bytes of rows aside.
+        Kernels.depthwiseConvInPlace(
+            a + 75_264, channels: 192, inHeight: 14, inWidth: 14,
             weights: w + 40_544, kernelHeight: 5, kernelWidth: 5,
             strideHeight: 1, strideWidth: 1, padTop: 2, padLeft: 2,
-            output: a + 37_632, outHeight: 14, outWidth: 14,
+            outHeight: 14, outWidth: 14, scratch: a + 0,
             activation: HardSwish.self, threads: threads)
         Profiling.mark(timeline, 14)
 
         // %43 block6.pw: conv2d_bn_hardswish %40 -> 192x14x14
         // pp_lcnet.spec:37: 5    256    256    1    -   (k in out s se)
         Kernels.pointwiseConv(
-            input: a + 37_632, pixels: 196, inChannels: 192,
+            input: a + 75_264, pixels: 196, inChannels: 192,
             weights: w + 45_536, outChannels: 192,
             residual: nil, output: a + 0,
             activation: HardSwish.self, threads: threads)
@@ -250,30 +257,32 @@ public final class PpLcnet075: CompiledNetwork {
 
         // %46 block7.dw: dwconv2d_bn_hardswish %43 -> 192x14x14
         // pp_lcnet.spec:39: 5    256    256    1    -    x4   (k in out s se)
-        Kernels.depthwiseConv(
-            input: a + 0, channels: 192, inHeight: 14, inWidth: 14,
+        // In place over %43, keeping 32256 bytes of rows aside.
+        Kernels.depthwiseConvInPlace(
+            a + 0, channels: 192, inHeight: 14, inWidth: 14,
             weights: w + 82_592, kernelHeight: 5, kernelWidth: 5,
             strideHeight: 1, strideWidth: 1, padTop: 2, padLeft: 2,
-            output: a + 37_632, outHeight: 14, outWidth: 14,
+            outHeight: 14, outWidth: 14, scratch: a + 37_632,
             activation: HardSwish.self, threads: threads)
         Profiling.mark(timeline, 16)
 
         // %49 block7.pw: conv2d_bn_hardswish %46 -> 192x14x14
         // pp_lcnet.spec:39: 5    256    256    1    -    x4   (k in out s se)
         Kernels.pointwiseConv(
-            input: a + 37_632, pixels: 196, inChannels: 192,
+            input: a + 0, pixels: 196, inChannels: 192,
             weights: w + 87_584, outChannels: 192,
-            residual: nil, output: a + 0,
+            residual: nil, output: a + 37_632,
             activation: HardSwish.self, threads: threads)
         Profiling.mark(timeline, 17)
 
         // %52 block8.dw: dwconv2d_bn_hardswish %49 -> 192x14x14
         // pp_lcnet.spec:39: 5    256    256    1    -    x4   (k in out s se)
-        Kernels.depthwiseConv(
-            input: a + 0, channels: 192, inHeight: 14, inWidth: 14,
+        // In place over %49, keeping 32256 bytes of rows aside.
+        Kernels.depthwiseConvInPlace(
+            a + 37_632, channels: 192, inHeight: 14, inWidth: 14,
             weights: w + 124_640, kernelHeight: 5, kernelWidth: 5,
             strideHeight: 1, strideWidth: 1, padTop: 2, padLeft: 2,
-            output: a + 37_632, outHeight: 14, outWidth: 14,
+            outHeight: 14, outWidth: 14, scratch: a + 0,
             activation: HardSwish.self, threads: threads)
         Profiling.mark(timeline, 18)
 
@@ -288,30 +297,32 @@ public final class PpLcnet075: CompiledNetwork {
 
         // %58 block9.dw: dwconv2d_bn_hardswish %55 -> 192x14x14
         // pp_lcnet.spec:39: 5    256    256    1    -    x4   (k in out s se)
-        Kernels.depthwiseConv(
-            input: a + 0, channels: 192, inHeight: 14, inWidth: 14,
+        // In place over %55, keeping 32256 bytes of rows aside.
+        Kernels.depthwiseConvInPlace(
+            a + 0, channels: 192, inHeight: 14, inWidth: 14,
             weights: w + 166_688, kernelHeight: 5, kernelWidth: 5,
             strideHeight: 1, strideWidth: 1, padTop: 2, padLeft: 2,
-            output: a + 37_632, outHeight: 14, outWidth: 14,
+            outHeight: 14, outWidth: 14, scratch: a + 37_632,
             activation: HardSwish.self, threads: threads)
         Profiling.mark(timeline, 20)
 
         // %61 block9.pw: conv2d_bn_hardswish %58 -> 192x14x14
         // pp_lcnet.spec:39: 5    256    256    1    -    x4   (k in out s se)
         Kernels.pointwiseConv(
-            input: a + 37_632, pixels: 196, inChannels: 192,
+            input: a + 0, pixels: 196, inChannels: 192,
             weights: w + 171_680, outChannels: 192,
-            residual: nil, output: a + 0,
+            residual: nil, output: a + 37_632,
             activation: HardSwish.self, threads: threads)
         Profiling.mark(timeline, 21)
 
         // %64 block10.dw: dwconv2d_bn_hardswish %61 -> 192x14x14
         // pp_lcnet.spec:39: 5    256    256    1    -    x4   (k in out s se)
-        Kernels.depthwiseConv(
-            input: a + 0, channels: 192, inHeight: 14, inWidth: 14,
+        // In place over %61, keeping 32256 bytes of rows aside.
+        Kernels.depthwiseConvInPlace(
+            a + 37_632, channels: 192, inHeight: 14, inWidth: 14,
             weights: w + 208_736, kernelHeight: 5, kernelWidth: 5,
             strideHeight: 1, strideWidth: 1, padTop: 2, padLeft: 2,
-            output: a + 37_632, outHeight: 14, outWidth: 14,
+            outHeight: 14, outWidth: 14, scratch: a + 0,
             activation: HardSwish.self, threads: threads)
         Profiling.mark(timeline, 22)
 
@@ -354,43 +365,44 @@ public final class PpLcnet075: CompiledNetwork {
 
         // %82 block12.dw: dwconv2d_bn_hardswish %79 -> 384x7x7
         // pp_lcnet.spec:42: 5    512    512    1    SE   (k in out s se)
-        Kernels.depthwiseConv(
-            input: a + 0, channels: 384, inHeight: 7, inWidth: 7,
+        // In place over %79, keeping 32256 bytes of rows aside.
+        Kernels.depthwiseConvInPlace(
+            a + 0, channels: 384, inHeight: 7, inWidth: 7,
             weights: w + 348_560, kernelHeight: 5, kernelWidth: 5,
             strideHeight: 1, strideWidth: 1, padTop: 2, padLeft: 2,
-            output: a + 18_816, outHeight: 7, outWidth: 7,
+            outHeight: 7, outWidth: 7, scratch: a + 18_816,
             activation: HardSwish.self, threads: threads)
         Profiling.mark(timeline, 27)
 
         // %90 block12.se: squeeze_excite %82 -> 384x7x7
         // pp_lcnet.spec:42: 5    512    512    1    SE   (k in out s se)
         Kernels.squeezeExcite(
-            a + 18_816, pixels: 49, channels: 384, squeeze: 96,
+            a + 0, pixels: 49, channels: 384, squeeze: 96,
             reduce: w + 358_544, expand: w + 395_504,
-            scratch: a + 0,
+            scratch: a + 18_816,
             inner: ReLU.self, gate: HardSigmoid.self, threads: threads)
         Profiling.mark(timeline, 28)
 
         // %91 block12.pw: conv2d_bn_hardswish %90 -> 384x7x7
         // pp_lcnet.spec:42: 5    512    512    1    SE   (k in out s se)
         Kernels.pointwiseConv(
-            input: a + 18_816, pixels: 49, inChannels: 384,
+            input: a + 0, pixels: 49, inChannels: 384,
             weights: w + 432_752, outChannels: 384,
-            residual: nil, output: a + 0,
+            residual: nil, output: a + 18_816,
             activation: HardSwish.self, threads: threads)
         Profiling.mark(timeline, 29)
 
         // %94 head.avgpool: global_avg_pool %91 -> 384x1x1
         // pp_lcnet.spec:46: avgpool
         Kernels.globalAveragePool(
-            input: a + 0, pixels: 49, channels: 384, output: a + 18_816,
+            input: a + 18_816, pixels: 49, channels: 384, output: a + 1280,
             before: Identity.self, after: Identity.self)
         Profiling.mark(timeline, 30)
 
         // %95 head.conv: conv2d_hardswish %94 -> 1280x1x1
         // pp_lcnet.spec:47: conv k=1 out=1280 bias act=HS scale=head_width   timm=conv_head
         Kernels.dense(
-            input: a + 18_816, inFeatures: 384,
+            input: a + 1280, inFeatures: 384,
             weights: w + 580_592, outFeatures: 1280,
             output: a + 0, activation: HardSwish.self)
         Profiling.mark(timeline, 31)

@@ -63,6 +63,8 @@ struct KernelLayer {
         case globalAveragePool(before: Activation, after: Activation)
         case squeezeExcite(SqueezeExcite)
         case dyShiftMax(DYShiftMax)
+        case activate(Activation)
+        case add
     }
 
     var node: Node
@@ -147,7 +149,11 @@ enum KernelSelection {
             let expand = WeightsEntry(packing: .dense, layer: node.name + ".expand", out: c, inChannels: se.squeezeChannels,
                                       weight: se.expand, bias: true, location: location)
             return KernelLayer(node: node, kernel: .squeezeExcite(se), weights: [reduce, expand])
-        case .batchNorm, .activation, .add, .scaleChannels, .channelShuffle, .shiftMax:
+        case .activation(_, let activation):
+            return KernelLayer(node: node, kernel: .activate(activation), weights: [])
+        case .add:
+            return KernelLayer(node: node, kernel: .add, weights: [])
+        case .batchNorm, .scaleChannels, .channelShuffle, .shiftMax:
             throw SpecError("no kernel for an unfused \(node.op.mnemonic) (\(node.name)); the fusion passes should have absorbed it", at: location)
         }
     }
@@ -175,6 +181,19 @@ extension KernelLayer {
         case .imageToNHWC:
             w.call("Kernels.imageToNHWC", [
                 "image, channels: \(shape.channels), height: \(shape.height), width: \(shape.width), output: \(output)",
+            ])
+        case .depthwise(let conv) where plan.overwrites[node.id] == conv.input:
+            let x = graph.node(conv.input).shape
+            guard let scratch = plan.scratch(of: node.id) else {
+                throw SpecError("internal error: in-place \(node.id) has no line buffer", at: node.origin.location)
+            }
+            w.comment("In place over \(conv.input), keeping \(scratch.size) bytes of rows aside.")
+            w.call("Kernels.depthwiseConvInPlace", [
+                "\(output), channels: \(x.channels), inHeight: \(x.height), inWidth: \(x.width)",
+                "weights: \(weights), kernelHeight: \(conv.kernelHeight), kernelWidth: \(conv.kernelWidth)",
+                "strideHeight: \(conv.strideHeight), strideWidth: \(conv.strideWidth), padTop: \(conv.padHeight), padLeft: \(conv.padWidth)",
+                "outHeight: \(shape.height), outWidth: \(shape.width), scratch: a + \(Literal.int(scratch.offset / 4))",
+                "activation: \(Self.swiftType(conv.activation)).self, threads: threads",
             ])
         case .directConv(let conv), .depthwise(let conv):
             let x = graph.node(conv.input).shape
@@ -207,6 +226,14 @@ extension KernelLayer {
                 "strideHeight: \(conv.strideHeight), strideWidth: \(conv.strideWidth), padTop: \(conv.padHeight), padLeft: \(conv.padWidth)",
                 "residual: \(try conv.residual.map { (id) throws in try arena(id) } ?? "nil"), output: \(output), outHeight: \(shape.height), outWidth: \(shape.width)",
                 "activation: \(Self.swiftType(conv.activation)).self, threads: threads",
+            ])
+        case .activate(let activation):
+            w.call("Kernels.activate", [
+                "\(try arena(node.op.operands[0])), count: \(shape.elementCount), output: \(output), activation: \(Self.swiftType(activation)).self",
+            ])
+        case .add:
+            w.call("Kernels.add", [
+                "\(try arena(node.op.operands[0])), \(try arena(node.op.operands[1])), count: \(shape.elementCount), output: \(output)",
             ])
         case .groupedPointwise(let conv):
             let x = graph.node(conv.input).shape

@@ -178,12 +178,33 @@ public struct Graph: Sendable {
         }
     }
 
-    /// Floats of workspace an op needs while it runs, beside its output.
-    public func scratchElements(of node: Node) -> Int {
+    /// Floats of workspace an op needs while it runs, beside its output. `inPlace`: the
+    /// node writes over its input (a depthwise conv then keeps a line buffer).
+    public func scratchElements(of node: Node, inPlace: Bool = false) -> Int {
         switch node.op {
         case .squeezeExcite(let se): return node.shape.channels + se.squeezeChannels  // pooled means, then squeezed
         case .dyShiftMax(let d): return node.shape.channels + d.squeezeChannels + node.shape.channels * d.params.coefficients
+        case .conv(let c) where inPlace && c.residual == nil:
+            // One output row being computed, and for stride 1 the pad rows above it that
+            // were overwritten but are still read.
+            let x = self.node(c.input).shape
+            return node.shape.width * node.shape.channels + (c.strideHeight == 1 ? c.padHeight * x.width * x.channels : 0)
         default: return 0
+        }
+    }
+
+    /// Whether `node` can write its result over its depthwise input as it goes, keeping only
+    /// a line buffer: rows it overwrites are either saved (stride 1) or never read again.
+    public func depthwiseCanRunInPlace(_ node: Node) -> Bool {
+        guard case .conv(let c) = node.op, c.residual == nil, c.outputShuffles.isEmpty else { return false }
+        let x = self.node(c.input).shape
+        guard c.groups == x.channels, c.outChannels == x.channels, c.padHeight < c.kernelHeight else { return false }
+        switch c.strideHeight {
+        case 1: return c.strideWidth == 1 && node.shape == x
+        // Output row r covers input rows below r·outWidth/inWidth ≤ 3r/4, never read again when
+        // the next rows start at 2r - 1: true for a pad of at most 1 (not for 5×5, pad 2).
+        case 2: return c.padHeight <= 1 && node.shape.width <= x.width
+        default: return false
         }
     }
 

@@ -33,6 +33,9 @@ public struct MemoryPlan: Hashable, Sendable {
     }
 
     public var buffers: [Buffer]
+    /// Nodes that write their result over one of their operands, which dies there:
+    /// node → the operand it overwrites.
+    public var overwrites: [NodeID: NodeID]
     /// Every buffer's offset is a multiple of this (bytes), for aligned SIMD access.
     public var alignment: Int
     /// The arena this plan needs.
@@ -43,9 +46,15 @@ public struct MemoryPlan: Hashable, Sendable {
     public var naiveBytes: Int
     /// What plain greedy-by-size offset assignment achieves, for comparison.
     public var greedyBytes: Int
+    /// The lower bound of the same schedule with every tensor in a buffer of its own
+    /// (no in-place execution): what in-place execution saves.
+    public var lowerBoundWithoutInPlaceBytes: Int
 
-    public init(buffers: [Buffer], alignment: Int, arenaBytes: Int, lowerBoundBytes: Int, naiveBytes: Int, greedyBytes: Int) {
+    public init(buffers: [Buffer], overwrites: [NodeID: NodeID] = [:], alignment: Int, arenaBytes: Int, lowerBoundBytes: Int,
+                naiveBytes: Int, greedyBytes: Int, lowerBoundWithoutInPlaceBytes: Int = 0) {
         self.buffers = buffers
+        self.overwrites = overwrites
+        self.lowerBoundWithoutInPlaceBytes = lowerBoundWithoutInPlaceBytes
         self.alignment = alignment
         self.arenaBytes = arenaBytes
         self.lowerBoundBytes = lowerBoundBytes

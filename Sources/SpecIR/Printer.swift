@@ -141,7 +141,9 @@ public enum GraphPrinter {
             ("lower_bound_bytes", .int(plan.lowerBoundBytes)),
             ("naive_bytes", .int(plan.naiveBytes)),
             ("greedy_bytes", .int(plan.greedyBytes)),
+            ("lower_bound_without_in_place_bytes", .int(plan.lowerBoundWithoutInPlaceBytes)),
             ("alignment", .int(plan.alignment)),
+            ("overwrites", .object(plan.overwrites.sorted { $0.key < $1.key }.map { (String($0.key.raw), .int($0.value.raw)) })),
             ("buffers", .array(plan.buffers.map { buffer in
                 .object([
                     ("tensors", .array(buffer.tensors.map { .int($0.raw) })),

@@ -64,7 +64,7 @@ public enum PlanVerifier {
             if let owner = buffer.scratchOf {
                 guard let at = step[owner] else { problems.append("scratch buffer \(i) belongs to \(owner), not a node"); continue }
                 if buffer.firstStep > at || buffer.lastStep < at { problems.append("scratch of \(owner) is not live at its step \(at)") }
-                let bytes = graph.scratchElements(of: graph.node(owner)) * MemoryLayout<Float>.size
+                let bytes = graph.scratchElements(of: graph.node(owner), inPlace: plan.overwrites[owner] != nil) * MemoryLayout<Float>.size
                 if bytes > buffer.size { problems.append("scratch of \(owner) needs \(bytes) bytes, has \(buffer.size)") }
                 continue
             }
@@ -79,6 +79,16 @@ public enum PlanVerifier {
             for tensor in buffer.tensors {
                 let bytes = graph.node(tensor).shape.elementCount * MemoryLayout<Float>.size
                 if bytes > buffer.size { problems.append("\(tensor) needs \(bytes) bytes, its buffer has \(buffer.size)") }
+            }
+            // A chain: each tensor written over the one before, which its writer reads for the last time.
+            for (previous, next) in zip(buffer.tensors, buffer.tensors.dropFirst()) {
+                guard let at = step[next], graph.node(next).op.operands.contains(previous) else {
+                    problems.append("\(next) shares the buffer of \(previous) without reading it")
+                    continue
+                }
+                if (lastRead[previous] ?? 0) > at || graph.output == previous {
+                    problems.append("\(next) overwrites \(previous), which is read again after step \(at)")
+                }
             }
         }
         for node in graph.nodes where plan.buffer(of: node.id) == nil {

@@ -187,3 +187,38 @@ import Testing
         #expect(error <= 1e-5, "max relative error \(error)", sourceLocation: sourceLocation)
     }
 }
+
+/// The in-place depthwise conv against the out-of-place one.
+@Suite struct DepthwiseInPlaceTests {
+    @Test("in place, with a line buffer, it computes what the out-of-place kernel does", arguments: [
+        (24, 9, 7, 3, 1), (40, 14, 14, 5, 1), (72, 12, 10, 3, 2), (33, 11, 13, 3, 2), (16, 1, 1, 3, 1), (8, 1, 5, 3, 2),
+    ], [1, 2])
+    func matches(shape: (channels: Int, height: Int, width: Int, kernel: Int, stride: Int), threads: Int) throws {
+        let (c, h, w, k, s) = shape
+        let pad = k / 2
+        let oh = (h + 2 * pad - k) / s + 1, ow = (w + 2 * pad - k) / s + 1
+        var random = SplitMix64(seed: UInt64(c * h * w + k * 10 + s))
+        let input = (0..<(h * w * c)).map { _ in random.uniform(-1, 1) }
+        let weight = (0..<(c * k * k)).map { _ in random.uniform(-1, 1) }
+        let bias = (0..<c).map { _ in random.uniform(-1, 1) }
+        let layer = LayerWeights(.depthwise, "dw", out: c, in: 1, kernel: (k, k), weight: ["w"], bias: true, at: 0)
+        let info = NetworkInfo(name: "dw", specFile: "-", input: (channels: 1, height: 1, width: 1), classes: 1,
+                               arenaBytes: 0, weightFloats: layer.packedFloats, params: 0, macs: 0,
+                               conventions: [Convention("test", batchNormEps: 1e-5)], layers: [layer])
+        var packed = [Float](repeating: .nan, count: layer.packedFloats)
+        _ = try WeightLoader.load(info, from: MemoryCheckpoint(["w.weight": TensorData(shape: [c, 1, k, k], floats: weight),
+                                                                 "w.bias": TensorData(shape: [c], floats: bias)]),
+                                  into: &packed)
+        var expected = [Float](repeating: .nan, count: oh * ow * c)
+        Kernels.depthwiseConv(input: input, channels: c, inHeight: h, inWidth: w, weights: packed, kernelHeight: k, kernelWidth: k,
+                              strideHeight: s, strideWidth: s, padTop: pad, padLeft: pad, output: &expected,
+                              outHeight: oh, outWidth: ow, activation: HardSwish.self, threads: ThreadPool(threads: 1))
+        var tensor = input
+        var scratch = [Float](repeating: .nan, count: ow * c + (s == 1 ? pad * w * c : 0))
+        Kernels.depthwiseConvInPlace(&tensor, channels: c, inHeight: h, inWidth: w, weights: packed, kernelHeight: k, kernelWidth: k,
+                                     strideHeight: s, strideWidth: s, padTop: pad, padLeft: pad, outHeight: oh, outWidth: ow,
+                                     scratch: &scratch, activation: HardSwish.self, threads: ThreadPool(threads: threads))
+        let same = Array(tensor[0..<(oh * ow * c)]) == expected
+        #expect(same)
+    }
+}

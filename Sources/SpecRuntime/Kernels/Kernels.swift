@@ -15,6 +15,26 @@ public enum Kernels {
         }
     }
 
+    /// output = activation(input), elementwise; `output` may be `input`.
+    @inlinable
+    public static func activate<A: ActivationFunction>(_ input: UnsafePointer<Float>, count: Int, output: UnsafeMutablePointer<Float>, activation: A.Type) {
+        var i = 0
+        while i < count {
+            store(A.apply(load(input + i, count: count - i)), output + i, count: count - i)
+            i += 16
+        }
+    }
+
+    /// output = a + b, elementwise; `output` may be `a` or `b`.
+    @inlinable
+    public static func add(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, count: Int, output: UnsafeMutablePointer<Float>) {
+        var i = 0
+        while i < count {
+            store(load(a + i, count: count - i) + load(b + i, count: count - i), output + i, count: count - i)
+            i += 16
+        }
+    }
+
     /// Average over all pixels, per channel: [pixels × channels] → [channels].
     @inlinable
     public static func globalAveragePool(
