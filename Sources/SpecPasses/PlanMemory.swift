@@ -10,17 +10,31 @@ public struct PlanMemory: Pass {
     public init() {}
 
     public func run(_ graph: inout Graph) throws -> Bool {
-        let overwrites = Liveness.overwrites(in: graph)
-        let requests = Liveness.buffers(of: graph, overwrites: overwrites, alignment: Self.alignment)
-        let bound = Liveness.lowerBound(requests, steps: graph.nodes.count)
+        let steps = graph.nodes.count
         let separate = Liveness.buffers(of: graph, overwrites: [:], alignment: Self.alignment)
-        let greedy = OffsetAssignment.greedyBySize(requests)
-        let placed = OffsetAssignment.best(requests, lowerBound: bound)
+        let separateBound = Liveness.lowerBound(separate, steps: steps)
+        var overwrites = Liveness.overwrites(in: graph)
+        var requests = Liveness.buffers(of: graph, overwrites: overwrites, alignment: Self.alignment)
+        var bound = Liveness.lowerBound(requests, steps: steps)
+        var placed = OffsetAssignment.best(requests, lowerBound: bound)
+        // In-place execution brings line buffers too; in a tiny graph they can outweigh what
+        // it saves. Keep whichever plan is smaller (SE always scales in place).
+        let required = overwrites.filter { if case .squeezeExcite = graph.node($0.key).op { return true } else { return false } }
+        if required.count < overwrites.count {
+            let fewer = Liveness.buffers(of: graph, overwrites: required, alignment: Self.alignment)
+            let fewerBound = Liveness.lowerBound(fewer, steps: steps)
+            if fewerBound < OffsetAssignment.arena(placed) {
+                let fewerPlaced = OffsetAssignment.best(fewer, lowerBound: fewerBound)
+                if OffsetAssignment.arena(fewerPlaced) < OffsetAssignment.arena(placed) {
+                    (overwrites, requests, bound, placed) = (required, fewer, fewerBound, fewerPlaced)
+                }
+            }
+        }
         graph.memoryPlan = MemoryPlan(
             buffers: placed, overwrites: overwrites, alignment: Self.alignment, arenaBytes: OffsetAssignment.arena(placed),
             lowerBoundBytes: bound, naiveBytes: separate.reduce(0) { $0 + $1.size },
-            greedyBytes: OffsetAssignment.arena(greedy),
-            lowerBoundWithoutInPlaceBytes: Liveness.lowerBound(separate, steps: graph.nodes.count))
+            greedyBytes: OffsetAssignment.arena(OffsetAssignment.greedyBySize(requests)),
+            lowerBoundWithoutInPlaceBytes: separateBound)
         return true
     }
 }
@@ -54,7 +68,11 @@ public enum Liveness {
             case .dyShiftMax(let d) where d.residual != nil:
                 if dies(d.residual!) { overwrites[node.id] = d.residual! }
             case .conv(let c) where graph.depthwiseCanRunInPlace(node):
-                if lastRead[c.input] == step, c.input != graph.output { overwrites[node.id] = c.input }
+                // Only when its line buffer is smaller than the output it saves.
+                if lastRead[c.input] == step, c.input != graph.output,
+                   graph.scratchElements(of: node, inPlace: true) < node.shape.elementCount {
+                    overwrites[node.id] = c.input
+                }
             case .activation(let x, _):
                 if dies(x) { overwrites[node.id] = x }
             case .add(let a, let b):
@@ -114,7 +132,7 @@ public enum OffsetAssignment {
 
     /// The smallest arena found: several deterministic placement orders, then seeded random
     /// perturbations of the best one, stopping as soon as a plan meets the lower bound.
-    public static func best(_ buffers: [MemoryPlan.Buffer], lowerBound: Int, attempts: Int = 4000) -> [MemoryPlan.Buffer] {
+    public static func best(_ buffers: [MemoryPlan.Buffer], lowerBound: Int, attempts: Int = 2000) -> [MemoryPlan.Buffer] {
         let indices = Array(buffers.indices)
         let orders: [[Int]] = [
             indices.sorted { (buffers[$0].size, -buffers[$0].firstStep) > (buffers[$1].size, -buffers[$1].firstStep) },

@@ -43,12 +43,14 @@ enum Stats {
 enum Plan {
     static func run(_ args: inout Arguments, source: some SpecSource, into output: inout CommandOutput) throws {
         let json = args.flag("--json")
+        let svg = try args.value("--svg")
         let spec = try args.positional("spec file")
         try args.finish()
         var graph = try Lowering.lower(specAt: spec, from: source)
         try Pipeline.run(&graph)
         guard let plan = graph.memoryPlan else { throw UsageError(message: "no memory plan was made") }
-        output.stdout += json ? GraphPrinter.json(plan).rendered() + "\n" : GraphPrinter.text(graph)
+        output.stdout += json ? GraphPrinter.json(plan).rendered() + "\n" : PlanReport.text(plan, of: graph)
+        if let svg { output.files.append((svg, PlanReport.svg(plan, of: graph))) }
     }
 }
 

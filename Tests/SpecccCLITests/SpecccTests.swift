@@ -176,3 +176,24 @@ func speccc(_ arguments: String) -> CommandOutput {
         #expect(out.stderr == "p.spec:2:7: error: 'madds' needs a number such as 569M, 4.2M or 70.6\n")
     }
 }
+
+@Suite struct PlanCommandTests {
+    @Test("plan prints the arena, the bounds and every buffer; --json carries the figures; --svg draws it")
+    func plan() throws {
+        let out = Speccc.run(["plan", "tiny.spec", "--svg", "out/plan.svg"], source: tinySource)
+        #expect(out.exitCode == 0)
+        let lines = out.stdout.split(separator: "\n")
+        #expect(lines[0].hasPrefix("tiny: arena "))
+        #expect(lines.contains { $0.contains("lower bound without in-place") })
+        #expect(lines.contains { $0.contains("input 3x16x16") })
+        let svg = try #require(out.files.first { $0.path == "out/plan.svg" }?.contents)
+        #expect(svg.hasPrefix("<svg xmlns=\"http://www.w3.org/2000/svg\""))
+        #expect(svg.contains("<title>stem.conv 8x8x8"))
+        let json = Speccc.run(["plan", "tiny.spec", "--json"], source: tinySource)
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
+        for key in ["arena_bytes", "lower_bound_bytes", "naive_bytes", "greedy_bytes", "lower_bound_without_in_place_bytes"] {
+            #expect(object[key] as? Int != nil, "\(key)")
+        }
+        #expect(object["arena_bytes"] as? Int == object["lower_bound_bytes"] as? Int)
+    }
+}
