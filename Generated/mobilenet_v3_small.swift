@@ -23,39 +23,39 @@ public final class MobilenetV3Small: CompiledNetwork {
             LayerWeights(.dense, "block0.se.reduce", out: 8, in: 16, weight: ["blocks.0.0.se.conv_reduce", "features.1.block.1.fc1"], bias: true, at: 608),
             LayerWeights(.dense, "block0.se.expand", out: 16, in: 8, weight: ["blocks.0.0.se.conv_expand", "features.1.block.1.fc2"], bias: true, at: 880),
             LayerWeights(.pointwise, "block0.project", out: 16, in: 16, weight: ["blocks.0.0.conv_pw", "features.1.block.2.0"], norm: ["blocks.0.0.bn2", "features.1.block.2.1"], at: 1024),
-            LayerWeights(.pointwise, "block1.expand", out: 72, in: 16, weight: ["blocks.1.0.conv_pw", "features.2.block.0.0"], norm: ["blocks.1.0.bn1", "features.2.block.0.1"], at: 1296),
-            LayerWeights(.depthwise, "block1.dw", out: 72, in: 1, kernel: (3, 3), weight: ["blocks.1.0.conv_dw", "features.2.block.1.0"], norm: ["blocks.1.0.bn2", "features.2.block.1.1"], at: 2656),
+            LayerWeights(.pointwise, "block1.expand_dw.expand", out: 72, in: 16, weight: ["blocks.1.0.conv_pw", "features.2.block.0.0"], norm: ["blocks.1.0.bn1", "features.2.block.0.1"], at: 1296),
+            LayerWeights(.depthwise, "block1.expand_dw.dw", out: 72, in: 1, kernel: (3, 3), weight: ["blocks.1.0.conv_dw", "features.2.block.1.0"], norm: ["blocks.1.0.bn2", "features.2.block.1.1"], at: 2656),
             LayerWeights(.pointwise, "block1.project", out: 24, in: 72, weight: ["blocks.1.0.conv_pwl", "features.2.block.2.0"], norm: ["blocks.1.0.bn3", "features.2.block.2.1"], at: 3456),
-            LayerWeights(.pointwise, "block2.expand", out: 88, in: 24, weight: ["blocks.1.1.conv_pw", "features.3.block.0.0"], norm: ["blocks.1.1.bn1", "features.3.block.0.1"], at: 5792),
-            LayerWeights(.depthwise, "block2.dw", out: 88, in: 1, kernel: (3, 3), weight: ["blocks.1.1.conv_dw", "features.3.block.1.0"], norm: ["blocks.1.1.bn2", "features.3.block.1.1"], at: 8192),
+            LayerWeights(.pointwise, "block2.expand_dw.expand", out: 88, in: 24, weight: ["blocks.1.1.conv_pw", "features.3.block.0.0"], norm: ["blocks.1.1.bn1", "features.3.block.0.1"], at: 5792),
+            LayerWeights(.depthwise, "block2.expand_dw.dw", out: 88, in: 1, kernel: (3, 3), weight: ["blocks.1.1.conv_dw", "features.3.block.1.0"], norm: ["blocks.1.1.bn2", "features.3.block.1.1"], at: 8192),
             LayerWeights(.pointwise, "block2.project", out: 24, in: 88, weight: ["blocks.1.1.conv_pwl", "features.3.block.2.0"], norm: ["blocks.1.1.bn3", "features.3.block.2.1"], at: 9152),
-            LayerWeights(.pointwise, "block3.expand", out: 96, in: 24, weight: ["blocks.2.0.conv_pw", "features.4.block.0.0"], norm: ["blocks.2.0.bn1", "features.4.block.0.1"], at: 12_000),
-            LayerWeights(.depthwise, "block3.dw", out: 96, in: 1, kernel: (5, 5), weight: ["blocks.2.0.conv_dw", "features.4.block.1.0"], norm: ["blocks.2.0.bn2", "features.4.block.1.1"], at: 14_400),
+            LayerWeights(.pointwise, "block3.expand_dw.expand", out: 96, in: 24, weight: ["blocks.2.0.conv_pw", "features.4.block.0.0"], norm: ["blocks.2.0.bn1", "features.4.block.0.1"], at: 12_000),
+            LayerWeights(.depthwise, "block3.expand_dw.dw", out: 96, in: 1, kernel: (5, 5), weight: ["blocks.2.0.conv_dw", "features.4.block.1.0"], norm: ["blocks.2.0.bn2", "features.4.block.1.1"], at: 14_400),
             LayerWeights(.dense, "block3.se.reduce", out: 24, in: 96, weight: ["blocks.2.0.se.conv_reduce", "features.4.block.2.fc1"], bias: true, at: 16_896),
             LayerWeights(.dense, "block3.se.expand", out: 96, in: 24, weight: ["blocks.2.0.se.conv_expand", "features.4.block.2.fc2"], bias: true, at: 20_000),
             LayerWeights(.pointwise, "block3.project", out: 40, in: 96, weight: ["blocks.2.0.conv_pwl", "features.4.block.3.0"], norm: ["blocks.2.0.bn3", "features.4.block.3.1"], at: 22_400),
-            LayerWeights(.pointwise, "block4.expand", out: 240, in: 40, weight: ["blocks.2.1.conv_pw", "features.5.block.0.0"], norm: ["blocks.2.1.bn1", "features.5.block.0.1"], at: 27_056),
-            LayerWeights(.depthwise, "block4.dw", out: 240, in: 1, kernel: (5, 5), weight: ["blocks.2.1.conv_dw", "features.5.block.1.0"], norm: ["blocks.2.1.bn2", "features.5.block.1.1"], at: 36_896),
+            LayerWeights(.pointwise, "block4.expand_dw.expand", out: 240, in: 40, weight: ["blocks.2.1.conv_pw", "features.5.block.0.0"], norm: ["blocks.2.1.bn1", "features.5.block.0.1"], at: 27_056),
+            LayerWeights(.depthwise, "block4.expand_dw.dw", out: 240, in: 1, kernel: (5, 5), weight: ["blocks.2.1.conv_dw", "features.5.block.1.0"], norm: ["blocks.2.1.bn2", "features.5.block.1.1"], at: 36_896),
             LayerWeights(.dense, "block4.se.reduce", out: 64, in: 240, weight: ["blocks.2.1.se.conv_reduce", "features.5.block.2.fc1"], bias: true, at: 43_136),
             LayerWeights(.dense, "block4.se.expand", out: 240, in: 64, weight: ["blocks.2.1.se.conv_expand", "features.5.block.2.fc2"], bias: true, at: 58_560),
             LayerWeights(.pointwise, "block4.project", out: 40, in: 240, weight: ["blocks.2.1.conv_pwl", "features.5.block.3.0"], norm: ["blocks.2.1.bn3", "features.5.block.3.1"], at: 74_160),
-            LayerWeights(.pointwise, "block5.expand", out: 240, in: 40, weight: ["blocks.2.2.conv_pw", "features.6.block.0.0"], norm: ["blocks.2.2.bn1", "features.6.block.0.1"], at: 85_728),
-            LayerWeights(.depthwise, "block5.dw", out: 240, in: 1, kernel: (5, 5), weight: ["blocks.2.2.conv_dw", "features.6.block.1.0"], norm: ["blocks.2.2.bn2", "features.6.block.1.1"], at: 95_568),
+            LayerWeights(.pointwise, "block5.expand_dw.expand", out: 240, in: 40, weight: ["blocks.2.2.conv_pw", "features.6.block.0.0"], norm: ["blocks.2.2.bn1", "features.6.block.0.1"], at: 85_728),
+            LayerWeights(.depthwise, "block5.expand_dw.dw", out: 240, in: 1, kernel: (5, 5), weight: ["blocks.2.2.conv_dw", "features.6.block.1.0"], norm: ["blocks.2.2.bn2", "features.6.block.1.1"], at: 95_568),
             LayerWeights(.dense, "block5.se.reduce", out: 64, in: 240, weight: ["blocks.2.2.se.conv_reduce", "features.6.block.2.fc1"], bias: true, at: 101_808),
             LayerWeights(.dense, "block5.se.expand", out: 240, in: 64, weight: ["blocks.2.2.se.conv_expand", "features.6.block.2.fc2"], bias: true, at: 117_232),
             LayerWeights(.pointwise, "block5.project", out: 40, in: 240, weight: ["blocks.2.2.conv_pwl", "features.6.block.3.0"], norm: ["blocks.2.2.bn3", "features.6.block.3.1"], at: 132_832),
-            LayerWeights(.pointwise, "block6.expand", out: 120, in: 40, weight: ["blocks.3.0.conv_pw", "features.7.block.0.0"], norm: ["blocks.3.0.bn1", "features.7.block.0.1"], at: 144_400),
-            LayerWeights(.depthwise, "block6.dw", out: 120, in: 1, kernel: (5, 5), weight: ["blocks.3.0.conv_dw", "features.7.block.1.0"], norm: ["blocks.3.0.bn2", "features.7.block.1.1"], at: 149_648),
+            LayerWeights(.pointwise, "block6.expand_dw.expand", out: 120, in: 40, weight: ["blocks.3.0.conv_pw", "features.7.block.0.0"], norm: ["blocks.3.0.bn1", "features.7.block.0.1"], at: 144_400),
+            LayerWeights(.depthwise, "block6.expand_dw.dw", out: 120, in: 1, kernel: (5, 5), weight: ["blocks.3.0.conv_dw", "features.7.block.1.0"], norm: ["blocks.3.0.bn2", "features.7.block.1.1"], at: 149_648),
             LayerWeights(.dense, "block6.se.reduce", out: 32, in: 120, weight: ["blocks.3.0.se.conv_reduce", "features.7.block.2.fc1"], bias: true, at: 152_976),
             LayerWeights(.dense, "block6.se.expand", out: 120, in: 32, weight: ["blocks.3.0.se.conv_expand", "features.7.block.2.fc2"], bias: true, at: 156_848),
             LayerWeights(.pointwise, "block6.project", out: 48, in: 120, weight: ["blocks.3.0.conv_pwl", "features.7.block.3.0"], norm: ["blocks.3.0.bn3", "features.7.block.3.1"], at: 161_072),
-            LayerWeights(.pointwise, "block7.expand", out: 144, in: 48, weight: ["blocks.3.1.conv_pw", "features.8.block.0.0"], norm: ["blocks.3.1.bn1", "features.8.block.0.1"], at: 166_880),
-            LayerWeights(.depthwise, "block7.dw", out: 144, in: 1, kernel: (5, 5), weight: ["blocks.3.1.conv_dw", "features.8.block.1.0"], norm: ["blocks.3.1.bn2", "features.8.block.1.1"], at: 173_936),
+            LayerWeights(.pointwise, "block7.expand_dw.expand", out: 144, in: 48, weight: ["blocks.3.1.conv_pw", "features.8.block.0.0"], norm: ["blocks.3.1.bn1", "features.8.block.0.1"], at: 166_880),
+            LayerWeights(.depthwise, "block7.expand_dw.dw", out: 144, in: 1, kernel: (5, 5), weight: ["blocks.3.1.conv_dw", "features.8.block.1.0"], norm: ["blocks.3.1.bn2", "features.8.block.1.1"], at: 173_936),
             LayerWeights(.dense, "block7.se.reduce", out: 40, in: 144, weight: ["blocks.3.1.se.conv_reduce", "features.8.block.2.fc1"], bias: true, at: 177_680),
             LayerWeights(.dense, "block7.se.expand", out: 144, in: 40, weight: ["blocks.3.1.se.conv_expand", "features.8.block.2.fc2"], bias: true, at: 184_640),
             LayerWeights(.pointwise, "block7.project", out: 48, in: 144, weight: ["blocks.3.1.conv_pwl", "features.8.block.3.0"], norm: ["blocks.3.1.bn3", "features.8.block.3.1"], at: 190_544),
-            LayerWeights(.pointwise, "block8.expand", out: 288, in: 48, weight: ["blocks.4.0.conv_pw", "features.9.block.0.0"], norm: ["blocks.4.0.bn1", "features.9.block.0.1"], at: 197_504),
-            LayerWeights(.depthwise, "block8.dw", out: 288, in: 1, kernel: (5, 5), weight: ["blocks.4.0.conv_dw", "features.9.block.1.0"], norm: ["blocks.4.0.bn2", "features.9.block.1.1"], at: 211_616),
+            LayerWeights(.pointwise, "block8.expand_dw.expand", out: 288, in: 48, weight: ["blocks.4.0.conv_pw", "features.9.block.0.0"], norm: ["blocks.4.0.bn1", "features.9.block.0.1"], at: 197_504),
+            LayerWeights(.depthwise, "block8.expand_dw.dw", out: 288, in: 1, kernel: (5, 5), weight: ["blocks.4.0.conv_dw", "features.9.block.1.0"], norm: ["blocks.4.0.bn2", "features.9.block.1.1"], at: 211_616),
             LayerWeights(.dense, "block8.se.reduce", out: 72, in: 288, weight: ["blocks.4.0.se.conv_reduce", "features.9.block.2.fc1"], bias: true, at: 219_104),
             LayerWeights(.dense, "block8.se.expand", out: 288, in: 72, weight: ["blocks.4.0.se.conv_expand", "features.9.block.2.fc2"], bias: true, at: 242_224),
             LayerWeights(.pointwise, "block8.project", out: 96, in: 288, weight: ["blocks.4.0.conv_pwl", "features.9.block.3.0"], norm: ["blocks.4.0.bn3", "features.9.block.3.1"], at: 263_248),
@@ -79,34 +79,26 @@ public final class MobilenetV3Small: CompiledNetwork {
             KernelInfo("block0.dw", "dwconv2d_bn_relu", macs: 451_584),
             KernelInfo("block0.se", "squeeze_excite", macs: 256),
             KernelInfo("block0.project", "conv2d_bn", macs: 802_816),
-            KernelInfo("block1.expand", "conv2d_bn_relu", macs: 3_612_672),
-            KernelInfo("block1.dw", "dwconv2d_bn_relu", macs: 508_032),
+            KernelInfo("block1.expand_dw", "conv2d_bn_relu+dwconv2d_bn_relu_banded", macs: 4_120_704),
             KernelInfo("block1.project", "conv2d_bn", macs: 1_354_752),
-            KernelInfo("block2.expand", "conv2d_bn_relu", macs: 1_655_808),
-            KernelInfo("block2.dw", "dwconv2d_bn_relu", macs: 620_928),
+            KernelInfo("block2.expand_dw", "conv2d_bn_relu+dwconv2d_bn_relu_banded", macs: 2_276_736),
             KernelInfo("block2.project", "conv2d_bn_add", macs: 1_655_808),
-            KernelInfo("block3.expand", "conv2d_bn_hardswish", macs: 1_806_336),
-            KernelInfo("block3.dw", "dwconv2d_bn_hardswish", macs: 470_400),
+            KernelInfo("block3.expand_dw", "conv2d_bn_hardswish+dwconv2d_bn_hardswish_banded", macs: 2_276_736),
             KernelInfo("block3.se", "squeeze_excite", macs: 4608),
             KernelInfo("block3.project", "conv2d_bn", macs: 752_640),
-            KernelInfo("block4.expand", "conv2d_bn_hardswish", macs: 1_881_600),
-            KernelInfo("block4.dw", "dwconv2d_bn_hardswish", macs: 1_176_000),
+            KernelInfo("block4.expand_dw", "conv2d_bn_hardswish+dwconv2d_bn_hardswish_banded", macs: 3_057_600),
             KernelInfo("block4.se", "squeeze_excite", macs: 30_720),
             KernelInfo("block4.project", "conv2d_bn_add", macs: 1_881_600),
-            KernelInfo("block5.expand", "conv2d_bn_hardswish", macs: 1_881_600),
-            KernelInfo("block5.dw", "dwconv2d_bn_hardswish", macs: 1_176_000),
+            KernelInfo("block5.expand_dw", "conv2d_bn_hardswish+dwconv2d_bn_hardswish_banded", macs: 3_057_600),
             KernelInfo("block5.se", "squeeze_excite", macs: 30_720),
             KernelInfo("block5.project", "conv2d_bn_add", macs: 1_881_600),
-            KernelInfo("block6.expand", "conv2d_bn_hardswish", macs: 940_800),
-            KernelInfo("block6.dw", "dwconv2d_bn_hardswish", macs: 588_000),
+            KernelInfo("block6.expand_dw", "conv2d_bn_hardswish+dwconv2d_bn_hardswish_banded", macs: 1_528_800),
             KernelInfo("block6.se", "squeeze_excite", macs: 7680),
             KernelInfo("block6.project", "conv2d_bn", macs: 1_128_960),
-            KernelInfo("block7.expand", "conv2d_bn_hardswish", macs: 1_354_752),
-            KernelInfo("block7.dw", "dwconv2d_bn_hardswish", macs: 705_600),
+            KernelInfo("block7.expand_dw", "conv2d_bn_hardswish+dwconv2d_bn_hardswish_banded", macs: 2_060_352),
             KernelInfo("block7.se", "squeeze_excite", macs: 11_520),
             KernelInfo("block7.project", "conv2d_bn_add", macs: 1_354_752),
-            KernelInfo("block8.expand", "conv2d_bn_hardswish", macs: 2_709_504),
-            KernelInfo("block8.dw", "dwconv2d_bn_hardswish", macs: 352_800),
+            KernelInfo("block8.expand_dw", "conv2d_bn_hardswish+dwconv2d_bn_hardswish_banded", macs: 3_062_304),
             KernelInfo("block8.se", "squeeze_excite", macs: 41_472),
             KernelInfo("block8.project", "conv2d_bn", macs: 1_354_752),
             KernelInfo("block9.expand", "conv2d_bn_hardswish", macs: 2_709_504),
@@ -176,124 +168,89 @@ public final class MobilenetV3Small: CompiledNetwork {
         Kernels.pointwiseConv(
             input: a + 0, pixels: 3136, inChannels: 16,
             weights: w + 1024, outChannels: 16,
-            residual: nil, output: a + 225_792,
+            residual: nil, output: a + 200_704,
             activation: Identity.self, threads: threads)
         Profiling.mark(timeline, 4)
 
-        // %15 block1.expand: conv2d_bn_relu %13 -> 72x56x56
+        // %18 block1.expand_dw: conv2d_bn_relu+dwconv2d_bn_relu_banded %13 -> 72x28x28
         // mobilenet_v3_small.spec:37: 3   72    24    -    RE   2   (k exp out se nl s)
-        Kernels.pointwiseConv(
-            input: a + 225_792, pixels: 3136, inChannels: 16,
-            weights: w + 1296, outChannels: 72,
-            residual: nil, output: a + 0,
-            activation: ReLU.self, threads: threads)
+        // Band by band: the 72x56x56 expansion lives only as a ring of 3 rows per band.
+        Kernels.expandDepthwise(
+            input: a + 200_704, inChannels: 16, inHeight: 56, inWidth: 56,
+            expandWeights: w + 1296, expanded: 72, expandActivation: ReLU.self,
+            depthwiseWeights: w + 2656, kernel: 3, stride: 2, pad: 1,
+            output: a + 0, outHeight: 28, outWidth: 28, depthwiseActivation: ReLU.self,
+            scratch: a + 56_448, bands: 2, threads: threads)
         Profiling.mark(timeline, 5)
-
-        // %18 block1.dw: dwconv2d_bn_relu %15 -> 72x28x28
-        // mobilenet_v3_small.spec:37: 3   72    24    -    RE   2   (k exp out se nl s)
-        // In place over %15, keeping 8064 bytes of rows aside.
-        Kernels.depthwiseConvInPlace(
-            a + 0, channels: 72, inHeight: 56, inWidth: 56,
-            weights: w + 2656, kernelHeight: 3, kernelWidth: 3,
-            strideHeight: 2, strideWidth: 2, padTop: 1, padLeft: 1,
-            outHeight: 28, outWidth: 28, scratch: a + 225_792,
-            activation: ReLU.self, threads: threads)
-        Profiling.mark(timeline, 6)
 
         // %21 block1.project: conv2d_bn %18 -> 24x28x28
         // mobilenet_v3_small.spec:37: 3   72    24    -    RE   2   (k exp out se nl s)
         Kernels.pointwiseConv(
             input: a + 0, pixels: 784, inChannels: 72,
             weights: w + 3456, outChannels: 24,
-            residual: nil, output: a + 225_792,
+            residual: nil, output: a + 68_992,
             activation: Identity.self, threads: threads)
+        Profiling.mark(timeline, 6)
+
+        // %26 block2.expand_dw: conv2d_bn_relu+dwconv2d_bn_relu_banded %21 -> 88x28x28
+        // mobilenet_v3_small.spec:38: 3   88    24    -    RE   1   (k exp out se nl s)
+        // Band by band: the 88x28x28 expansion lives only as a ring of 3 rows per band.
+        Kernels.expandDepthwise(
+            input: a + 68_992, inChannels: 24, inHeight: 28, inWidth: 28,
+            expandWeights: w + 5792, expanded: 88, expandActivation: ReLU.self,
+            depthwiseWeights: w + 8192, kernel: 3, stride: 1, pad: 1,
+            output: a + 0, outHeight: 28, outWidth: 28, depthwiseActivation: ReLU.self,
+            scratch: a + 87_808, bands: 2, threads: threads)
         Profiling.mark(timeline, 7)
-
-        // %23 block2.expand: conv2d_bn_relu %21 -> 88x28x28
-        // mobilenet_v3_small.spec:38: 3   88    24    -    RE   1   (k exp out se nl s)
-        Kernels.pointwiseConv(
-            input: a + 225_792, pixels: 784, inChannels: 24,
-            weights: w + 5792, outChannels: 88,
-            residual: nil, output: a + 0,
-            activation: ReLU.self, threads: threads)
-        Profiling.mark(timeline, 8)
-
-        // %26 block2.dw: dwconv2d_bn_relu %23 -> 88x28x28
-        // mobilenet_v3_small.spec:38: 3   88    24    -    RE   1   (k exp out se nl s)
-        // In place over %23, keeping 19712 bytes of rows aside.
-        Kernels.depthwiseConvInPlace(
-            a + 0, channels: 88, inHeight: 28, inWidth: 28,
-            weights: w + 8192, kernelHeight: 3, kernelWidth: 3,
-            strideHeight: 1, strideWidth: 1, padTop: 1, padLeft: 1,
-            outHeight: 28, outWidth: 28, scratch: a + 68_992,
-            activation: ReLU.self, threads: threads)
-        Profiling.mark(timeline, 9)
 
         // %29 block2.project: conv2d_bn_add %26, %21 -> 24x28x28
         // mobilenet_v3_small.spec:38: 3   88    24    -    RE   1   (k exp out se nl s)
         Kernels.pointwiseConv(
             input: a + 0, pixels: 784, inChannels: 88,
             weights: w + 9152, outChannels: 24,
-            residual: a + 225_792, output: a + 225_792,
+            residual: a + 68_992, output: a + 68_992,
             activation: Identity.self, threads: threads)
-        Profiling.mark(timeline, 10)
+        Profiling.mark(timeline, 8)
 
-        // %32 block3.expand: conv2d_bn_hardswish %29 -> 96x28x28
+        // %35 block3.expand_dw: conv2d_bn_hardswish+dwconv2d_bn_hardswish_banded %29 -> 96x14x14
         // mobilenet_v3_small.spec:40: 5   96    40    SE   HS   2   (k exp out se nl s)
-        Kernels.pointwiseConv(
-            input: a + 225_792, pixels: 784, inChannels: 24,
-            weights: w + 12_000, outChannels: 96,
-            residual: nil, output: a + 0,
-            activation: HardSwish.self, threads: threads)
-        Profiling.mark(timeline, 11)
-
-        // %35 block3.dw: dwconv2d_bn_hardswish %32 -> 96x14x14
-        // mobilenet_v3_small.spec:40: 5   96    40    SE   HS   2   (k exp out se nl s)
-        Kernels.depthwiseConv(
-            input: a + 0, channels: 96, inHeight: 28, inWidth: 28,
-            weights: w + 14_400, kernelHeight: 5, kernelWidth: 5,
-            strideHeight: 2, strideWidth: 2, padTop: 2, padLeft: 2,
-            output: a + 75_264, outHeight: 14, outWidth: 14,
-            activation: HardSwish.self, threads: threads)
-        Profiling.mark(timeline, 12)
+        // Band by band: the 96x28x28 expansion lives only as a ring of 5 rows per band.
+        Kernels.expandDepthwise(
+            input: a + 68_992, inChannels: 24, inHeight: 28, inWidth: 28,
+            expandWeights: w + 12_000, expanded: 96, expandActivation: HardSwish.self,
+            depthwiseWeights: w + 14_400, kernel: 5, stride: 2, pad: 2,
+            output: a + 26_880, outHeight: 14, outWidth: 14, depthwiseActivation: HardSwish.self,
+            scratch: a + 0, bands: 2, threads: threads)
+        Profiling.mark(timeline, 9)
 
         // %43 block3.se: squeeze_excite %35 -> 96x14x14
         // mobilenet_v3_small.spec:40: 5   96    40    SE   HS   2   (k exp out se nl s)
         Kernels.squeezeExcite(
-            a + 75_264, pixels: 196, channels: 96, squeeze: 24,
+            a + 26_880, pixels: 196, channels: 96, squeeze: 24,
             reduce: w + 16_896, expand: w + 20_000,
             scratch: a + 0,
             inner: ReLU.self, gate: HardSigmoid.self, threads: threads)
-        Profiling.mark(timeline, 13)
+        Profiling.mark(timeline, 10)
 
         // %44 block3.project: conv2d_bn %43 -> 40x14x14
         // mobilenet_v3_small.spec:40: 5   96    40    SE   HS   2   (k exp out se nl s)
         Kernels.pointwiseConv(
-            input: a + 75_264, pixels: 196, inChannels: 96,
+            input: a + 26_880, pixels: 196, inChannels: 96,
             weights: w + 22_400, outChannels: 40,
-            residual: nil, output: a + 57_120,
+            residual: nil, output: a + 80_640,
             activation: Identity.self, threads: threads)
-        Profiling.mark(timeline, 14)
+        Profiling.mark(timeline, 11)
 
-        // %46 block4.expand: conv2d_bn_hardswish %44 -> 240x14x14
+        // %49 block4.expand_dw: conv2d_bn_hardswish+dwconv2d_bn_hardswish_banded %44 -> 240x14x14
         // mobilenet_v3_small.spec:41: 5   240   40    SE   HS   1   (k exp out se nl s)
-        Kernels.pointwiseConv(
-            input: a + 57_120, pixels: 196, inChannels: 40,
-            weights: w + 27_056, outChannels: 240,
-            residual: nil, output: a + 0,
-            activation: HardSwish.self, threads: threads)
-        Profiling.mark(timeline, 15)
-
-        // %49 block4.dw: dwconv2d_bn_hardswish %46 -> 240x14x14
-        // mobilenet_v3_small.spec:41: 5   240   40    SE   HS   1   (k exp out se nl s)
-        // In place over %46, keeping 40320 bytes of rows aside.
-        Kernels.depthwiseConvInPlace(
-            a + 0, channels: 240, inHeight: 14, inWidth: 14,
-            weights: w + 36_896, kernelHeight: 5, kernelWidth: 5,
-            strideHeight: 1, strideWidth: 1, padTop: 2, padLeft: 2,
-            outHeight: 14, outWidth: 14, scratch: a + 47_040,
-            activation: HardSwish.self, threads: threads)
-        Profiling.mark(timeline, 16)
+        // Band by band: the 240x14x14 expansion lives only as a ring of 5 rows per band.
+        Kernels.expandDepthwise(
+            input: a + 80_640, inChannels: 40, inHeight: 14, inWidth: 14,
+            expandWeights: w + 27_056, expanded: 240, expandActivation: HardSwish.self,
+            depthwiseWeights: w + 36_896, kernel: 5, stride: 1, pad: 2,
+            output: a + 0, outHeight: 14, outWidth: 14, depthwiseActivation: HardSwish.self,
+            scratch: a + 47_040, bands: 2, threads: threads)
+        Profiling.mark(timeline, 12)
 
         // %57 block4.se: squeeze_excite %49 -> 240x14x14
         // mobilenet_v3_small.spec:41: 5   240   40    SE   HS   1   (k exp out se nl s)
@@ -302,36 +259,27 @@ public final class MobilenetV3Small: CompiledNetwork {
             reduce: w + 43_136, expand: w + 58_560,
             scratch: a + 47_040,
             inner: ReLU.self, gate: HardSigmoid.self, threads: threads)
-        Profiling.mark(timeline, 17)
+        Profiling.mark(timeline, 13)
 
         // %58 block4.project: conv2d_bn_add %57, %44 -> 40x14x14
         // mobilenet_v3_small.spec:41: 5   240   40    SE   HS   1   (k exp out se nl s)
         Kernels.pointwiseConv(
             input: a + 0, pixels: 196, inChannels: 240,
             weights: w + 74_160, outChannels: 40,
-            residual: a + 57_120, output: a + 57_120,
+            residual: a + 80_640, output: a + 80_640,
             activation: Identity.self, threads: threads)
-        Profiling.mark(timeline, 18)
+        Profiling.mark(timeline, 14)
 
-        // %61 block5.expand: conv2d_bn_hardswish %58 -> 240x14x14
+        // %64 block5.expand_dw: conv2d_bn_hardswish+dwconv2d_bn_hardswish_banded %58 -> 240x14x14
         // mobilenet_v3_small.spec:42: 5   240   40    SE   HS   1   (k exp out se nl s)
-        Kernels.pointwiseConv(
-            input: a + 57_120, pixels: 196, inChannels: 40,
-            weights: w + 85_728, outChannels: 240,
-            residual: nil, output: a + 0,
-            activation: HardSwish.self, threads: threads)
-        Profiling.mark(timeline, 19)
-
-        // %64 block5.dw: dwconv2d_bn_hardswish %61 -> 240x14x14
-        // mobilenet_v3_small.spec:42: 5   240   40    SE   HS   1   (k exp out se nl s)
-        // In place over %61, keeping 40320 bytes of rows aside.
-        Kernels.depthwiseConvInPlace(
-            a + 0, channels: 240, inHeight: 14, inWidth: 14,
-            weights: w + 95_568, kernelHeight: 5, kernelWidth: 5,
-            strideHeight: 1, strideWidth: 1, padTop: 2, padLeft: 2,
-            outHeight: 14, outWidth: 14, scratch: a + 47_040,
-            activation: HardSwish.self, threads: threads)
-        Profiling.mark(timeline, 20)
+        // Band by band: the 240x14x14 expansion lives only as a ring of 5 rows per band.
+        Kernels.expandDepthwise(
+            input: a + 80_640, inChannels: 40, inHeight: 14, inWidth: 14,
+            expandWeights: w + 85_728, expanded: 240, expandActivation: HardSwish.self,
+            depthwiseWeights: w + 95_568, kernel: 5, stride: 1, pad: 2,
+            output: a + 0, outHeight: 14, outWidth: 14, depthwiseActivation: HardSwish.self,
+            scratch: a + 47_040, bands: 2, threads: threads)
+        Profiling.mark(timeline, 15)
 
         // %72 block5.se: squeeze_excite %64 -> 240x14x14
         // mobilenet_v3_small.spec:42: 5   240   40    SE   HS   1   (k exp out se nl s)
@@ -340,36 +288,27 @@ public final class MobilenetV3Small: CompiledNetwork {
             reduce: w + 101_808, expand: w + 117_232,
             scratch: a + 47_040,
             inner: ReLU.self, gate: HardSigmoid.self, threads: threads)
-        Profiling.mark(timeline, 21)
+        Profiling.mark(timeline, 16)
 
         // %73 block5.project: conv2d_bn_add %72, %58 -> 40x14x14
         // mobilenet_v3_small.spec:42: 5   240   40    SE   HS   1   (k exp out se nl s)
         Kernels.pointwiseConv(
             input: a + 0, pixels: 196, inChannels: 240,
             weights: w + 132_832, outChannels: 40,
-            residual: a + 57_120, output: a + 57_120,
+            residual: a + 80_640, output: a + 80_640,
             activation: Identity.self, threads: threads)
-        Profiling.mark(timeline, 22)
+        Profiling.mark(timeline, 17)
 
-        // %76 block6.expand: conv2d_bn_hardswish %73 -> 120x14x14
+        // %79 block6.expand_dw: conv2d_bn_hardswish+dwconv2d_bn_hardswish_banded %73 -> 120x14x14
         // mobilenet_v3_small.spec:44: 5   120   48    SE   HS   1   (k exp out se nl s)
-        Kernels.pointwiseConv(
-            input: a + 57_120, pixels: 196, inChannels: 40,
-            weights: w + 144_400, outChannels: 120,
-            residual: nil, output: a + 0,
-            activation: HardSwish.self, threads: threads)
-        Profiling.mark(timeline, 23)
-
-        // %79 block6.dw: dwconv2d_bn_hardswish %76 -> 120x14x14
-        // mobilenet_v3_small.spec:44: 5   120   48    SE   HS   1   (k exp out se nl s)
-        // In place over %76, keeping 20160 bytes of rows aside.
-        Kernels.depthwiseConvInPlace(
-            a + 0, channels: 120, inHeight: 14, inWidth: 14,
-            weights: w + 149_648, kernelHeight: 5, kernelWidth: 5,
-            strideHeight: 1, strideWidth: 1, padTop: 2, padLeft: 2,
-            outHeight: 14, outWidth: 14, scratch: a + 23_520,
-            activation: HardSwish.self, threads: threads)
-        Profiling.mark(timeline, 24)
+        // Band by band: the 120x14x14 expansion lives only as a ring of 5 rows per band.
+        Kernels.expandDepthwise(
+            input: a + 80_640, inChannels: 40, inHeight: 14, inWidth: 14,
+            expandWeights: w + 144_400, expanded: 120, expandActivation: HardSwish.self,
+            depthwiseWeights: w + 149_648, kernel: 5, stride: 1, pad: 2,
+            output: a + 0, outHeight: 14, outWidth: 14, depthwiseActivation: HardSwish.self,
+            scratch: a + 23_520, bands: 2, threads: threads)
+        Profiling.mark(timeline, 18)
 
         // %87 block6.se: squeeze_excite %79 -> 120x14x14
         // mobilenet_v3_small.spec:44: 5   120   48    SE   HS   1   (k exp out se nl s)
@@ -378,36 +317,27 @@ public final class MobilenetV3Small: CompiledNetwork {
             reduce: w + 152_976, expand: w + 156_848,
             scratch: a + 23_520,
             inner: ReLU.self, gate: HardSigmoid.self, threads: threads)
-        Profiling.mark(timeline, 25)
+        Profiling.mark(timeline, 19)
 
         // %88 block6.project: conv2d_bn %87 -> 48x14x14
         // mobilenet_v3_small.spec:44: 5   120   48    SE   HS   1   (k exp out se nl s)
         Kernels.pointwiseConv(
             input: a + 0, pixels: 196, inChannels: 120,
             weights: w + 161_072, outChannels: 48,
-            residual: nil, output: a + 56_448,
+            residual: nil, output: a + 54_432,
             activation: Identity.self, threads: threads)
-        Profiling.mark(timeline, 26)
+        Profiling.mark(timeline, 20)
 
-        // %90 block7.expand: conv2d_bn_hardswish %88 -> 144x14x14
+        // %93 block7.expand_dw: conv2d_bn_hardswish+dwconv2d_bn_hardswish_banded %88 -> 144x14x14
         // mobilenet_v3_small.spec:45: 5   144   48    SE   HS   1   (k exp out se nl s)
-        Kernels.pointwiseConv(
-            input: a + 56_448, pixels: 196, inChannels: 48,
-            weights: w + 166_880, outChannels: 144,
-            residual: nil, output: a + 0,
-            activation: HardSwish.self, threads: threads)
-        Profiling.mark(timeline, 27)
-
-        // %93 block7.dw: dwconv2d_bn_hardswish %90 -> 144x14x14
-        // mobilenet_v3_small.spec:45: 5   144   48    SE   HS   1   (k exp out se nl s)
-        // In place over %90, keeping 24192 bytes of rows aside.
-        Kernels.depthwiseConvInPlace(
-            a + 0, channels: 144, inHeight: 14, inWidth: 14,
-            weights: w + 173_936, kernelHeight: 5, kernelWidth: 5,
-            strideHeight: 1, strideWidth: 1, padTop: 2, padLeft: 2,
-            outHeight: 14, outWidth: 14, scratch: a + 28_224,
-            activation: HardSwish.self, threads: threads)
-        Profiling.mark(timeline, 28)
+        // Band by band: the 144x14x14 expansion lives only as a ring of 5 rows per band.
+        Kernels.expandDepthwise(
+            input: a + 54_432, inChannels: 48, inHeight: 14, inWidth: 14,
+            expandWeights: w + 166_880, expanded: 144, expandActivation: HardSwish.self,
+            depthwiseWeights: w + 173_936, kernel: 5, stride: 1, pad: 2,
+            output: a + 0, outHeight: 14, outWidth: 14, depthwiseActivation: HardSwish.self,
+            scratch: a + 28_224, bands: 2, threads: threads)
+        Profiling.mark(timeline, 21)
 
         // %101 block7.se: squeeze_excite %93 -> 144x14x14
         // mobilenet_v3_small.spec:45: 5   144   48    SE   HS   1   (k exp out se nl s)
@@ -416,62 +346,54 @@ public final class MobilenetV3Small: CompiledNetwork {
             reduce: w + 177_680, expand: w + 184_640,
             scratch: a + 28_224,
             inner: ReLU.self, gate: HardSigmoid.self, threads: threads)
-        Profiling.mark(timeline, 29)
+        Profiling.mark(timeline, 22)
 
         // %102 block7.project: conv2d_bn_add %101, %88 -> 48x14x14
         // mobilenet_v3_small.spec:45: 5   144   48    SE   HS   1   (k exp out se nl s)
         Kernels.pointwiseConv(
             input: a + 0, pixels: 196, inChannels: 144,
             weights: w + 190_544, outChannels: 48,
-            residual: a + 56_448, output: a + 56_448,
+            residual: a + 54_432, output: a + 54_432,
             activation: Identity.self, threads: threads)
-        Profiling.mark(timeline, 30)
+        Profiling.mark(timeline, 23)
 
-        // %105 block8.expand: conv2d_bn_hardswish %102 -> 288x14x14
+        // %108 block8.expand_dw: conv2d_bn_hardswish+dwconv2d_bn_hardswish_banded %102 -> 288x7x7
         // mobilenet_v3_small.spec:47: 5   288   96    SE   HS   2   (k exp out se nl s)
-        Kernels.pointwiseConv(
-            input: a + 56_448, pixels: 196, inChannels: 48,
-            weights: w + 197_504, outChannels: 288,
-            residual: nil, output: a + 0,
-            activation: HardSwish.self, threads: threads)
-        Profiling.mark(timeline, 31)
-
-        // %108 block8.dw: dwconv2d_bn_hardswish %105 -> 288x7x7
-        // mobilenet_v3_small.spec:47: 5   288   96    SE   HS   2   (k exp out se nl s)
-        Kernels.depthwiseConv(
-            input: a + 0, channels: 288, inHeight: 14, inWidth: 14,
-            weights: w + 211_616, kernelHeight: 5, kernelWidth: 5,
-            strideHeight: 2, strideWidth: 2, padTop: 2, padLeft: 2,
-            output: a + 56_448, outHeight: 7, outWidth: 7,
-            activation: HardSwish.self, threads: threads)
-        Profiling.mark(timeline, 32)
+        // Band by band: the 288x14x14 expansion lives only as a ring of 5 rows per band.
+        Kernels.expandDepthwise(
+            input: a + 54_432, inChannels: 48, inHeight: 14, inWidth: 14,
+            expandWeights: w + 197_504, expanded: 288, expandActivation: HardSwish.self,
+            depthwiseWeights: w + 211_616, kernel: 5, stride: 2, pad: 2,
+            output: a + 40_320, outHeight: 7, outWidth: 7, depthwiseActivation: HardSwish.self,
+            scratch: a + 0, bands: 2, threads: threads)
+        Profiling.mark(timeline, 24)
 
         // %116 block8.se: squeeze_excite %108 -> 288x7x7
         // mobilenet_v3_small.spec:47: 5   288   96    SE   HS   2   (k exp out se nl s)
         Kernels.squeezeExcite(
-            a + 56_448, pixels: 49, channels: 288, squeeze: 72,
+            a + 40_320, pixels: 49, channels: 288, squeeze: 72,
             reduce: w + 219_104, expand: w + 242_224,
             scratch: a + 0,
             inner: ReLU.self, gate: HardSigmoid.self, threads: threads)
-        Profiling.mark(timeline, 33)
+        Profiling.mark(timeline, 25)
 
         // %117 block8.project: conv2d_bn %116 -> 96x7x7
         // mobilenet_v3_small.spec:47: 5   288   96    SE   HS   2   (k exp out se nl s)
         Kernels.pointwiseConv(
-            input: a + 56_448, pixels: 49, inChannels: 288,
+            input: a + 40_320, pixels: 49, inChannels: 288,
             weights: w + 263_248, outChannels: 96,
-            residual: nil, output: a + 40_320,
+            residual: nil, output: a + 54_432,
             activation: Identity.self, threads: threads)
-        Profiling.mark(timeline, 34)
+        Profiling.mark(timeline, 26)
 
         // %119 block9.expand: conv2d_bn_hardswish %117 -> 576x7x7
         // mobilenet_v3_small.spec:48: 5   576   96    SE   HS   1   (k exp out se nl s)
         Kernels.pointwiseConv(
-            input: a + 40_320, pixels: 49, inChannels: 96,
+            input: a + 54_432, pixels: 49, inChannels: 96,
             weights: w + 290_992, outChannels: 576,
             residual: nil, output: a + 0,
             activation: HardSwish.self, threads: threads)
-        Profiling.mark(timeline, 35)
+        Profiling.mark(timeline, 27)
 
         // %122 block9.dw: dwconv2d_bn_hardswish %119 -> 576x7x7
         // mobilenet_v3_small.spec:48: 5   576   96    SE   HS   1   (k exp out se nl s)
@@ -482,7 +404,7 @@ public final class MobilenetV3Small: CompiledNetwork {
             strideHeight: 1, strideWidth: 1, padTop: 2, padLeft: 2,
             outHeight: 7, outWidth: 7, scratch: a + 28_224,
             activation: HardSwish.self, threads: threads)
-        Profiling.mark(timeline, 36)
+        Profiling.mark(timeline, 28)
 
         // %130 block9.se: squeeze_excite %122 -> 576x7x7
         // mobilenet_v3_small.spec:48: 5   576   96    SE   HS   1   (k exp out se nl s)
@@ -491,25 +413,25 @@ public final class MobilenetV3Small: CompiledNetwork {
             reduce: w + 361_840, expand: w + 444_928,
             scratch: a + 28_224,
             inner: ReLU.self, gate: HardSigmoid.self, threads: threads)
-        Profiling.mark(timeline, 37)
+        Profiling.mark(timeline, 29)
 
         // %131 block9.project: conv2d_bn_add %130, %117 -> 96x7x7
         // mobilenet_v3_small.spec:48: 5   576   96    SE   HS   1   (k exp out se nl s)
         Kernels.pointwiseConv(
             input: a + 0, pixels: 49, inChannels: 576,
             weights: w + 528_448, outChannels: 96,
-            residual: a + 40_320, output: a + 40_320,
+            residual: a + 54_432, output: a + 54_432,
             activation: Identity.self, threads: threads)
-        Profiling.mark(timeline, 38)
+        Profiling.mark(timeline, 30)
 
         // %134 block10.expand: conv2d_bn_hardswish %131 -> 576x7x7
         // mobilenet_v3_small.spec:49: 5   576   96    SE   HS   1   (k exp out se nl s)
         Kernels.pointwiseConv(
-            input: a + 40_320, pixels: 49, inChannels: 96,
+            input: a + 54_432, pixels: 49, inChannels: 96,
             weights: w + 583_840, outChannels: 576,
             residual: nil, output: a + 0,
             activation: HardSwish.self, threads: threads)
-        Profiling.mark(timeline, 39)
+        Profiling.mark(timeline, 31)
 
         // %137 block10.dw: dwconv2d_bn_hardswish %134 -> 576x7x7
         // mobilenet_v3_small.spec:49: 5   576   96    SE   HS   1   (k exp out se nl s)
@@ -520,7 +442,7 @@ public final class MobilenetV3Small: CompiledNetwork {
             strideHeight: 1, strideWidth: 1, padTop: 2, padLeft: 2,
             outHeight: 7, outWidth: 7, scratch: a + 28_224,
             activation: HardSwish.self, threads: threads)
-        Profiling.mark(timeline, 40)
+        Profiling.mark(timeline, 32)
 
         // %145 block10.se: squeeze_excite %137 -> 576x7x7
         // mobilenet_v3_small.spec:49: 5   576   96    SE   HS   1   (k exp out se nl s)
@@ -529,32 +451,32 @@ public final class MobilenetV3Small: CompiledNetwork {
             reduce: w + 654_688, expand: w + 737_776,
             scratch: a + 28_224,
             inner: ReLU.self, gate: HardSigmoid.self, threads: threads)
-        Profiling.mark(timeline, 41)
+        Profiling.mark(timeline, 33)
 
         // %146 block10.project: conv2d_bn_add %145, %131 -> 96x7x7
         // mobilenet_v3_small.spec:49: 5   576   96    SE   HS   1   (k exp out se nl s)
         Kernels.pointwiseConv(
             input: a + 0, pixels: 49, inChannels: 576,
             weights: w + 821_296, outChannels: 96,
-            residual: a + 40_320, output: a + 40_320,
+            residual: a + 54_432, output: a + 54_432,
             activation: Identity.self, threads: threads)
-        Profiling.mark(timeline, 42)
+        Profiling.mark(timeline, 34)
 
         // %149 head.conv: conv2d_bn_hardswish %146 -> 576x7x7
         // mobilenet_v3_small.spec:54: conv k=1 out=576 bn act=HS                           timm=blocks.5.0.conv,blocks.5.0.bn1  torchvision=features.12.0,features.12.1
         Kernels.pointwiseConv(
-            input: a + 40_320, pixels: 49, inChannels: 96,
+            input: a + 54_432, pixels: 49, inChannels: 96,
             weights: w + 876_688, outChannels: 576,
             residual: nil, output: a + 0,
             activation: HardSwish.self, threads: threads)
-        Profiling.mark(timeline, 43)
+        Profiling.mark(timeline, 35)
 
         // %152 head.avgpool: global_avg_pool %149 -> 576x1x1
         // mobilenet_v3_small.spec:55: avgpool
         Kernels.globalAveragePool(
             input: a + 0, pixels: 49, channels: 576, output: a + 28_224,
             before: Identity.self, after: Identity.self)
-        Profiling.mark(timeline, 44)
+        Profiling.mark(timeline, 36)
 
         // %153 head.conv2: conv2d_hardswish %152 -> 1024x1x1
         // mobilenet_v3_small.spec:56: conv k=1 out=1024 bias act=HS scale=head_width       timm=conv_head  torchvision=classifier.0
@@ -562,7 +484,7 @@ public final class MobilenetV3Small: CompiledNetwork {
             input: a + 28_224, inFeatures: 576,
             weights: w + 932_560, outFeatures: 1024,
             output: a + 0, activation: HardSwish.self)
-        Profiling.mark(timeline, 45)
+        Profiling.mark(timeline, 37)
 
         // %155 head.linear: linear %153 -> 1000x1x1
         // mobilenet_v3_small.spec:58: linear out=classes bias                              timm=classifier  torchvision=classifier.3
@@ -570,6 +492,6 @@ public final class MobilenetV3Small: CompiledNetwork {
             input: a + 0, inFeatures: 1024,
             weights: w + 1_523_408, outFeatures: 1000,
             output: logits, activation: Identity.self)
-        Profiling.mark(timeline, 46)
+        Profiling.mark(timeline, 38)
     }
 }

@@ -65,6 +65,7 @@ struct KernelLayer {
         case dyShiftMax(DYShiftMax)
         case activate(Activation)
         case add
+        case expandDepthwise(ExpandDepthwise)
     }
 
     var node: Node
@@ -149,6 +150,14 @@ enum KernelSelection {
             let expand = WeightsEntry(packing: .dense, layer: node.name + ".expand", out: c, inChannels: se.squeezeChannels,
                                       weight: se.expand, bias: true, location: location)
             return KernelLayer(node: node, kernel: .squeezeExcite(se), weights: [reduce, expand])
+        case .expandDepthwise(let f):
+            let x = graph.node(f.expand.input).shape
+            let expand = WeightsEntry(packing: .pointwise, layer: node.name + ".expand", out: f.expand.outChannels, inChannels: x.channels,
+                                      weight: f.expand.weight, bias: f.expand.hasBias, norm: f.expand.foldedNorm, location: location)
+            let depthwise = WeightsEntry(packing: .depthwise, layer: node.name + ".dw", out: f.depthwise.outChannels, inChannels: 1,
+                                         kernel: (f.depthwise.kernelHeight, f.depthwise.kernelWidth), weight: f.depthwise.weight,
+                                         bias: f.depthwise.hasBias, norm: f.depthwise.foldedNorm, location: location)
+            return KernelLayer(node: node, kernel: .expandDepthwise(f), weights: [expand, depthwise])
         case .activation(_, let activation):
             return KernelLayer(node: node, kernel: .activate(activation), weights: [])
         case .add:
@@ -226,6 +235,19 @@ extension KernelLayer {
                 "strideHeight: \(conv.strideHeight), strideWidth: \(conv.strideWidth), padTop: \(conv.padHeight), padLeft: \(conv.padWidth)",
                 "residual: \(try conv.residual.map { (id) throws in try arena(id) } ?? "nil"), output: \(output), outHeight: \(shape.height), outWidth: \(shape.width)",
                 "activation: \(Self.swiftType(conv.activation)).self, threads: threads",
+            ])
+        case .expandDepthwise(let f):
+            let x = graph.node(f.expand.input).shape
+            guard let scratch = plan.scratch(of: node.id) else {
+                throw SpecError("internal error: \(node.id) has no ring buffer", at: node.origin.location)
+            }
+            w.comment("Band by band: the \(f.expand.outChannels)x\(x.height)x\(x.width) expansion lives only as a ring of \(f.depthwise.kernelHeight) rows per band.")
+            w.call("Kernels.expandDepthwise", [
+                "input: \(try arena(f.expand.input)), inChannels: \(x.channels), inHeight: \(x.height), inWidth: \(x.width)",
+                "expandWeights: \(weights), expanded: \(f.expand.outChannels), expandActivation: \(Self.swiftType(f.expand.activation)).self",
+                "depthwiseWeights: w + \(Literal.int(weightOffset + self.weights[0].packedFloats)), kernel: \(f.depthwise.kernelHeight), stride: \(f.depthwise.strideHeight), pad: \(f.depthwise.padHeight)",
+                "output: \(output), outHeight: \(shape.height), outWidth: \(shape.width), depthwiseActivation: \(Self.swiftType(f.depthwise.activation)).self",
+                "scratch: a + \(Literal.int(scratch.offset / 4)), bands: \(ExpandDepthwise.maxBands), threads: threads",
             ])
         case .activate(let activation):
             w.call("Kernels.activate", [

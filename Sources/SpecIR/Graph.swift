@@ -150,6 +150,14 @@ public struct Graph: Sendable {
                 throw SpecError("cannot shift \(c) channels in \(p.shiftGroups) groups", at: location)
             }
             return shape(x)
+        case .expandDepthwise(let f):
+            let expanded = try inferShape(.conv(f.expand), at: location)
+            guard f.depthwise.groups == expanded.channels, f.depthwise.outChannels == expanded.channels else {
+                throw SpecError("banded expand and depthwise: the depthwise conv must have one group per expanded channel", at: location)
+            }
+            let h = (expanded.height + 2 * f.depthwise.padHeight - f.depthwise.kernelHeight) / f.depthwise.strideHeight + 1
+            let w = (expanded.width + 2 * f.depthwise.padWidth - f.depthwise.kernelWidth) / f.depthwise.strideWidth + 1
+            return TensorShape(channels: expanded.channels, height: h, width: w)
         case .dyShiftMax(let d):
             if let r = d.residual, shape(r) != shape(d.input) {
                 throw SpecError("residual add of \(shape(r)) to \(shape(d.input)): shapes do not match", at: location)
@@ -184,6 +192,10 @@ public struct Graph: Sendable {
         switch node.op {
         case .squeezeExcite(let se): return node.shape.channels + se.squeezeChannels  // pooled means, then squeezed
         case .dyShiftMax(let d): return node.shape.channels + d.squeezeChannels + node.shape.channels * d.params.coefficients
+        case .expandDepthwise(let f):
+            // A ring of kernelHeight expanded rows per band.
+            let input = self.node(f.expand.input).shape
+            return ExpandDepthwise.maxBands * f.depthwise.kernelHeight * input.width * f.expand.outChannels
         case .conv(let c) where inPlace && c.residual == nil:
             // One output row being computed, and for stride 1 the pad rows above it that
             // were overwritten but are still read.

@@ -137,6 +137,21 @@ public struct DYShiftMax: Hashable, Sendable {
     }
 }
 
+/// A 1×1 expansion conv and the depthwise conv after it, run band by band: each thread keeps
+/// a ring of `kernelHeight` expanded rows, computes each expanded row once, and the
+/// depthwise conv reads from the ring. The expanded tensor never exists in full.
+public struct ExpandDepthwise: Hashable, Sendable {
+    public var expand: Conv
+    public var depthwise: Conv
+    /// The most bands (threads) run at once; each has its own ring in the scratch.
+    public static let maxBands = 2
+
+    public init(expand: Conv, depthwise: Conv) {
+        self.expand = expand
+        self.depthwise = depthwise
+    }
+}
+
 /// The operations of the IR. Generic layers come out of lowering; fused forms come out of passes.
 public enum Op: Hashable, Sendable {
     /// The network input, one image.
@@ -158,6 +173,7 @@ public enum Op: Hashable, Sendable {
     /// hardsigmoid output, C × coefficients).
     case shiftMax(input: NodeID, coefficients: NodeID, ShiftMaxParams)
     case dyShiftMax(DYShiftMax)
+    case expandDepthwise(ExpandDepthwise)
 
     /// The tensors this op reads, in order.
     public var operands: [NodeID] {
@@ -167,6 +183,7 @@ public enum Op: Hashable, Sendable {
         case .batchNorm(let x, _), .activation(let x, _), .globalAveragePool(let x, _, _), .channelShuffle(let x, _): return [x]
         case .shiftMax(let x, let coefficients, _): return [x, coefficients]
         case .dyShiftMax(let d): return [d.input] + (d.residual.map { [$0] } ?? [])
+        case .expandDepthwise(let f): return [f.expand.input]
         case .add(let a, let b): return [a, b]
         case .scaleChannels(let x, let gate): return [x, gate]
         case .linear(let l): return [l.input]
@@ -191,6 +208,9 @@ public enum Op: Hashable, Sendable {
             d.input = f(d.input)
             d.residual = d.residual.map(f)
             return .dyShiftMax(d)
+        case .expandDepthwise(var fused):
+            fused.expand.input = f(fused.expand.input)
+            return .expandDepthwise(fused)
         case .add(let a, let b): return .add(f(a), f(b))
         case .scaleChannels(let x, let g): return .scaleChannels(input: f(x), gate: f(g))
         case .linear(var l):
@@ -220,6 +240,8 @@ public enum Op: Hashable, Sendable {
             return (before == .identity ? "" : before.rawValue + "_") + "global_avg_pool" + (after == .identity ? "" : "_" + after.rawValue)
         case .channelShuffle: return "channel_shuffle"
         case .shiftMax(_, _, let p): return p.outputShuffles.isEmpty ? "shift_max" : "shift_max_shuffle"
+        case .expandDepthwise(let f):
+            return Op.conv(f.expand).mnemonic + "+" + Op.conv(f.depthwise).mnemonic + "_banded"
         case .dyShiftMax(let d):
             return "dy_shift_max" + (d.params.outputShuffles.isEmpty ? "" : "_shuffle") + (d.residual == nil ? "" : "_add")
         case .scaleChannels: return "scale_channels"

@@ -53,6 +53,8 @@ public enum GraphPrinter {
         case .activation(let x, _), .globalAveragePool(let x, _, _): return x.description
         case .channelShuffle(let x, let groups): return "\(x) groups=\(groups)"
         case .shiftMax(let x, let coefficients, let p): return "\(x), \(coefficients) \(describe(p))"
+        case .expandDepthwise(let f):
+            return describe(.conv(f.expand)) + " | " + describe(.conv(f.depthwise)).split(separator: " ", maxSplits: 1).last.map(String.init)!
         case .dyShiftMax(let d):
             return "\(d.input)\(d.residual.map { ", \($0)" } ?? "") squeeze=\(d.squeezeChannels) \(describe(d.params)) fc1=\(d.reduce) fc2=\(d.expand)"
         case .add(let a, let b): return "\(a), \(b)"
@@ -108,6 +110,13 @@ public enum GraphPrinter {
                           ("inner_activation", .string(se.innerActivation.rawValue)), ("gate_activation", .string(se.gateActivation.rawValue))]
         case .globalAveragePool(_, let before, let after):
             attributes = [("before", .string(before.rawValue)), ("after", .string(after.rawValue))]
+        case .expandDepthwise(let f):
+            let expand = json(Node(id: node.id, op: .conv(f.expand), shape: node.shape, name: node.name, origin: node.origin))
+            let depthwise = json(Node(id: node.id, op: .conv(f.depthwise), shape: node.shape, name: node.name, origin: node.origin))
+            if case .object(let e) = expand, case .object(let d) = depthwise {
+                attributes = [("expand", e.first { $0.0 == "attributes" }!.1), ("depthwise", d.first { $0.0 == "attributes" }!.1),
+                              ("max_bands", .int(ExpandDepthwise.maxBands))]
+            }
         case .channelShuffle(_, let groups): attributes = [("groups", .int(groups))]
         case .shiftMax(_, _, let p): attributes = json(p)
         case .dyShiftMax(let d):

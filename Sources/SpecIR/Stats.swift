@@ -53,6 +53,14 @@ public struct NetworkStats: Sendable {
         case .squeezeExcite(let se):
             let c = node.shape.channels, s = se.squeezeChannels
             return (2 * c * s + s + c, 2 * c * s)
+        case .expandDepthwise(let f):
+            let x = graph.node(f.expand.input).shape
+            let expandWeights = f.expand.outChannels * x.channels
+            let dwWeights = f.depthwise.outChannels * f.depthwise.kernelHeight * f.depthwise.kernelWidth
+            let params = expandWeights + dwWeights + [f.expand, f.depthwise].reduce(0) { total, c in
+                total + (c.hasBias ? c.outChannels : 0) + (c.foldedNorm != nil ? 2 * c.outChannels : 0)
+            }
+            return (params, expandWeights * x.pixels + dwWeights * node.shape.pixels)
         case .dyShiftMax(let d):
             let c = node.shape.channels, s = d.squeezeChannels, e = d.params.coefficients * c
             return (c * s + s + s * e + e, c * s + s * e)

@@ -19,6 +19,7 @@ public enum Pipeline {
         FuseSqueezeExcite(),
         FuseDynamicShiftMax(),
         FuseResidualAdd(),
+        FuseExpandDepthwise(),
         PlanMemory(),
     ]
 

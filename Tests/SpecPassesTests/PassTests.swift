@@ -195,7 +195,7 @@ func after(_ pass: String, _ text: String = blockSpec) throws -> Graph {
     @Test("passes are named and listed once, in order")
     func passList() {
         #expect(Pipeline.passes.map(\.name) == ["fold-batchnorm", "fold-channel-shuffle", "fuse-activation", "fuse-squeeze-excite",
-                                                "fuse-dy-shift-max", "fuse-residual", "plan-memory"])
+                                                "fuse-dy-shift-max", "fuse-residual", "fuse-expand-depthwise", "plan-memory"])
     }
 
     @Test("an unknown pass name is an error")

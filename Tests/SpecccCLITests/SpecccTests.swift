@@ -46,7 +46,7 @@ func speccc(_ arguments: String) -> CommandOutput {
         #expect(lines.last == "  return %20")
     }
 
-    @Test("dump-ir --after shows the graph after any pass", arguments: ["fold-batchnorm", "fold-channel-shuffle", "fuse-activation", "fuse-squeeze-excite", "fuse-dy-shift-max", "fuse-residual", "plan-memory"])
+    @Test("dump-ir --after shows the graph after any pass", arguments: ["fold-batchnorm", "fold-channel-shuffle", "fuse-activation", "fuse-squeeze-excite", "fuse-dy-shift-max", "fuse-residual", "fuse-expand-depthwise", "plan-memory"])
     func dumpAfter(pass: String) {
         let out = speccc("dump-ir tiny.spec --after \(pass)")
         #expect(out.exitCode == 0)
@@ -60,7 +60,7 @@ func speccc(_ arguments: String) -> CommandOutput {
         let json = try #require(try JSONSerialization.jsonObject(with: Data(out.stdout.utf8)) as? [String: Any])
         #expect(json["network"] as? String == "tiny")
         let nodes = try #require(json["nodes"] as? [[String: Any]])
-        #expect(nodes.count == 8)
+        #expect(nodes.count == 7)  // input, stem, banded expand+depthwise, SE, project, pool, linear
         #expect(nodes[1]["location"] as? String == "tiny.spec:6:3")
         let plan = try #require(json["memory_plan"] as? [String: Any])
         #expect(plan["arena_bytes"] as? Int == plan["lower_bound_bytes"] as? Int)
@@ -136,7 +136,7 @@ func speccc(_ arguments: String) -> CommandOutput {
 
     @Test("passes lists the pipeline")
     func passes() {
-        #expect(speccc("passes").stdout.split(separator: "\n").count == 7)
+        #expect(speccc("passes").stdout.split(separator: "\n").count == 8)
     }
 }
 

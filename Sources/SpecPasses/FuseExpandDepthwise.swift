@@ -1,0 +1,34 @@
+import SpecIR
+import SpecLang
+
+/// A 1×1 expansion conv whose only reader is a depthwise conv becomes one banded op: the
+/// expanded tensor (the widest of an inverted-residual block) is computed a few rows at a
+/// time into a ring that stays in cache, and never exists in full. Only where the rings
+/// (bands × kernel height rows) are smaller than that tensor.
+public struct FuseExpandDepthwise: Pass {
+    public let name = "fuse-expand-depthwise"
+    public let summary = "run each 1x1 expansion and the depthwise conv after it band by band, never storing the expanded tensor"
+    public init() {}
+
+    public func run(_ graph: inout Graph) throws -> Bool {
+        var changed = false
+        for id in graph.nodes.map(\.id) {
+            guard let node = graph.nodeIfPresent(id), case .conv(let depthwise) = node.op,
+                  case .conv(let expand) = graph.node(depthwise.input).op,
+                  graph.soleUser(of: depthwise.input)?.id == id,
+                  expand.isPointwise, expand.groups == 1, expand.residual == nil, expand.outputShuffles.isEmpty,
+                  depthwise.groups == expand.outChannels, depthwise.outChannels == expand.outChannels,
+                  depthwise.residual == nil, depthwise.outputShuffles.isEmpty,
+                  depthwise.kernelHeight == depthwise.kernelWidth, depthwise.strideHeight == depthwise.strideWidth,
+                  depthwise.padHeight < depthwise.kernelHeight, depthwise.strideHeight <= 2,
+                  // Only where the rings are smaller than the tensor they replace.
+                  ExpandDepthwise.maxBands * depthwise.kernelHeight < graph.node(expand.input).shape.height
+            else { continue }
+            let name = node.name.hasSuffix(".dw") ? String(node.name.dropLast(3)) + ".expand_dw" : node.name
+            graph.replaceOp(of: id, with: .expandDepthwise(ExpandDepthwise(expand: expand, depthwise: depthwise)), name: name)
+            changed = true
+            graph.removeDeadNodes()
+        }
+        return changed
+    }
+}
