@@ -174,16 +174,16 @@ public final class MicronetM3: CompiledNetwork {
         let a = state.arena.pointer, w = UnsafePointer(state.weights.pointer), threads = state.threads
 
         // %0 input: input -> 3x224x224
-        Kernels.imageToNHWC(image, channels: 3, height: 224, width: 224, output: a + 0)
+        // Read where it is: the stem reads the CHW image directly.
         Profiling.mark(timeline, 0)
 
         // %1 stem.conv: conv2d_bn %0 -> 4x112x224
         // micronet_m3.spec:22: conv k=3x1 s=2x1 out=4 bn                 micronet=features.0.stem.0.conv.0,features.0.stem.0.conv.1
         Kernels.directConv(
-            input: a + 0, inChannels: 3, inHeight: 224, inWidth: 224,
+            input: image, inChannels: 3, inHeight: 224, inWidth: 224,
             weights: w + 0, outChannels: 4, kernelHeight: 3, kernelWidth: 1,
             strideHeight: 2, strideWidth: 1, padTop: 1, padLeft: 0,
-            output: a + 150_528, outHeight: 112, outWidth: 224,
+            output: a + 150_528, outHeight: 112, outWidth: 224, inputLayout: .chw,
             activation: Identity.self, threads: threads)
         Profiling.mark(timeline, 1)
 

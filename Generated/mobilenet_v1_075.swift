@@ -82,16 +82,16 @@ public final class MobilenetV1075: CompiledNetwork {
         let a = state.arena.pointer, w = UnsafePointer(state.weights.pointer), threads = state.threads
 
         // %0 input: input -> 3x224x224
-        Kernels.imageToNHWC(image, channels: 3, height: 224, width: 224, output: a + 301_056)
+        // Read where it is: the stem reads the CHW image directly.
         Profiling.mark(timeline, 0)
 
         // %1 stem.conv: conv2d_bn_relu6 %0 -> 24x112x112
         // mobilenet_v1.spec:17: conv k=3 s=2 out=32 bn act=RE6   timm=conv_stem,bn1
         Kernels.directConv(
-            input: a + 301_056, inChannels: 3, inHeight: 224, inWidth: 224,
+            input: image, inChannels: 3, inHeight: 224, inWidth: 224,
             weights: w + 0, outChannels: 24, kernelHeight: 3, kernelWidth: 3,
             strideHeight: 2, strideWidth: 2, padTop: 1, padLeft: 1,
-            output: a + 0, outHeight: 112, outWidth: 112,
+            output: a + 0, outHeight: 112, outWidth: 112, inputLayout: .chw,
             activation: ReLU6.self, threads: threads)
         Profiling.mark(timeline, 1)
 

@@ -147,16 +147,16 @@ public final class MobilenetV3Large: CompiledNetwork {
         let a = state.arena.pointer, w = UnsafePointer(state.weights.pointer), threads = state.threads
 
         // %0 input: input -> 3x224x224
-        Kernels.imageToNHWC(image, channels: 3, height: 224, width: 224, output: a + 200_704)
+        // Read where it is: the stem reads the CHW image directly.
         Profiling.mark(timeline, 0)
 
         // %1 stem.conv: conv2d_bn_hardswish %0 -> 16x112x112
         // mobilenet_v3_large.spec:28: conv k=3 s=2 out=16 bn act=HS scale=stem_width   timm=conv_stem,bn1  torchvision=features.0.0,features.0.1
         Kernels.directConv(
-            input: a + 200_704, inChannels: 3, inHeight: 224, inWidth: 224,
+            input: image, inChannels: 3, inHeight: 224, inWidth: 224,
             weights: w + 0, outChannels: 16, kernelHeight: 3, kernelWidth: 3,
             strideHeight: 2, strideWidth: 2, padTop: 1, padLeft: 1,
-            output: a + 0, outHeight: 112, outWidth: 112,
+            output: a + 0, outHeight: 112, outWidth: 112, inputLayout: .chw,
             activation: HardSwish.self, threads: threads)
         Profiling.mark(timeline, 1)
 
@@ -393,14 +393,14 @@ public final class MobilenetV3Large: CompiledNetwork {
             input: a + 0, inChannels: 80, inHeight: 14, inWidth: 14,
             expandWeights: w + 197_776, expanded: 480, expandActivation: HardSwish.self,
             depthwiseWeights: w + 236_656, kernel: 3, stride: 1, pad: 1,
-            output: a + 21_952, outHeight: 14, outWidth: 14, depthwiseActivation: HardSwish.self,
-            scratch: a + 116_032, bands: 2, threads: threads)
+            output: a + 15_680, outHeight: 14, outWidth: 14, depthwiseActivation: HardSwish.self,
+            scratch: a + 109_760, bands: 2, threads: threads)
         Profiling.mark(timeline, 25)
 
         // %117 block10.se: squeeze_excite %109 -> 480x14x14
         // mobilenet_v3_large.spec:49: 3   480   112   SE   HS   1   (k exp out se nl s)
         Kernels.squeezeExcite(
-            a + 21_952, pixels: 196, channels: 480, squeeze: 120,
+            a + 15_680, pixels: 196, channels: 480, squeeze: 120,
             reduce: w + 241_456, expand: w + 303_024,
             scratch: a + 0,
             inner: ReLU.self, gate: HardSigmoid.self, threads: threads)
@@ -409,9 +409,9 @@ public final class MobilenetV3Large: CompiledNetwork {
         // %118 block10.project: conv2d_bn %117 -> 112x14x14
         // mobilenet_v3_large.spec:49: 3   480   112   SE   HS   1   (k exp out se nl s)
         Kernels.pointwiseConv(
-            input: a + 21_952, pixels: 196, inChannels: 480,
+            input: a + 15_680, pixels: 196, inChannels: 480,
             weights: w + 361_104, outChannels: 112,
-            residual: nil, output: a + 0,
+            residual: nil, output: a + 109_760,
             activation: Identity.self, threads: threads)
         Profiling.mark(timeline, 27)
 
@@ -419,28 +419,28 @@ public final class MobilenetV3Large: CompiledNetwork {
         // mobilenet_v3_large.spec:50: 3   672   112   SE   HS   1   (k exp out se nl s)
         // Band by band: the 672x14x14 expansion lives only as a ring of 3 rows per band.
         Kernels.expandDepthwise(
-            input: a + 0, inChannels: 112, inHeight: 14, inWidth: 14,
+            input: a + 109_760, inChannels: 112, inHeight: 14, inWidth: 14,
             expandWeights: w + 414_976, expanded: 672, expandActivation: HardSwish.self,
             depthwiseWeights: w + 490_912, kernel: 3, stride: 1, pad: 1,
-            output: a + 21_952, outHeight: 14, outWidth: 14, depthwiseActivation: HardSwish.self,
-            scratch: a + 153_664, bands: 2, threads: threads)
+            output: a + 131_712, outHeight: 14, outWidth: 14, depthwiseActivation: HardSwish.self,
+            scratch: a + 0, bands: 2, threads: threads)
         Profiling.mark(timeline, 28)
 
         // %131 block11.se: squeeze_excite %123 -> 672x14x14
         // mobilenet_v3_large.spec:50: 3   672   112   SE   HS   1   (k exp out se nl s)
         Kernels.squeezeExcite(
-            a + 21_952, pixels: 196, channels: 672, squeeze: 168,
+            a + 131_712, pixels: 196, channels: 672, squeeze: 168,
             reduce: w + 497_632, expand: w + 616_080,
-            scratch: a + 153_664,
+            scratch: a + 0,
             inner: ReLU.self, gate: HardSigmoid.self, threads: threads)
         Profiling.mark(timeline, 29)
 
         // %132 block11.project: conv2d_bn_add %131, %118 -> 112x14x14
         // mobilenet_v3_large.spec:50: 3   672   112   SE   HS   1   (k exp out se nl s)
         Kernels.pointwiseConv(
-            input: a + 21_952, pixels: 196, inChannels: 672,
+            input: a + 131_712, pixels: 196, inChannels: 672,
             weights: w + 729_648, outChannels: 112,
-            residual: a + 0, output: a + 0,
+            residual: a + 109_760, output: a + 109_760,
             activation: Identity.self, threads: threads)
         Profiling.mark(timeline, 30)
 
@@ -448,17 +448,17 @@ public final class MobilenetV3Large: CompiledNetwork {
         // mobilenet_v3_large.spec:52: 5   672   160   SE   HS   2   (k exp out se nl s)
         // Band by band: the 672x14x14 expansion lives only as a ring of 5 rows per band.
         Kernels.expandDepthwise(
-            input: a + 0, inChannels: 112, inHeight: 14, inWidth: 14,
+            input: a + 109_760, inChannels: 112, inHeight: 14, inWidth: 14,
             expandWeights: w + 805_024, expanded: 672, expandActivation: HardSwish.self,
             depthwiseWeights: w + 880_960, kernel: 5, stride: 2, pad: 2,
-            output: a + 21_952, outHeight: 7, outWidth: 7, depthwiseActivation: HardSwish.self,
-            scratch: a + 54_880, bands: 2, threads: threads)
+            output: a + 131_712, outHeight: 7, outWidth: 7, depthwiseActivation: HardSwish.self,
+            scratch: a + 0, bands: 2, threads: threads)
         Profiling.mark(timeline, 31)
 
         // %146 block12.se: squeeze_excite %138 -> 672x7x7
         // mobilenet_v3_large.spec:52: 5   672   160   SE   HS   2   (k exp out se nl s)
         Kernels.squeezeExcite(
-            a + 21_952, pixels: 49, channels: 672, squeeze: 168,
+            a + 131_712, pixels: 49, channels: 672, squeeze: 168,
             reduce: w + 898_432, expand: w + 1_016_880,
             scratch: a + 0,
             inner: ReLU.self, gate: HardSigmoid.self, threads: threads)
@@ -467,7 +467,7 @@ public final class MobilenetV3Large: CompiledNetwork {
         // %147 block12.project: conv2d_bn %146 -> 160x7x7
         // mobilenet_v3_large.spec:52: 5   672   160   SE   HS   2   (k exp out se nl s)
         Kernels.pointwiseConv(
-            input: a + 21_952, pixels: 49, inChannels: 672,
+            input: a + 131_712, pixels: 49, inChannels: 672,
             weights: w + 1_130_448, outChannels: 160,
             residual: nil, output: a + 0,
             activation: Identity.self, threads: threads)
@@ -561,22 +561,22 @@ public final class MobilenetV3Large: CompiledNetwork {
         // %182 head.avgpool: global_avg_pool %179 -> 960x1x1
         // mobilenet_v3_large.spec:59: avgpool
         Kernels.globalAveragePool(
-            input: a + 7840, pixels: 49, channels: 960, output: a + 1280,
+            input: a + 7840, pixels: 49, channels: 960, output: a + 0,
             before: Identity.self, after: Identity.self)
         Profiling.mark(timeline, 43)
 
         // %183 head.conv2: conv2d_hardswish %182 -> 1280x1x1
         // mobilenet_v3_large.spec:60: conv k=1 out=1280 bias act=HS scale=head_width       timm=conv_head  torchvision=classifier.0
         Kernels.dense(
-            input: a + 1280, inFeatures: 960,
+            input: a + 0, inFeatures: 960,
             weights: w + 2_983_248, outFeatures: 1280,
-            output: a + 0, activation: HardSwish.self)
+            output: a + 960, activation: HardSwish.self)
         Profiling.mark(timeline, 44)
 
         // %185 head.linear: linear %183 -> 1000x1x1
         // mobilenet_v3_large.spec:62: linear out=classes bias                              timm=classifier  torchvision=classifier.3
         Kernels.dense(
-            input: a + 0, inFeatures: 1280,
+            input: a + 960, inFeatures: 1280,
             weights: w + 4_213_328, outFeatures: 1000,
             output: logits, activation: Identity.self)
         Profiling.mark(timeline, 45)

@@ -147,16 +147,16 @@ public final class MobilenetV3Large075: CompiledNetwork {
         let a = state.arena.pointer, w = UnsafePointer(state.weights.pointer), threads = state.threads
 
         // %0 input: input -> 3x224x224
-        Kernels.imageToNHWC(image, channels: 3, height: 224, width: 224, output: a + 200_704)
+        // Read where it is: the stem reads the CHW image directly.
         Profiling.mark(timeline, 0)
 
         // %1 stem.conv: conv2d_bn_hardswish %0 -> 16x112x112
         // mobilenet_v3_large.spec:28: conv k=3 s=2 out=16 bn act=HS scale=stem_width   timm=conv_stem,bn1  torchvision=features.0.0,features.0.1
         Kernels.directConv(
-            input: a + 200_704, inChannels: 3, inHeight: 224, inWidth: 224,
+            input: image, inChannels: 3, inHeight: 224, inWidth: 224,
             weights: w + 0, outChannels: 16, kernelHeight: 3, kernelWidth: 3,
             strideHeight: 2, strideWidth: 2, padTop: 1, padLeft: 1,
-            output: a + 0, outHeight: 112, outWidth: 112,
+            output: a + 0, outHeight: 112, outWidth: 112, inputLayout: .chw,
             activation: HardSwish.self, threads: threads)
         Profiling.mark(timeline, 1)
 
@@ -393,14 +393,14 @@ public final class MobilenetV3Large075: CompiledNetwork {
             input: a + 0, inChannels: 64, inHeight: 14, inWidth: 14,
             expandWeights: w + 132_192, expanded: 384, expandActivation: HardSwish.self,
             depthwiseWeights: w + 157_152, kernel: 3, stride: 1, pad: 1,
-            output: a + 17_248, outHeight: 14, outWidth: 14, depthwiseActivation: HardSwish.self,
-            scratch: a + 92_512, bands: 2, threads: threads)
+            output: a + 12_544, outHeight: 14, outWidth: 14, depthwiseActivation: HardSwish.self,
+            scratch: a + 87_808, bands: 2, threads: threads)
         Profiling.mark(timeline, 25)
 
         // %117 block10.se: squeeze_excite %109 -> 384x14x14
         // mobilenet_v3_large.spec:49: 3   480   112   SE   HS   1   (k exp out se nl s)
         Kernels.squeezeExcite(
-            a + 17_248, pixels: 196, channels: 384, squeeze: 96,
+            a + 12_544, pixels: 196, channels: 384, squeeze: 96,
             reduce: w + 160_992, expand: w + 197_952,
             scratch: a + 0,
             inner: ReLU.self, gate: HardSigmoid.self, threads: threads)
@@ -409,9 +409,9 @@ public final class MobilenetV3Large075: CompiledNetwork {
         // %118 block10.project: conv2d_bn %117 -> 88x14x14
         // mobilenet_v3_large.spec:49: 3   480   112   SE   HS   1   (k exp out se nl s)
         Kernels.pointwiseConv(
-            input: a + 17_248, pixels: 196, inChannels: 384,
+            input: a + 12_544, pixels: 196, inChannels: 384,
             weights: w + 235_200, outChannels: 88,
-            residual: nil, output: a + 0,
+            residual: nil, output: a + 87_808,
             activation: Identity.self, threads: threads)
         Profiling.mark(timeline, 27)
 
@@ -419,28 +419,28 @@ public final class MobilenetV3Large075: CompiledNetwork {
         // mobilenet_v3_large.spec:50: 3   672   112   SE   HS   1   (k exp out se nl s)
         // Band by band: the 528x14x14 expansion lives only as a ring of 3 rows per band.
         Kernels.expandDepthwise(
-            input: a + 0, inChannels: 88, inHeight: 14, inWidth: 14,
+            input: a + 87_808, inChannels: 88, inHeight: 14, inWidth: 14,
             expandWeights: w + 272_160, expanded: 528, expandActivation: HardSwish.self,
             depthwiseWeights: w + 319_152, kernel: 3, stride: 1, pad: 1,
-            output: a + 17_248, outHeight: 14, outWidth: 14, depthwiseActivation: HardSwish.self,
-            scratch: a + 120_736, bands: 2, threads: threads)
+            output: a + 105_056, outHeight: 14, outWidth: 14, depthwiseActivation: HardSwish.self,
+            scratch: a + 0, bands: 2, threads: threads)
         Profiling.mark(timeline, 28)
 
         // %131 block11.se: squeeze_excite %123 -> 528x14x14
         // mobilenet_v3_large.spec:50: 3   672   112   SE   HS   1   (k exp out se nl s)
         Kernels.squeezeExcite(
-            a + 17_248, pixels: 196, channels: 528, squeeze: 136,
+            a + 105_056, pixels: 196, channels: 528, squeeze: 136,
             reduce: w + 324_432, expand: w + 400_608,
-            scratch: a + 120_736,
+            scratch: a + 0,
             inner: ReLU.self, gate: HardSigmoid.self, threads: threads)
         Profiling.mark(timeline, 29)
 
         // %132 block11.project: conv2d_bn_add %131, %118 -> 88x14x14
         // mobilenet_v3_large.spec:50: 3   672   112   SE   HS   1   (k exp out se nl s)
         Kernels.pointwiseConv(
-            input: a + 17_248, pixels: 196, inChannels: 528,
+            input: a + 105_056, pixels: 196, inChannels: 528,
             weights: w + 472_944, outChannels: 88,
-            residual: a + 0, output: a + 0,
+            residual: a + 87_808, output: a + 87_808,
             activation: Identity.self, threads: threads)
         Profiling.mark(timeline, 30)
 
@@ -448,17 +448,17 @@ public final class MobilenetV3Large075: CompiledNetwork {
         // mobilenet_v3_large.spec:52: 5   672   160   SE   HS   2   (k exp out se nl s)
         // Band by band: the 528x14x14 expansion lives only as a ring of 5 rows per band.
         Kernels.expandDepthwise(
-            input: a + 0, inChannels: 88, inHeight: 14, inWidth: 14,
+            input: a + 87_808, inChannels: 88, inHeight: 14, inWidth: 14,
             expandWeights: w + 523_728, expanded: 528, expandActivation: HardSwish.self,
             depthwiseWeights: w + 570_720, kernel: 5, stride: 2, pad: 2,
-            output: a + 17_248, outHeight: 7, outWidth: 7, depthwiseActivation: HardSwish.self,
-            scratch: a + 43_120, bands: 2, threads: threads)
+            output: a + 105_056, outHeight: 7, outWidth: 7, depthwiseActivation: HardSwish.self,
+            scratch: a + 0, bands: 2, threads: threads)
         Profiling.mark(timeline, 31)
 
         // %146 block12.se: squeeze_excite %138 -> 528x7x7
         // mobilenet_v3_large.spec:52: 5   672   160   SE   HS   2   (k exp out se nl s)
         Kernels.squeezeExcite(
-            a + 17_248, pixels: 49, channels: 528, squeeze: 136,
+            a + 105_056, pixels: 49, channels: 528, squeeze: 136,
             reduce: w + 584_448, expand: w + 660_624,
             scratch: a + 0,
             inner: ReLU.self, gate: HardSigmoid.self, threads: threads)
@@ -467,7 +467,7 @@ public final class MobilenetV3Large075: CompiledNetwork {
         // %147 block12.project: conv2d_bn %146 -> 120x7x7
         // mobilenet_v3_large.spec:52: 5   672   160   SE   HS   2   (k exp out se nl s)
         Kernels.pointwiseConv(
-            input: a + 17_248, pixels: 49, inChannels: 528,
+            input: a + 105_056, pixels: 49, inChannels: 528,
             weights: w + 732_960, outChannels: 120,
             residual: nil, output: a + 0,
             activation: Identity.self, threads: threads)
@@ -561,22 +561,22 @@ public final class MobilenetV3Large075: CompiledNetwork {
         // %182 head.avgpool: global_avg_pool %179 -> 720x1x1
         // mobilenet_v3_large.spec:59: avgpool
         Kernels.globalAveragePool(
-            input: a + 5888, pixels: 49, channels: 720, output: a + 1280,
+            input: a + 5888, pixels: 49, channels: 720, output: a + 0,
             before: Identity.self, after: Identity.self)
         Profiling.mark(timeline, 43)
 
         // %183 head.conv2: conv2d_hardswish %182 -> 1280x1x1
         // mobilenet_v3_large.spec:60: conv k=1 out=1280 bias act=HS scale=head_width       timm=conv_head  torchvision=classifier.0
         Kernels.dense(
-            input: a + 1280, inFeatures: 720,
+            input: a + 0, inFeatures: 720,
             weights: w + 1_827_312, outFeatures: 1280,
-            output: a + 0, activation: HardSwish.self)
+            output: a + 720, activation: HardSwish.self)
         Profiling.mark(timeline, 44)
 
         // %185 head.linear: linear %183 -> 1000x1x1
         // mobilenet_v3_large.spec:62: linear out=classes bias                              timm=classifier  torchvision=classifier.3
         Kernels.dense(
-            input: a + 0, inFeatures: 1280,
+            input: a + 720, inFeatures: 1280,
             weights: w + 2_750_192, outFeatures: 1000,
             output: logits, activation: Identity.self)
         Profiling.mark(timeline, 45)

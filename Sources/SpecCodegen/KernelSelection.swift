@@ -172,6 +172,7 @@ extension KernelLayer {
     /// The kernel call for this layer, under a comment naming the node and quoting its spec row.
     func emitCall(graph: Graph, plan: MemoryPlan, into w: inout SwiftWriter) throws {
         func arena(_ id: NodeID) throws -> String {
+            if id == graph.input.id && !plan.inputInArena { return "image" }
             guard let buffer = plan.buffer(of: id) else {
                 throw SpecError("internal error: \(id) has no buffer in the memory plan", at: node.origin.location)
             }
@@ -188,9 +189,13 @@ extension KernelLayer {
         let weights = "w + \(Literal.int(weightOffset))"
         switch kernel {
         case .imageToNHWC:
-            w.call("Kernels.imageToNHWC", [
-                "image, channels: \(shape.channels), height: \(shape.height), width: \(shape.width), output: \(output)",
-            ])
+            if plan.inputInArena {
+                w.call("Kernels.imageToNHWC", [
+                    "image, channels: \(shape.channels), height: \(shape.height), width: \(shape.width), output: \(output)",
+                ])
+            } else {
+                w.comment("Read where it is: the stem reads the CHW image directly.")
+            }
         case .depthwise(let conv) where plan.overwrites[node.id] == conv.input:
             let x = graph.node(conv.input).shape
             guard let scratch = plan.scratch(of: node.id) else {
@@ -216,7 +221,7 @@ extension KernelLayer {
                     ? "weights: \(weights), kernelHeight: \(conv.kernelHeight), kernelWidth: \(conv.kernelWidth)"
                     : "weights: \(weights), outChannels: \(conv.outChannels), kernelHeight: \(conv.kernelHeight), kernelWidth: \(conv.kernelWidth)",
                 "strideHeight: \(conv.strideHeight), strideWidth: \(conv.strideWidth), padTop: \(conv.padHeight), padLeft: \(conv.padWidth)",
-                "output: \(output), outHeight: \(shape.height), outWidth: \(shape.width)",
+                "output: \(output), outHeight: \(shape.height), outWidth: \(shape.width)" + (conv.input == graph.input.id && !plan.inputInArena ? ", inputLayout: .chw" : ""),
                 "activation: \(Self.swiftType(conv.activation)).self, threads: threads",
             ])
         case .pointwise(let conv):

@@ -205,6 +205,16 @@ public struct Graph: Sendable {
         }
     }
 
+    /// Whether every reader of the network input can read the caller's CHW image where it
+    /// is (dense k×k convs with strided input), so the input needs no arena copy.
+    public var imageReadDirectly: Bool {
+        let readers = users(of: input.id)
+        return !readers.isEmpty && input.id != output && readers.allSatisfy { node in
+            guard case .conv(let c) = node.op else { return false }
+            return c.groups == 1 && !c.isPointwise && c.residual == nil
+        }
+    }
+
     /// Whether `node` can write its result over its depthwise input as it goes, keeping only
     /// a line buffer: rows it overwrites are either saved (stride 1) or never read again.
     public func depthwiseCanRunInPlace(_ node: Node) -> Bool {

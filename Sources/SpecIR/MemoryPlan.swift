@@ -33,6 +33,8 @@ public struct MemoryPlan: Hashable, Sendable {
     }
 
     public var buffers: [Buffer]
+    /// Whether the network input has a buffer; when not, its readers read the caller's image.
+    public var inputInArena: Bool
     /// Nodes that write their result over one of their operands, which dies there:
     /// node → the operand it overwrites.
     public var overwrites: [NodeID: NodeID]
@@ -50,9 +52,10 @@ public struct MemoryPlan: Hashable, Sendable {
     /// (no in-place execution): what in-place execution saves.
     public var lowerBoundWithoutInPlaceBytes: Int
 
-    public init(buffers: [Buffer], overwrites: [NodeID: NodeID] = [:], alignment: Int, arenaBytes: Int, lowerBoundBytes: Int,
-                naiveBytes: Int, greedyBytes: Int, lowerBoundWithoutInPlaceBytes: Int = 0) {
+    public init(buffers: [Buffer], inputInArena: Bool = true, overwrites: [NodeID: NodeID] = [:], alignment: Int, arenaBytes: Int,
+                lowerBoundBytes: Int, naiveBytes: Int, greedyBytes: Int, lowerBoundWithoutInPlaceBytes: Int = 0) {
         self.buffers = buffers
+        self.inputInArena = inputInArena
         self.overwrites = overwrites
         self.lowerBoundWithoutInPlaceBytes = lowerBoundWithoutInPlaceBytes
         self.alignment = alignment

@@ -145,21 +145,30 @@ public enum GraphPrinter {
     static func modules(_ name: ModuleName) -> JSON { .array(name.perConvention.map(JSON.string)) }
 
     public static func json(_ plan: MemoryPlan) -> JSON {
-        .object([
+        var overwrites: [(String, JSON)] = []
+        for node in plan.overwrites.keys.sorted() {
+            overwrites.append((String(node.raw), .int(plan.overwrites[node]!.raw)))
+        }
+        var buffers: [JSON] = []
+        for buffer in plan.buffers {
+            var tensors: [JSON] = []
+            for tensor in buffer.tensors { tensors.append(.int(tensor.raw)) }
+            buffers.append(.object([
+                ("tensors", .array(tensors)),
+                ("offset", .int(buffer.offset)), ("size", .int(buffer.size)),
+                ("first_step", .int(buffer.firstStep)), ("last_step", .int(buffer.lastStep)),
+            ]))
+        }
+        return .object([
             ("arena_bytes", .int(plan.arenaBytes)),
             ("lower_bound_bytes", .int(plan.lowerBoundBytes)),
             ("naive_bytes", .int(plan.naiveBytes)),
             ("greedy_bytes", .int(plan.greedyBytes)),
             ("lower_bound_without_in_place_bytes", .int(plan.lowerBoundWithoutInPlaceBytes)),
             ("alignment", .int(plan.alignment)),
-            ("overwrites", .object(plan.overwrites.sorted { $0.key < $1.key }.map { (String($0.key.raw), .int($0.value.raw)) })),
-            ("buffers", .array(plan.buffers.map { buffer in
-                .object([
-                    ("tensors", .array(buffer.tensors.map { .int($0.raw) })),
-                    ("offset", .int(buffer.offset)), ("size", .int(buffer.size)),
-                    ("first_step", .int(buffer.firstStep)), ("last_step", .int(buffer.lastStep)),
-                ])
-            })),
+            ("input_in_arena", .bool(plan.inputInArena)),
+            ("overwrites", .object(overwrites)),
+            ("buffers", .array(buffers)),
         ])
     }
 

@@ -58,6 +58,9 @@ public enum PlanVerifier {
             for operand in node.op.operands { lastRead[operand] = max(lastRead[operand] ?? 0, i) }
         }
         lastRead[graph.output] = graph.nodes.count - 1
+        if !plan.inputInArena && !graph.imageReadDirectly {
+            problems.append("the input has no buffer, but a reader of it needs one")
+        }
         for (i, buffer) in plan.buffers.enumerated() {
             if buffer.offset % plan.alignment != 0 { problems.append("buffer \(i) at offset \(buffer.offset) is not \(plan.alignment)-byte aligned") }
             if buffer.offset < 0 || buffer.offset + buffer.size > plan.arenaBytes { problems.append("buffer \(i) lies outside the \(plan.arenaBytes)-byte arena") }
@@ -91,7 +94,7 @@ public enum PlanVerifier {
                 }
             }
         }
-        for node in graph.nodes where plan.buffer(of: node.id) == nil {
+        for node in graph.nodes where plan.buffer(of: node.id) == nil && !(node.op == .input && !plan.inputInArena) {
             problems.append("\(node.id) (\(node.name)) has no buffer")
         }
         for node in graph.nodes where graph.scratchElements(of: node) > 0 && plan.scratch(of: node.id) == nil {

@@ -31,7 +31,7 @@ public struct PlanMemory: Pass {
             }
         }
         graph.memoryPlan = MemoryPlan(
-            buffers: placed, overwrites: overwrites, alignment: Self.alignment, arenaBytes: OffsetAssignment.arena(placed),
+            buffers: placed, inputInArena: !graph.imageReadDirectly, overwrites: overwrites, alignment: Self.alignment, arenaBytes: OffsetAssignment.arena(placed),
             lowerBoundBytes: bound, naiveBytes: separate.reduce(0) { $0 + $1.size },
             greedyBytes: OffsetAssignment.arena(OffsetAssignment.greedyBySize(requests)),
             lowerBoundWithoutInPlaceBytes: separateBound)
@@ -91,7 +91,9 @@ public enum Liveness {
 
         var buffers: [MemoryPlan.Buffer] = []
         var bufferOf: [NodeID: Int] = [:]
+        let imageReadDirectly = graph.imageReadDirectly
         for (step, node) in graph.nodes.enumerated() {
+            if node.op == .input && imageReadDirectly { continue }  // read from the caller's image
             if let x = overwrites[node.id], let index = bufferOf[x] {
                 buffers[index].tensors.append(node.id)
                 buffers[index].lastStep = max(buffers[index].lastStep, lastRead[node.id] ?? step)

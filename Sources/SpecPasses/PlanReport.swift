@@ -9,9 +9,11 @@ public enum PlanReport {
             "  greedy by size               \(grouped(plan.greedyBytes))",
             "  lower bound without in-place \(grouped(plan.lowerBoundWithoutInPlaceBytes))",
             "  naive (no sharing)           \(grouped(plan.naiveBytes))",
-            "",
-            "offset       size        live       tensor",
         ]
+        if !plan.inputInArena {
+            lines.append("  input \(graph.input.shape) has no buffer: the stem reads the caller's CHW image where it is")
+        }
+        lines += ["", "offset       size        live       tensor"]
         for buffer in plan.buffers.sorted(by: { ($0.firstStep, $0.offset) < ($1.firstStep, $1.offset) }) {
             lines.append(grouped(buffer.offset).rightAligned(10) + "  " + grouped(buffer.size).rightAligned(10) + "  "
                          + "\(buffer.firstStep)...\(buffer.lastStep)".leftAligned(9) + "  " + label(buffer, graph))

@@ -27,7 +27,7 @@ import Testing
     @Test("2000 random graphs: every plan verifies, none is below the bound or above naive")
     func randomGraphs() throws {
         var random = SplitMix(state: 42)
-        var atBound = 0
+        var atBound = 0, imageInArena = 0
         for index in 0..<2000 {
             var graph = try RandomGraph.make(&random, index: index)
             try Pipeline.run(&graph)
@@ -37,10 +37,26 @@ import Testing
             #expect(plan.arenaBytes >= plan.lowerBoundBytes)
             #expect(plan.arenaBytes <= plan.naiveBytes)
             if plan.arenaBytes == plan.lowerBoundBytes { atBound += 1 }
+            if plan.inputInArena { imageInArena += 1 }
             if !problems.isEmpty { break }
         }
         print("random graphs: \(atBound) of 2000 plans at the lower bound")
         #expect(atBound >= 1900, "\(atBound) of 2000 plans at the lower bound")
+        // A 1×1 stem reads channels innermost, so it needs the image copied into the arena.
+        #expect(imageInArena > 0 && imageInArena < 2000)
+    }
+
+    @Test("the verifier rejects a plan without an input buffer when a reader needs one")
+    func verifierCatchesMissingInputBuffer() throws {
+        var random = SplitMix(state: 7)
+        var graph = try RandomGraph.make(&random, index: 0, stemKernel: 1)
+        try Pipeline.run(&graph)
+        var plan = try #require(graph.memoryPlan)
+        #expect(plan.inputInArena)
+        #expect(PlanVerifier.problems(in: plan, of: graph).isEmpty)
+        plan.inputInArena = false
+        plan.buffers.removeAll { $0.tensors.contains(graph.input.id) }
+        #expect(PlanVerifier.problems(in: plan, of: graph).contains { $0.message.hasSuffix("the input has no buffer, but a reader of it needs one") })
     }
 
     @Test("the verifier rejects overlapping, misaligned and short buffers")
@@ -66,10 +82,10 @@ import Testing
     }
 }
 
-/// Random valid graphs: a stem conv, then blocks of (expand conv) → depthwise conv →
+/// Random valid graphs: a stem conv (3×3, or 1×1 which needs the image in the arena), then blocks of (expand conv) → depthwise conv →
 /// [SE branch] → project conv, with a residual add when shapes allow, then a classifier.
 enum RandomGraph {
-    static func make(_ random: inout SplitMix, index: Int) throws -> Graph {
+    static func make(_ random: inout SplitMix, index: Int, stemKernel: Int? = nil) throws -> Graph {
         let names = ModuleName(["m"])
         let origin = Origin(location: SourceLocation(file: "random", line: index, column: 1), text: "random graph \(index)")
         var graph = Graph(network: "random\(index)", specFile: "random", classes: 4, width: 1, conventions: [Convention(name: "c", batchNormEps: 1e-5)])
@@ -86,7 +102,8 @@ enum RandomGraph {
             if activation != .identity { id = try graph.append(.activation(input: id, activation), name: name(), origin: origin) }
             return id
         }
-        x = try conv(x, out: 8 * (1 + Int(random.next() % 4)), kernel: 3, stride: 1 + Int(random.next() % 2), activation: .relu)
+        let stem = stemKernel ?? [3, 3, 3, 1][Int(random.next() % 4)]
+        x = try conv(x, out: 8 * (1 + Int(random.next() % 4)), kernel: stem, stride: 1 + Int(random.next() % 2), activation: .relu)
         for _ in 0..<(1 + Int(random.next() % 6)) {
             let input = x
             let channels = graph.node(x).shape.channels

@@ -67,8 +67,10 @@ import Testing
         expectClose(output, expected)
     }
 
-    @Test("direct conv (the stem)", arguments: [(3, 16, 9, 9, 3, 2), (3, 20, 8, 7, 3, 1), (5, 8, 6, 6, 5, 2)], threadCounts)
-    func directConv(shape: (cin: Int, cout: Int, height: Int, width: Int, kernel: Int, stride: Int), threads: Int) {
+    @Test("direct conv (the stem), reading HWC or the caller's CHW image",
+          arguments: [(3, 16, 9, 9, 3, 2), (3, 20, 8, 7, 3, 1), (5, 8, 6, 6, 5, 2)], [InputLayout.hwc, .chw])
+    func directConv(shape: (cin: Int, cout: Int, height: Int, width: Int, kernel: Int, stride: Int), layout: InputLayout) {
+        let threads = 3  // more workers than some row counts
         let (ci, co, h, w, k, s) = shape
         let pad = k / 2
         let oh = (h + 2 * pad - k) / s + 1, ow = (w + 2 * pad - k) / s + 1
@@ -81,7 +83,7 @@ import Testing
         Kernels.directConv(input: input, inChannels: ci, inHeight: h, inWidth: w, weights: pack(layer, weight, bias),
                            outChannels: co, kernelHeight: k, kernelWidth: k, strideHeight: s, strideWidth: s,
                            padTop: pad, padLeft: pad, output: &output, outHeight: oh, outWidth: ow,
-                           activation: Identity.self, threads: ThreadPool(threads: threads))
+                           inputLayout: layout, activation: Identity.self, threads: ThreadPool(threads: threads))
         var expected = [Float](repeating: 0, count: output.count)
         for y in 0..<oh {
             for x in 0..<ow {
@@ -92,7 +94,8 @@ import Testing
                             for kx in 0..<k {
                                 let iy = y * s - pad + ky, ix = x * s - pad + kx
                                 guard iy >= 0, iy < h, ix >= 0, ix < w else { continue }
-                                sum += input[(iy * w + ix) * ci + i] * weight[((o * ci + i) * k + ky) * k + kx]
+                                let at = layout == .hwc ? (iy * w + ix) * ci + i : (i * h + iy) * w + ix
+                                sum += input[at] * weight[((o * ci + i) * k + ky) * k + kx]
                             }
                         }
                     }

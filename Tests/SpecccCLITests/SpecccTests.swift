@@ -185,7 +185,7 @@ func speccc(_ arguments: String) -> CommandOutput {
         let lines = out.stdout.split(separator: "\n")
         #expect(lines[0].hasPrefix("tiny: arena "))
         #expect(lines.contains { $0.contains("lower bound without in-place") })
-        #expect(lines.contains { $0.contains("input 3x16x16") })
+        #expect(lines.contains { $0.contains("input 3x16x16 has no buffer: the stem reads the caller's CHW image") })
         let svg = try #require(out.files.first { $0.path == "out/plan.svg" }?.contents)
         #expect(svg.hasPrefix("<svg xmlns=\"http://www.w3.org/2000/svg\""))
         #expect(svg.contains("<title>stem.conv 8x8x8"))
@@ -195,5 +195,6 @@ func speccc(_ arguments: String) -> CommandOutput {
             #expect(object[key] as? Int != nil, "\(key)")
         }
         #expect(object["arena_bytes"] as? Int == object["lower_bound_bytes"] as? Int)
+        #expect(object["input_in_arena"] as? Bool == false)
     }
 }

@@ -14,14 +14,22 @@ extension Kernels {
         weights: UnsafePointer<Float>, outChannels: Int, kernelHeight: Int, kernelWidth: Int,
         strideHeight: Int, strideWidth: Int, padTop: Int, padLeft: Int,
         output: UnsafeMutablePointer<Float>, outHeight: Int, outWidth: Int,
-        activation: A.Type, threads: ThreadPool
+        inputLayout: InputLayout = .hwc, activation: A.Type, threads: ThreadPool
     ) {
         let geometry = ConvGeometry(inChannels: inChannels, inHeight: inHeight, inWidth: inWidth,
                                     outChannels: outChannels, outHeight: outHeight, outWidth: outWidth,
                                     kernelHeight: kernelHeight, kernelWidth: kernelWidth,
                                     strideHeight: strideHeight, strideWidth: strideWidth, padTop: padTop, padLeft: padLeft)
-        threads.parallelChunks(outHeight, grain: 1, DirectConv<A>(input: input, weights: weights, output: output, geometry: geometry))
+        let (pixelStride, channelStride) = inputLayout == .hwc ? (inChannels, 1) : (1, inHeight * inWidth)
+        threads.parallelChunks(outHeight, grain: 1, DirectConv<A>(input: input, weights: weights, output: output, geometry: geometry,
+                                                                  pixelStride: pixelStride, channelStride: channelStride))
     }
+}
+
+/// How a tensor's elements are laid out: channels innermost (the arena's tensors), or
+/// channel planes (CHW, the caller's image as PyTorch holds it).
+public enum InputLayout: Sendable {
+    case hwc, chw
 }
 
 /// One thread's share of a direct conv: a range of output rows.
@@ -31,13 +39,18 @@ struct DirectConv<A: ActivationFunction>: ParallelWork {
     @usableFromInline let weights: UnsafePointer<Float>
     @usableFromInline let output: UnsafeMutablePointer<Float>
     @usableFromInline let geometry: ConvGeometry
+    @usableFromInline let pixelStride: Int
+    @usableFromInline let channelStride: Int
 
     @inlinable
-    init(input: UnsafePointer<Float>, weights: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, geometry: ConvGeometry) {
+    init(input: UnsafePointer<Float>, weights: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, geometry: ConvGeometry,
+         pixelStride: Int, channelStride: Int) {
         self.input = input
         self.weights = weights
         self.output = output
         self.geometry = geometry
+        self.pixelStride = pixelStride
+        self.channelStride = channelStride
     }
 
     @inlinable
@@ -57,10 +70,10 @@ struct DirectConv<A: ActivationFunction>: ParallelWork {
                     var acc = load(bias + o)
                     for kh in khStart..<khEnd {
                         for kw in kwStart..<kwEnd {
-                            let x = input + ((ih0 + kh) * g.inWidth + iw0 + kw) * g.inChannels
+                            let x = input + ((ih0 + kh) * g.inWidth + iw0 + kw) * pixelStride
                             let w = weights + ((kh * g.kernelWidth + kw) * g.inChannels) * padded + o
                             for ci in 0..<g.inChannels {
-                                acc = acc.addingProduct(Vec(repeating: x[ci]), load(w + ci * padded))
+                                acc = acc.addingProduct(Vec(repeating: x[ci * channelStride]), load(w + ci * padded))
                             }
                         }
                     }
