@@ -534,7 +534,7 @@ public final class MicronetM1: CompiledNetwork {
         Kernels.dense(
             input: a + 0, inFeatures: 576,
             weights: w + 287_070, outFeatures: 960,
-            output: a + 1008, activation: HardSwish.self)
+            output: a + 1008, activation: HardSwish.self, threads: threads)
         Profiling.mark(timeline, 41)
 
         // %171 head.linear2: linear_bn_hardswish %168 -> 1000x1x1
@@ -542,7 +542,7 @@ public final class MicronetM1: CompiledNetwork {
         Kernels.dense(
             input: a + 1008, inFeatures: 960,
             weights: w + 840_990, outFeatures: 1000,
-            output: logits, activation: HardSwish.self)
+            output: logits, activation: HardSwish.self, threads: threads)
         Profiling.mark(timeline, 42)
     }
 }

@@ -706,7 +706,7 @@ public final class MicronetM2: CompiledNetwork {
         Kernels.dense(
             input: a + 1024, inFeatures: 768,
             weights: w + 621_260, outFeatures: 1024,
-            output: a + 0, activation: HardSwish.self)
+            output: a + 0, activation: HardSwish.self, threads: threads)
         Profiling.mark(timeline, 55)
 
         // %232 head.linear2: linear_bn_hardswish %229 -> 1000x1x1
@@ -714,7 +714,7 @@ public final class MicronetM2: CompiledNetwork {
         Kernels.dense(
             input: a + 0, inFeatures: 1024,
             weights: w + 1_408_716, outFeatures: 1000,
-            output: logits, activation: HardSwish.self)
+            output: logits, activation: HardSwish.self, threads: threads)
         Profiling.mark(timeline, 56)
     }
 }

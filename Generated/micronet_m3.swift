@@ -720,7 +720,7 @@ public final class MicronetM3: CompiledNetwork {
         Kernels.dense(
             input: a + 42_336, inFeatures: 864,
             weights: w + 744_892, outFeatures: 1024,
-            output: a + 0, activation: HardSwish.self)
+            output: a + 0, activation: HardSwish.self, threads: threads)
         Profiling.mark(timeline, 57)
 
         // %208 head.linear2: linear_bn_hardswish %205 -> 1000x1x1
@@ -728,7 +728,7 @@ public final class MicronetM3: CompiledNetwork {
         Kernels.dense(
             input: a + 0, inFeatures: 1024,
             weights: w + 1_630_652, outFeatures: 1000,
-            output: logits, activation: HardSwish.self)
+            output: logits, activation: HardSwish.self, threads: threads)
         Profiling.mark(timeline, 58)
     }
 }

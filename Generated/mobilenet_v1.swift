@@ -259,7 +259,7 @@ public final class MobilenetV1: CompiledNetwork {
         Kernels.dense(
             input: a + 0, inFeatures: 1024,
             weights: w + 3_196_032, outFeatures: 1000,
-            output: logits, activation: Identity.self)
+            output: logits, activation: Identity.self, threads: threads)
         Profiling.mark(timeline, 17)
     }
 }

@@ -259,7 +259,7 @@ public final class MobilenetV1025: CompiledNetwork {
         Kernels.dense(
             input: a + 1008, inFeatures: 256,
             weights: w + 210_640, outFeatures: 1000,
-            output: logits, activation: Identity.self)
+            output: logits, activation: Identity.self, threads: threads)
         Profiling.mark(timeline, 17)
     }
 }

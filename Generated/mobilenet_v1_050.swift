@@ -259,7 +259,7 @@ public final class MobilenetV1050: CompiledNetwork {
         Kernels.dense(
             input: a + 1008, inFeatures: 512,
             weights: w + 813_120, outFeatures: 1000,
-            output: logits, activation: Identity.self)
+            output: logits, activation: Identity.self, threads: threads)
         Profiling.mark(timeline, 17)
     }
 }

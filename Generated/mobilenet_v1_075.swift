@@ -259,7 +259,7 @@ public final class MobilenetV1075: CompiledNetwork {
         Kernels.dense(
             input: a + 1008, inFeatures: 768,
             weights: w + 1_808_656, outFeatures: 1000,
-            output: logits, activation: Identity.self)
+            output: logits, activation: Identity.self, threads: threads)
         Profiling.mark(timeline, 17)
     }
 }

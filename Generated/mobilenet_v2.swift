@@ -503,7 +503,7 @@ public final class MobilenetV2: CompiledNetwork {
         Kernels.dense(
             input: a + 62_720, inFeatures: 1280,
             weights: w + 2_208_752, outFeatures: 1000,
-            output: logits, activation: Identity.self)
+            output: logits, activation: Identity.self, threads: threads)
         Profiling.mark(timeline, 38)
     }
 }

@@ -570,7 +570,7 @@ public final class MobilenetV3Large: CompiledNetwork {
         Kernels.dense(
             input: a + 0, inFeatures: 960,
             weights: w + 2_983_248, outFeatures: 1280,
-            output: a + 960, activation: HardSwish.self)
+            output: a + 960, activation: HardSwish.self, threads: threads)
         Profiling.mark(timeline, 44)
 
         // %185 head.linear: linear %183 -> 1000x1x1
@@ -578,7 +578,7 @@ public final class MobilenetV3Large: CompiledNetwork {
         Kernels.dense(
             input: a + 960, inFeatures: 1280,
             weights: w + 4_213_328, outFeatures: 1000,
-            output: logits, activation: Identity.self)
+            output: logits, activation: Identity.self, threads: threads)
         Profiling.mark(timeline, 45)
     }
 }

@@ -570,7 +570,7 @@ public final class MobilenetV3Large075: CompiledNetwork {
         Kernels.dense(
             input: a + 0, inFeatures: 720,
             weights: w + 1_827_312, outFeatures: 1280,
-            output: a + 720, activation: HardSwish.self)
+            output: a + 720, activation: HardSwish.self, threads: threads)
         Profiling.mark(timeline, 44)
 
         // %185 head.linear: linear %183 -> 1000x1x1
@@ -578,7 +578,7 @@ public final class MobilenetV3Large075: CompiledNetwork {
         Kernels.dense(
             input: a + 720, inFeatures: 1280,
             weights: w + 2_750_192, outFeatures: 1000,
-            output: logits, activation: Identity.self)
+            output: logits, activation: Identity.self, threads: threads)
         Profiling.mark(timeline, 45)
     }
 }

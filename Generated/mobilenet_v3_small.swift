@@ -483,7 +483,7 @@ public final class MobilenetV3Small: CompiledNetwork {
         Kernels.dense(
             input: a + 28_224, inFeatures: 576,
             weights: w + 932_560, outFeatures: 1024,
-            output: a + 0, activation: HardSwish.self)
+            output: a + 0, activation: HardSwish.self, threads: threads)
         Profiling.mark(timeline, 37)
 
         // %155 head.linear: linear %153 -> 1000x1x1
@@ -491,7 +491,7 @@ public final class MobilenetV3Small: CompiledNetwork {
         Kernels.dense(
             input: a + 0, inFeatures: 1024,
             weights: w + 1_523_408, outFeatures: 1000,
-            output: logits, activation: Identity.self)
+            output: logits, activation: Identity.self, threads: threads)
         Profiling.mark(timeline, 38)
     }
 }

@@ -295,7 +295,7 @@ public final class PpLcnet: CompiledNetwork {
         Kernels.dense(
             input: a + 1280, inFeatures: 512,
             weights: w + 1_010_688, outFeatures: 1280,
-            output: a + 0, activation: HardSwish.self)
+            output: a + 0, activation: HardSwish.self, threads: threads)
         Profiling.mark(timeline, 20)
 
         // %97 head.linear: linear %95 -> 1000x1x1
@@ -303,7 +303,7 @@ public final class PpLcnet: CompiledNetwork {
         Kernels.dense(
             input: a + 0, inFeatures: 1280,
             weights: w + 1_667_328, outFeatures: 1000,
-            output: logits, activation: Identity.self)
+            output: logits, activation: Identity.self, threads: threads)
         Profiling.mark(timeline, 21)
     }
 }

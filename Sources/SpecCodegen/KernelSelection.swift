@@ -295,7 +295,7 @@ extension KernelLayer {
             w.call("Kernels.dense", [
                 "input: \(try arena(node.op.operands[0])), inFeatures: \(inFeatures)",
                 "weights: \(weights), outFeatures: \(outFeatures)",
-                "output: \(output), activation: \(Self.swiftType(activation)).self",
+                "output: \(output), activation: \(Self.swiftType(activation)).self, threads: threads",
             ])
         case .globalAveragePool(let before, let after):
             let x = graph.node(node.op.operands[0]).shape

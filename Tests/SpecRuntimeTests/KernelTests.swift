@@ -6,8 +6,11 @@ import Testing
 @Suite struct KernelTests {
     static let threadCounts = [1, 3]
 
+    // Pixel counts leave every remainder after 6-pixel tiles: 1 (7, 13, 25, 49), 2 (14),
+    // 3 (3), 4 (10) and 5 (11).
     @Test("pointwise conv with bias, activation and residual", arguments: [
         (1, 1, 1), (7, 3, 24), (13, 40, 40), (6, 16, 32), (25, 33, 70), (49, 96, 16),
+        (14, 5, 16), (3, 64, 24), (10, 7, 40), (11, 9, 8),
     ], threadCounts)
     func pointwise(shape: (pixels: Int, cin: Int, cout: Int), threads: Int) {
         var random = SplitMix64(seed: UInt64(shape.pixels * 1000 + shape.cin * 10 + shape.cout))
@@ -32,8 +35,11 @@ import Testing
         expectClose(output, expected)
     }
 
+    // Wide rows run four interior pixels at a time; narrow ones (7 wide, 5×5) go pixel by
+    // pixel, 64 channels at a time when there are that many.
     @Test("depthwise conv with padding and stride", arguments: [
         (1, 5, 5, 3, 1), (24, 7, 9, 3, 2), (40, 14, 14, 5, 1), (17, 6, 11, 5, 2), (16, 1, 1, 3, 1), (33, 8, 8, 3, 2),
+        (136, 7, 7, 5, 1), (72, 5, 13, 3, 1),
     ], threadCounts)
     func depthwise(shape: (channels: Int, height: Int, width: Int, kernel: Int, stride: Int), threads: Int) {
         let (c, h, w, k, s) = shape
@@ -106,7 +112,9 @@ import Testing
         expectClose(output, expected)
     }
 
-    @Test("dense layer", arguments: [(1, 1), (24, 10), (100, 70), (64, 64), (37, 130)])
+    // Output counts give every last panel: 16 wide (10, 70, 130), 32 (96), 48 (240), none
+    // (64); 600 × 512 is large enough to be split over threads.
+    @Test("dense layer", arguments: [(1, 1), (24, 10), (100, 70), (64, 64), (37, 130), (20, 96), (30, 240), (512, 600)])
     func dense(shape: (inFeatures: Int, outFeatures: Int)) {
         var random = SplitMix64(seed: UInt64(shape.inFeatures * 7 + shape.outFeatures))
         let input = (0..<shape.inFeatures).map { _ in random.uniform(-1, 1) }
@@ -115,7 +123,7 @@ import Testing
         let layer = LayerWeights(.dense, "fc", out: shape.outFeatures, in: shape.inFeatures, linear: true, weight: ["w"], bias: true, at: 0)
         var output = [Float](repeating: .nan, count: shape.outFeatures)
         Kernels.dense(input: input, inFeatures: shape.inFeatures, weights: pack(layer, weight, bias), outFeatures: shape.outFeatures,
-                      output: &output, activation: HardSigmoid.self)
+                      output: &output, activation: HardSigmoid.self, threads: ThreadPool(threads: 2))
         let expected = (0..<shape.outFeatures).map { o in
             hardsigmoid((0..<shape.inFeatures).reduce(bias[o]) { $0 + input[$1] * weight[o * shape.inFeatures + $1] })
         }

@@ -1,9 +1,24 @@
 /// Fully connected layer on a vector: the classifier, the head conv after pooling, and
-/// the SE branch's two 1×1 convs. Weights packed [in][out padded to 16], then the bias.
+/// the SE branch's two 1×1 convs. At batch 1 these read each weight once, so they run at
+/// the speed weights stream from memory: the weights are packed in panels of 64 outputs,
+/// each [in][64] and read front to back, then a last panel of the remaining outputs
+/// (padded to 16), then the bias (padded to 16). Large layers split panels over threads.
 public enum DensePacking {
+    public static let panelWidth = 64
+
     public static func floats(inFeatures: Int, outFeatures: Int) -> Int {
         let padded = roundUp(outFeatures, 16)
         return inFeatures * padded + padded
+    }
+
+    /// Where weight [o][i] goes.
+    public static func index(output o: Int, input i: Int, inFeatures: Int, outFeatures: Int) -> Int {
+        let padded = roundUp(outFeatures, 16)
+        let full = padded / panelWidth
+        let panel = o / panelWidth
+        if panel < full { return panel * panelWidth * inFeatures + i * panelWidth + o % panelWidth }
+        let tail = padded - full * panelWidth
+        return full * panelWidth * inFeatures + i * tail + (o - full * panelWidth)
     }
 }
 
@@ -11,38 +26,15 @@ extension Kernels {
     @inlinable
     public static func dense<A: ActivationFunction>(
         input: UnsafePointer<Float>, inFeatures: Int, weights: UnsafePointer<Float>, outFeatures: Int,
-        output: UnsafeMutablePointer<Float>, activation: A.Type
+        output: UnsafeMutablePointer<Float>, activation: A.Type, threads: ThreadPool? = nil
     ) {
-        let padded = roundUp(outFeatures, 16)
-        let bias = weights + inFeatures * padded
-        var o = 0
-        // Four output vectors at a time: one broadcast of x[i] feeds four FMAs.
-        while o + 64 <= padded {
-            var acc0 = Vec.zero, acc1 = Vec.zero, acc2 = Vec.zero, acc3 = Vec.zero
-            var w = weights + o
-            for i in 0..<inFeatures {
-                let x = Vec(repeating: input[i])
-                acc0 = acc0.addingProduct(x, load(w))
-                acc1 = acc1.addingProduct(x, load(w + 16))
-                acc2 = acc2.addingProduct(x, load(w + 32))
-                acc3 = acc3.addingProduct(x, load(w + 48))
-                w += padded
-            }
-            store(A.apply(acc0 + load(bias + o)), output + o, count: outFeatures - o)
-            store(A.apply(acc1 + load(bias + o + 16)), output + o + 16, count: outFeatures - o - 16)
-            store(A.apply(acc2 + load(bias + o + 32)), output + o + 32, count: outFeatures - o - 32)
-            store(A.apply(acc3 + load(bias + o + 48)), output + o + 48, count: outFeatures - o - 48)
-            o += 64
-        }
-        while o < padded {
-            var acc = Vec.zero
-            var w = weights + o
-            for i in 0..<inFeatures {
-                acc = acc.addingProduct(Vec(repeating: input[i]), load(w))
-                w += padded
-            }
-            store(A.apply(acc + load(bias + o)), output + o, count: outFeatures - o)
-            o += 16
+        let work = Dense<A>(input: input, inFeatures: inFeatures, weights: weights, outFeatures: outFeatures, output: output)
+        let panels = (roundUp(outFeatures, 16) + DensePacking.panelWidth - 1) / DensePacking.panelWidth
+        // Below ~1 MB of weights, waking a second thread costs more than it saves.
+        if let threads, inFeatures * outFeatures >= 1 << 18 {
+            threads.parallelChunks(panels, grain: 1, work)
+        } else {
+            work.run(0..<panels)
         }
     }
 
@@ -61,5 +53,64 @@ extension Kernels {
         // The gate overwrites the means, which are no longer needed.
         dense(input: squeezed, inFeatures: squeeze, weights: expand, outFeatures: channels, output: means, activation: Gate.self)
         scaleChannels(tensor, pixels: pixels, channels: channels, gate: means, threads: threads)
+    }
+}
+
+/// A range of a dense layer's weight panels.
+@usableFromInline
+struct Dense<A: ActivationFunction>: ParallelWork {
+    @usableFromInline let input: UnsafePointer<Float>
+    @usableFromInline let inFeatures: Int
+    @usableFromInline let weights: UnsafePointer<Float>
+    @usableFromInline let outFeatures: Int
+    @usableFromInline let output: UnsafeMutablePointer<Float>
+
+    @inlinable
+    init(input: UnsafePointer<Float>, inFeatures: Int, weights: UnsafePointer<Float>, outFeatures: Int, output: UnsafeMutablePointer<Float>) {
+        self.input = input
+        self.inFeatures = inFeatures
+        self.weights = weights
+        self.outFeatures = outFeatures
+        self.output = output
+    }
+
+    @inlinable
+    func run(_ panels: Range<Int>) {
+        let width = DensePacking.panelWidth
+        let padded = roundUp(outFeatures, 16)
+        let full = padded / width, tail = padded - full * width
+        for panel in panels {
+            let w = weights + panel * width * inFeatures, column = panel * width
+            // Constant vector counts, so each call compiles to its own branch-free loop.
+            if panel < full {
+                run(w, width: width, vectors: 4, column: column)
+            } else if tail == 48 {
+                run(w, width: tail, vectors: 3, column: column)
+            } else if tail == 32 {
+                run(w, width: tail, vectors: 2, column: column)
+            } else {
+                run(w, width: tail, vectors: 1, column: column)
+            }
+        }
+    }
+
+    /// One panel: `vectors` accumulators of 16 outputs, each weight row `width` floats.
+    @inlinable @inline(__always)
+    func run(_ panel: UnsafePointer<Float>, width: Int, vectors: Int, column o: Int) {
+        var a0 = Vec.zero, a1 = Vec.zero, a2 = Vec.zero, a3 = Vec.zero
+        var w = panel
+        for i in 0..<inFeatures {
+            let x = Vec(repeating: input[i])
+            a0 = a0.addingProduct(x, load(w))
+            if vectors > 1 { a1 = a1.addingProduct(x, load(w + 16)) }
+            if vectors > 2 { a2 = a2.addingProduct(x, load(w + 32)) }
+            if vectors > 3 { a3 = a3.addingProduct(x, load(w + 48)) }
+            w += width
+        }
+        let bias = weights + inFeatures * roundUp(outFeatures, 16) + o
+        store(A.apply(a0 + load(bias)), output + o, count: outFeatures - o)
+        if vectors > 1 { store(A.apply(a1 + load(bias + 16)), output + o + 16, count: outFeatures - o - 16) }
+        if vectors > 2 { store(A.apply(a2 + load(bias + 32)), output + o + 32, count: outFeatures - o - 32) }
+        if vectors > 3 { store(A.apply(a3 + load(bias + 48)), output + o + 48, count: outFeatures - o - 48) }
     }
 }

@@ -66,47 +66,15 @@ struct DepthwiseConv<A: ActivationFunction>: ParallelWork {
     }
 
     @inlinable
-    func run(_ rows: Range<Int>) {
+    func run(_ outputRows: Range<Int>) {
         let g = geometry
-        let channels = g.inChannels
-        let padded = roundUp(channels, 16)
-        let bias = weights + g.kernelHeight * g.kernelWidth * padded
-        // Output columns whose taps all fall inside the input need no bounds checks.
-        let interiorStart = min(g.outWidth, (g.padLeft + g.strideWidth - 1) / g.strideWidth)
-        let interiorEnd = max(interiorStart, min(g.outWidth, (g.inWidth - g.kernelWidth + g.padLeft) / g.strideWidth + 1))
-        for oh in rows {
-            let ih0 = oh * g.strideHeight - g.padTop
-            let khStart = max(0, -ih0), khEnd = min(g.kernelHeight, g.inHeight - ih0)
-            var c = 0
-            while c < channels {
-                let n = min(16, channels - c)
-                let b = load(bias + c)
-                let out = output + oh * g.outWidth * channels + c
-                for ow in 0..<g.outWidth {
-                    let iw0 = ow * g.strideWidth - g.padLeft
-                    var acc = b
-                    if ow >= interiorStart && ow < interiorEnd {
-                        // Every tap inside the input: no column bounds to check.
-                        for kh in khStart..<khEnd {
-                            let x = input + ((ih0 + kh) * g.inWidth + iw0) * channels + c
-                            let w = weights + kh * g.kernelWidth * padded + c
-                            for kw in 0..<g.kernelWidth {
-                                acc = acc.addingProduct(load(x + kw * channels, count: n), load(w + kw * padded))
-                            }
-                        }
-                    } else {
-                        let kwStart = max(0, -iw0), kwEnd = min(g.kernelWidth, g.inWidth - iw0)
-                        for kh in khStart..<khEnd {
-                            let x = input + ((ih0 + kh) * g.inWidth + iw0) * channels + c
-                            let w = weights + kh * g.kernelWidth * padded + c
-                            for kw in kwStart..<kwEnd {
-                                acc = acc.addingProduct(load(x + kw * channels, count: n), load(w + kw * padded))
-                            }
-                        }
-                    }
-                    store(A.apply(acc), out + ow * channels, count: n)
-                }
-                c += 16
+        withUnsafeTemporaryAllocation(of: UnsafePointer<Float>.self, capacity: g.kernelHeight) { rows in
+            for oh in outputRows {
+                let ih0 = oh * g.strideHeight - g.padTop
+                let taps = max(0, -ih0)..<min(g.kernelHeight, g.inHeight - ih0)
+                for kh in taps { rows[kh] = input + (ih0 + kh) * g.inWidth * g.inChannels }
+                Kernels.depthwiseRow(rows: UnsafePointer(rows.baseAddress!), taps: taps, geometry: g, weights: weights,
+                                     output: output + oh * g.outWidth * g.inChannels, channels: 0..<g.inChannels, A.self)
             }
         }
     }

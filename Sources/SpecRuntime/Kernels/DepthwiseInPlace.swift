@@ -44,47 +44,33 @@ struct DepthwiseInPlace<A: ActivationFunction>: ParallelWork {
     @inlinable
     func run(_ chunks: Range<Int>) {
         let g = geometry, channels = g.inChannels
-        let padded = roundUp(channels, 16)
-        let bias = weights + g.kernelHeight * g.kernelWidth * padded
         let rowIn = g.inWidth * channels, rowOut = g.outWidth * channels
         let pending = scratch                    // the output row being computed
         let ring = scratch + rowOut              // stride 1: overwritten input rows still needed
         let ringRows = g.strideHeight == 1 ? g.padTop : 0
         let first = chunks.lowerBound * 16, last = min(channels, chunks.upperBound * 16)
-        for oh in 0..<g.outHeight {
-            let ih0 = oh * g.strideHeight - g.padTop
-            let khStart = max(0, -ih0), khEnd = min(g.kernelHeight, g.inHeight - ih0)
-            var c = first
-            while c < last {
-                let n = min(16, last - c)
-                let b = load(bias + c)
-                for ow in 0..<g.outWidth {
-                    let iw0 = ow * g.strideWidth - g.padLeft
-                    let kwStart = max(0, -iw0), kwEnd = min(g.kernelWidth, g.inWidth - iw0)
-                    var acc = b
-                    for kh in khStart..<khEnd {
-                        let ih = ih0 + kh
-                        // Rows above the current one were overwritten (stride 1): read their copies.
-                        let row = ih < oh && ringRows > 0 ? ring + (ih % ringRows) * rowIn : tensor + ih * rowIn
-                        let w = weights + kh * g.kernelWidth * padded + c
-                        for kw in kwStart..<kwEnd {
-                            acc = acc.addingProduct(load(row + (iw0 + kw) * channels + c, count: n), load(w + kw * padded))
-                        }
+        withUnsafeTemporaryAllocation(of: UnsafePointer<Float>.self, capacity: g.kernelHeight) { rows in
+            for oh in 0..<g.outHeight {
+                let ih0 = oh * g.strideHeight - g.padTop
+                let taps = max(0, -ih0)..<min(g.kernelHeight, g.inHeight - ih0)
+                for kh in taps {
+                    let ih = ih0 + kh
+                    // Rows above the current one were overwritten (stride 1): read their copies.
+                    rows[kh] = UnsafePointer(ih < oh && ringRows > 0 ? ring + (ih % ringRows) * rowIn : tensor + ih * rowIn)
+                }
+                Kernels.depthwiseRow(rows: UnsafePointer(rows.baseAddress!), taps: taps, geometry: g, weights: weights,
+                                     output: pending, channels: first..<last, A.self)
+                if ringRows > 0 {
+                    // Input row oh is about to be overwritten; output rows oh+1 … oh+padTop still read it.
+                    let slot = ring + (oh % ringRows) * rowIn, source = tensor + oh * rowIn
+                    for pixel in 0..<g.inWidth {
+                        (slot + pixel * channels + first).update(from: source + pixel * channels + first, count: last - first)
                     }
-                    store(A.apply(acc), pending + ow * channels + c, count: n)
                 }
-                c += 16
-            }
-            if ringRows > 0 {
-                // Input row oh is about to be overwritten; output rows oh+1 … oh+padTop still read it.
-                let slot = ring + (oh % ringRows) * rowIn, source = tensor + oh * rowIn
-                for pixel in 0..<g.inWidth {
-                    (slot + pixel * channels + first).update(from: source + pixel * channels + first, count: last - first)
+                let destination = tensor + oh * rowOut
+                for pixel in 0..<g.outWidth {
+                    (destination + pixel * channels + first).update(from: pending + pixel * channels + first, count: last - first)
                 }
-            }
-            let destination = tensor + oh * rowOut
-            for pixel in 0..<g.outWidth {
-                (destination + pixel * channels + first).update(from: pending + pixel * channels + first, count: last - first)
             }
         }
     }

@@ -53,34 +53,77 @@ struct DirectConv<A: ActivationFunction>: ParallelWork {
         self.channelStride = channelStride
     }
 
+    /// Interior pixels go four at a time: one pixel's taps are a single chain of dependent
+    /// FMAs, four pixels are four chains sharing each weight load.
     @inlinable
     func run(_ rows: Range<Int>) {
         let g = geometry
         let padded = roundUp(g.outChannels, 16)
         let bias = weights + g.kernelHeight * g.kernelWidth * g.inChannels * padded
+        let interiorStart = min(g.outWidth, (g.padLeft + g.strideWidth - 1) / g.strideWidth)
+        let interiorEnd = max(interiorStart, min(g.outWidth, (g.inWidth - g.kernelWidth + g.padLeft) / g.strideWidth + 1))
+        let step = g.strideWidth * pixelStride
         for oh in rows {
             let ih0 = oh * g.strideHeight - g.padTop
-            let khStart = max(0, -ih0), khEnd = min(g.kernelHeight, g.inHeight - ih0)
-            for ow in 0..<g.outWidth {
-                let iw0 = ow * g.strideWidth - g.padLeft
-                let kwStart = max(0, -iw0), kwEnd = min(g.kernelWidth, g.inWidth - iw0)
-                let out = output + (oh * g.outWidth + ow) * g.outChannels
-                var o = 0
-                while o < padded {
-                    var acc = load(bias + o)
-                    for kh in khStart..<khEnd {
-                        for kw in kwStart..<kwEnd {
+            let taps = max(0, -ih0)..<min(g.kernelHeight, g.inHeight - ih0)
+            var o = 0
+            while o < padded {
+                let n = min(16, g.outChannels - o)
+                let b = load(bias + o)
+                let out = output + oh * g.outWidth * g.outChannels + o
+                var ow = 0
+                while ow < interiorStart {
+                    pixel(ow, ih0: ih0, taps: taps, channel: o, bias: b, padded: padded, output: out, count: n)
+                    ow += 1
+                }
+                while ow + 4 <= interiorEnd {
+                    let iw0 = ow * g.strideWidth - g.padLeft
+                    var a0 = b, a1 = b, a2 = b, a3 = b
+                    for kh in taps {
+                        for kw in 0..<g.kernelWidth {
                             let x = input + ((ih0 + kh) * g.inWidth + iw0 + kw) * pixelStride
                             let w = weights + ((kh * g.kernelWidth + kw) * g.inChannels) * padded + o
                             for ci in 0..<g.inChannels {
-                                acc = acc.addingProduct(Vec(repeating: x[ci * channelStride]), load(w + ci * padded))
+                                let weight = load(w + ci * padded), xc = x + ci * channelStride
+                                a0 = a0.addingProduct(Vec(repeating: xc[0]), weight)
+                                a1 = a1.addingProduct(Vec(repeating: xc[step]), weight)
+                                a2 = a2.addingProduct(Vec(repeating: xc[2 * step]), weight)
+                                a3 = a3.addingProduct(Vec(repeating: xc[3 * step]), weight)
                             }
                         }
                     }
-                    store(A.apply(acc), out + o, count: g.outChannels - o)
-                    o += 16
+                    let y = out + ow * g.outChannels
+                    store(A.apply(a0), y, count: n)
+                    store(A.apply(a1), y + g.outChannels, count: n)
+                    store(A.apply(a2), y + 2 * g.outChannels, count: n)
+                    store(A.apply(a3), y + 3 * g.outChannels, count: n)
+                    ow += 4
+                }
+                while ow < g.outWidth {
+                    pixel(ow, ih0: ih0, taps: taps, channel: o, bias: b, padded: padded, output: out, count: n)
+                    ow += 1
+                }
+                o += 16
+            }
+        }
+    }
+
+    /// One output pixel, with its taps clipped to the input.
+    @inlinable @inline(__always)
+    func pixel(_ ow: Int, ih0: Int, taps: Range<Int>, channel o: Int, bias: Vec, padded: Int,
+               output: UnsafeMutablePointer<Float>, count n: Int) {
+        let g = geometry
+        let iw0 = ow * g.strideWidth - g.padLeft
+        var acc = bias
+        for kh in taps {
+            for kw in max(0, -iw0)..<min(g.kernelWidth, g.inWidth - iw0) {
+                let x = input + ((ih0 + kh) * g.inWidth + iw0 + kw) * pixelStride
+                let w = weights + ((kh * g.kernelWidth + kw) * g.inChannels) * padded + o
+                for ci in 0..<g.inChannels {
+                    acc = acc.addingProduct(Vec(repeating: x[ci * channelStride]), load(w + ci * padded))
                 }
             }
         }
+        store(A.apply(acc), output + ow * g.outChannels, count: n)
     }
 }

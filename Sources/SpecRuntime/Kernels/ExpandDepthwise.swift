@@ -66,8 +66,6 @@ struct ExpandDepthwiseBands<E: ActivationFunction, D: ActivationFunction>: Paral
         // Which expanded row each ring slot holds (-1: none). Kernels are at most 15 tall.
         var held = (-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1)
         let first = g.outHeight * band / bands, last = g.outHeight * (band + 1) / bands
-        let padded = roundUp(channels, 16)
-        let bias = depthwiseWeights + k * k * padded
         for oh in first..<last {
             let ih0 = oh * g.strideHeight - g.padTop
             let khStart = max(0, -ih0), khEnd = min(k, g.inHeight - ih0)
@@ -82,32 +80,12 @@ struct ExpandDepthwiseBands<E: ActivationFunction, D: ActivationFunction>: Paral
                     withUnsafeMutableBytes(of: &held) { $0.storeBytes(of: ih, toByteOffset: slot * MemoryLayout<Int>.stride, as: Int.self) }
                 }
             }
-            // The ring rows this output row reads, found once per row.
+            // The ring rows this output row reads.
             withUnsafeTemporaryAllocation(of: UnsafePointer<Float>.self, capacity: k) { rows in
                 for kh in khStart..<khEnd { rows[kh] = UnsafePointer(ring + ((ih0 + kh) % k) * rowFloats) }
-                let interiorStart = min(g.outWidth, (g.padLeft + g.strideWidth - 1) / g.strideWidth)
-                let interiorEnd = max(interiorStart, min(g.outWidth, (g.inWidth - k + g.padLeft) / g.strideWidth + 1))
-                var c = 0
-                while c < channels {
-                    let n = min(16, channels - c)
-                    let b = load(bias + c)
-                    let out = output + oh * g.outWidth * channels + c
-                    for ow in 0..<g.outWidth {
-                        let iw0 = ow * g.strideWidth - g.padLeft
-                        let interior = ow >= interiorStart && ow < interiorEnd
-                        let kwStart = interior ? 0 : max(0, -iw0), kwEnd = interior ? k : min(k, g.inWidth - iw0)
-                        var acc = b
-                        for kh in khStart..<khEnd {
-                            let x = rows[kh] + iw0 * channels + c
-                            let w = depthwiseWeights + kh * k * padded + c
-                            for kw in kwStart..<kwEnd {
-                                acc = acc.addingProduct(load(x + kw * channels, count: n), load(w + kw * padded))
-                            }
-                        }
-                        store(D.apply(acc), out + ow * channels, count: n)
-                    }
-                    c += 16
-                }
+                Kernels.depthwiseRow(rows: UnsafePointer(rows.baseAddress!), taps: khStart..<khEnd, geometry: g,
+                                     weights: depthwiseWeights, output: output + oh * g.outWidth * channels,
+                                     channels: 0..<channels, D.self)
             }
         }
     }

@@ -74,11 +74,8 @@ struct PointwiseConv<A: ActivationFunction>: ParallelWork {
                         Kernels.tile6x16(a: a, k: k, b: b, bias: bias + column, c: c, ldc: outChannels,
                                          residual: r, validColumns: valid, A.self)
                     } else {
-                        for row in 0..<rows {
-                            Kernels.tile1x16(a: a + row * k, k: k, b: b, bias: bias + column,
-                                             c: c + row * outChannels, residual: r.map { $0 + row * outChannels },
-                                             validColumns: valid, A.self)
-                        }
+                        Kernels.tileRemainder(rows: rows, a: a, k: k, b: b, bias: bias + column, c: c, ldc: outChannels,
+                                              residual: r, validColumns: valid, A.self)
                     }
                 }
             }
@@ -132,17 +129,91 @@ extension Kernels {
         return (c0, c1, c2, c3, c4, c5)
     }
 
+    /// The last 1…5 pixels of a row. These matter when a banded expansion runs row by row
+    /// (a 14-pixel row ends in 2). Fewer rows mean fewer independent FMA chains, so the
+    /// sum over k is split into interleaved partial sums to keep enough chains in flight.
     @inlinable @inline(__always)
-    static func tile1x16<A: ActivationFunction>(
-        a: UnsafePointer<Float>, k: Int, b: UnsafePointer<Float>, bias: UnsafePointer<Float>,
-        c: UnsafeMutablePointer<Float>, residual: UnsafePointer<Float>?, validColumns: Int, _: A.Type
+    static func tileRemainder<A: ActivationFunction>(
+        rows: Int, a: UnsafePointer<Float>, k: Int, b: UnsafePointer<Float>, bias: UnsafePointer<Float>,
+        c: UnsafeMutablePointer<Float>, ldc: Int, residual: UnsafePointer<Float>?, validColumns: Int, _: A.Type
     ) {
-        var c0 = Vec.zero
+        var sums = (Vec.zero, Vec.zero, Vec.zero, Vec.zero, Vec.zero)
+        switch rows {
+        case 1:
+            sums.0 = accumulate1x16(a: a, k: k, b: b)
+        case 2:
+            (sums.0, sums.1) = accumulate2x16(a: a, lda: k, k: k, b: b)
+        default:
+            // 3 to 5 rows: 6 to 10 chains, enough to cover the FMA latency.
+            (sums.0, sums.1, sums.2, sums.3, sums.4) = accumulateUpTo5x16(rows: rows, a: a, lda: k, k: k, b: b)
+        }
+        let beta = load(bias)
+        withUnsafeBytes(of: sums) { raw in
+            for row in 0..<rows {
+                finish(raw.load(fromByteOffset: row * MemoryLayout<Vec>.stride, as: Vec.self), bias: beta, c + row * ldc,
+                       residual: residual.map { $0 + row * ldc }, count: validColumns, A.self)
+            }
+        }
+    }
+
+    /// One row: four partial sums over interleaved k, so four chains run at once.
+    @inlinable @inline(__always)
+    static func accumulate1x16(a: UnsafePointer<Float>, k: Int, b: UnsafePointer<Float>) -> Vec {
+        var s0 = Vec.zero, s1 = Vec.zero, s2 = Vec.zero, s3 = Vec.zero
+        var i = 0
+        while i + 4 <= k {
+            let w = b + i * 16
+            s0 = s0.addingProduct(Vec(repeating: a[i]), load(w))
+            s1 = s1.addingProduct(Vec(repeating: a[i + 1]), load(w + 16))
+            s2 = s2.addingProduct(Vec(repeating: a[i + 2]), load(w + 32))
+            s3 = s3.addingProduct(Vec(repeating: a[i + 3]), load(w + 48))
+            i += 4
+        }
+        while i < k {
+            s0 = s0.addingProduct(Vec(repeating: a[i]), load(b + i * 16))
+            i += 1
+        }
+        return (s0 + s1) + (s2 + s3)
+    }
+
+    /// Two rows: two partial sums each.
+    @inlinable @inline(__always)
+    static func accumulate2x16(a: UnsafePointer<Float>, lda: Int, k: Int, b: UnsafePointer<Float>) -> (Vec, Vec) {
+        var s00 = Vec.zero, s01 = Vec.zero, s10 = Vec.zero, s11 = Vec.zero
+        let a0 = a, a1 = a + lda
+        var i = 0
+        while i + 2 <= k {
+            let w0 = load(b + i * 16), w1 = load(b + i * 16 + 16)
+            s00 = s00.addingProduct(Vec(repeating: a0[i]), w0)
+            s10 = s10.addingProduct(Vec(repeating: a1[i]), w0)
+            s01 = s01.addingProduct(Vec(repeating: a0[i + 1]), w1)
+            s11 = s11.addingProduct(Vec(repeating: a1[i + 1]), w1)
+            i += 2
+        }
+        if i < k {
+            let w0 = load(b + i * 16)
+            s00 = s00.addingProduct(Vec(repeating: a0[i]), w0)
+            s10 = s10.addingProduct(Vec(repeating: a1[i]), w0)
+        }
+        return (s00 + s01, s10 + s11)
+    }
+
+    /// Three to five rows; rows past `rows` repeat the last one and are not stored.
+    @inlinable @inline(__always)
+    static func accumulateUpTo5x16(rows: Int, a: UnsafePointer<Float>, lda: Int, k: Int, b: UnsafePointer<Float>) -> (Vec, Vec, Vec, Vec, Vec) {
+        var c0 = Vec.zero, c1 = Vec.zero, c2 = Vec.zero, c3 = Vec.zero, c4 = Vec.zero
+        let a0 = a, a1 = a + lda, a2 = a + 2 * lda
+        let a3 = a + min(3, rows - 1) * lda, a4 = a + min(4, rows - 1) * lda
         var w = b
         for i in 0..<k {
-            c0 = c0.addingProduct(Vec(repeating: a[i]), load(w))
+            let wi = load(w)
             w += 16
+            c0 = c0.addingProduct(Vec(repeating: a0[i]), wi)
+            c1 = c1.addingProduct(Vec(repeating: a1[i]), wi)
+            c2 = c2.addingProduct(Vec(repeating: a2[i]), wi)
+            c3 = c3.addingProduct(Vec(repeating: a3[i]), wi)
+            c4 = c4.addingProduct(Vec(repeating: a4[i]), wi)
         }
-        finish(c0, bias: load(bias), c, residual: residual, count: validColumns, A.self)
+        return (c0, c1, c2, c3, c4)
     }
 }

@@ -183,7 +183,7 @@ enum Packer {
             }
         case .dense:
             for o in 0..<out {
-                for i in 0..<cin { dst[i * padded + o] = w[o * cin + i] }
+                for i in 0..<cin { dst[DensePacking.index(output: o, input: i, inFeatures: cin, outFeatures: out)] = w[o * cin + i] }
                 dst[cin * padded + o] = bias[o]
             }
         case .grouped:

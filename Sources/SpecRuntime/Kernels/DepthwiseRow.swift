@@ -1,0 +1,128 @@
+/// One output row of a depthwise conv, shared by the plain, banded and in-place kernels,
+/// which differ only in where the input rows live.
+///
+/// A single pixel's k×k taps form one chain of dependent FMAs, which runs at the FMA's
+/// latency, not its throughput. Interior pixels therefore go four at a time: four
+/// independent accumulators (eight AVX2 registers for 16 channels) share each weight load.
+/// Edge pixels, whose taps fall partly outside the input, go one at a time with bounds.
+extension Kernels {
+    /// Computes output row `rows`' pixels for channels `channels`. `rows[kh]` is the input
+    /// row `ih0 + kh` (pixel 0, channel 0) for every kh in `taps`; input and output pixels
+    /// are `geometry.inChannels` floats apart. `output` is the output row's pixel 0.
+    @inlinable @inline(__always)
+    static func depthwiseRow<A: ActivationFunction>(
+        rows: UnsafePointer<UnsafePointer<Float>>, taps: Range<Int>, geometry g: ConvGeometry,
+        weights: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, channels: Range<Int>, _: A.Type
+    ) {
+        let padded = roundUp(g.inChannels, 16)
+        let bias = weights + g.kernelHeight * g.kernelWidth * padded
+        // Output columns whose taps all fall inside the input need no bounds checks.
+        let interiorStart = min(g.outWidth, (g.padLeft + g.strideWidth - 1) / g.strideWidth)
+        let interiorEnd = max(interiorStart, min(g.outWidth, (g.inWidth - g.kernelWidth + g.padLeft) / g.strideWidth + 1))
+        let quads = interiorStart..<(interiorStart + (interiorEnd - interiorStart) / 4 * 4)
+        // Quads outermost, channels inside: the quad's input pixels stay in L1 while every
+        // channel vector is computed, and each pixel's channels are read front to back.
+        var ow = quads.lowerBound
+        while ow < quads.upperBound {
+            var c = channels.lowerBound
+            // A constant count lets the full-vector case drop the partial-load branches.
+            while c + 16 <= channels.upperBound {
+                depthwiseQuad(rows: rows, taps: taps, g, weights: weights + c, bias: load(bias + c), padded: padded,
+                              output: output + c, channel: c, count: 16, column: ow, A.self)
+                c += 16
+            }
+            if c < channels.upperBound {
+                depthwiseQuad(rows: rows, taps: taps, g, weights: weights + c, bias: load(bias + c), padded: padded,
+                              output: output + c, channel: c, count: channels.upperBound - c, column: ow, A.self)
+            }
+            ow += 4
+        }
+        // The rest (edges, and all of a narrow row): one pixel at a time, four channel
+        // vectors at once so that four chains are in flight.
+        for ow in 0..<quads.lowerBound {
+            depthwisePixel(rows: rows, taps: taps, g, weights: weights, bias: bias, padded: padded, output: output,
+                           channels: channels, column: ow, A.self)
+        }
+        for ow in quads.upperBound..<g.outWidth {
+            depthwisePixel(rows: rows, taps: taps, g, weights: weights, bias: bias, padded: padded, output: output,
+                           channels: channels, column: ow, A.self)
+        }
+    }
+
+    /// Four interior pixels, `column` to `column + 3`, for one vector of channels.
+    @inlinable @inline(__always)
+    static func depthwiseQuad<A: ActivationFunction>(
+        rows: UnsafePointer<UnsafePointer<Float>>, taps: Range<Int>, _ g: ConvGeometry,
+        weights w: UnsafePointer<Float>, bias b: Vec, padded: Int, output: UnsafeMutablePointer<Float>,
+        channel c: Int, count n: Int, column ow: Int, _: A.Type
+    ) {
+        let pixel = g.inChannels, k = g.kernelWidth
+        let step = g.strideWidth * pixel
+        let iw0 = ow * g.strideWidth - g.padLeft
+        var a0 = b, a1 = b, a2 = b, a3 = b
+        for kh in taps {
+            let x = rows[kh] + iw0 * pixel + c
+            let wk = w + kh * k * padded
+            for kw in 0..<k {
+                let weight = load(wk + kw * padded)
+                let xk = x + kw * pixel
+                a0 = a0.addingProduct(load(xk, count: n), weight)
+                a1 = a1.addingProduct(load(xk + step, count: n), weight)
+                a2 = a2.addingProduct(load(xk + 2 * step, count: n), weight)
+                a3 = a3.addingProduct(load(xk + 3 * step, count: n), weight)
+            }
+        }
+        let out = output + ow * pixel
+        store(A.apply(a0), out, count: n)
+        store(A.apply(a1), out + pixel, count: n)
+        store(A.apply(a2), out + 2 * pixel, count: n)
+        store(A.apply(a3), out + 3 * pixel, count: n)
+    }
+
+    /// One output pixel, taps clipped to the input, for all of `channels`: four vectors of
+    /// channels at a time, then the rest one by one.
+    @inlinable @inline(__always)
+    static func depthwisePixel<A: ActivationFunction>(
+        rows: UnsafePointer<UnsafePointer<Float>>, taps: Range<Int>, _ g: ConvGeometry,
+        weights: UnsafePointer<Float>, bias: UnsafePointer<Float>, padded: Int, output: UnsafeMutablePointer<Float>,
+        channels: Range<Int>, column ow: Int, _: A.Type
+    ) {
+        let pixel = g.inChannels, k = g.kernelWidth
+        let iw0 = ow * g.strideWidth - g.padLeft
+        let kwStart = max(0, -iw0), kwEnd = min(k, g.inWidth - iw0)
+        let out = output + ow * pixel
+        var c = channels.lowerBound
+        while c + 64 <= channels.upperBound {
+            var a0 = load(bias + c), a1 = load(bias + c + 16), a2 = load(bias + c + 32), a3 = load(bias + c + 48)
+            for kh in taps {
+                let x = rows[kh] + iw0 * pixel + c
+                let wk = weights + kh * k * padded + c
+                for kw in kwStart..<kwEnd {
+                    let xk = x + kw * pixel, wkw = wk + kw * padded
+                    a0 = a0.addingProduct(load(xk), load(wkw))
+                    a1 = a1.addingProduct(load(xk + 16), load(wkw + 16))
+                    a2 = a2.addingProduct(load(xk + 32), load(wkw + 32))
+                    a3 = a3.addingProduct(load(xk + 48), load(wkw + 48))
+                }
+            }
+            store(A.apply(a0), out + c)
+            store(A.apply(a1), out + c + 16)
+            store(A.apply(a2), out + c + 32)
+            store(A.apply(a3), out + c + 48)
+            c += 64
+        }
+        while c < channels.upperBound {
+            let n = min(16, channels.upperBound - c)
+            var acc = load(bias + c)
+            for kh in taps {
+                let x = rows[kh] + iw0 * pixel + c
+                let wk = weights + kh * k * padded + c
+                for kw in kwStart..<kwEnd {
+                    acc = acc.addingProduct(load(x + kw * pixel, count: n), load(wk + kw * padded))
+                }
+            }
+            store(A.apply(acc), out + c, count: n)
+            c += 16
+        }
+    }
+}
