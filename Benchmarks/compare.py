@@ -5,7 +5,9 @@ For each network: `specrun export-weights` writes the deterministic weights `spe
 uses; the reference PyTorch model loads them (strict), is exported to ONNX (opset 17), and
 ONNX Runtime and OpenVINO run it. Then, for R rounds, each engine runs K timed batch-1
 inferences in turn (speccc, ORT, OpenVINO, speccc, ORT, ...), and the table reports the
-median over rounds of each round's median, and speccc / best peer.
+median over rounds of each round's median, and speccc / best peer. A second table gives
+throughput at batch 8 (speccc runs the 8 images one after another through its arena; the
+peers get one 8-image tensor).
 
   python3 Benchmarks/compare.py --install            # pip install the peers first
   python3 Benchmarks/compare.py [--threads 1 2] [--rounds 5] [--iterations 100] [net ...]
@@ -42,7 +44,7 @@ def install():
                            "onnxruntime", "openvino", "onnx", "torch", "torchvision", "timm", "safetensors", "numpy"])
 
 
-def export(network, workdir):
+def export(network, workdir, batch=1):
     import torch
     from safetensors.torch import load_file
     import reference_models as ref
@@ -54,17 +56,17 @@ def export(network, workdir):
     model.load_state_dict(load_file(weights), strict=False)
     missing = set(model.state_dict()) - set(load_file(weights))
     assert all(k.endswith("num_batches_tracked") for k in missing), f"{network}: weights missing {sorted(missing)[:3]}"
-    path = os.path.join(workdir, network + ".onnx")
-    torch.onnx.export(model, torch.zeros(1, 3, 224, 224), path, opset_version=17, input_names=["x"],
+    path = os.path.join(workdir, f"{network}_b{batch}.onnx")
+    torch.onnx.export(model, torch.zeros(batch, 3, 224, 224), path, opset_version=17, input_names=["x"],
                       output_names=["y"], dynamo=False)
     return path
 
 
-def peers(onnx_path, threads):
+def peers(onnx_path, threads, batch=1):
     import numpy as np
     import onnxruntime as ort
     import openvino as ov
-    x = np.random.default_rng(0).standard_normal((1, 3, 224, 224)).astype(np.float32)
+    x = np.random.default_rng(0).standard_normal((batch, 3, 224, 224)).astype(np.float32)
     options = ort.SessionOptions()
     options.intra_op_num_threads = threads
     options.inter_op_num_threads = 1
@@ -91,8 +93,9 @@ def time_python(run, iterations, warmup=10):
     return statistics.median(samples)
 
 
-def time_speccc(network, threads, iterations):
-    out = subprocess.check_output([SPECRUN, "bench", network, "--threads", str(threads), "--iterations", str(iterations), "--json"])
+def time_speccc(network, threads, iterations, batch=1):
+    out = subprocess.check_output([SPECRUN, "bench", network, "--threads", str(threads), "--iterations", str(iterations),
+                                   "--batch", str(batch), "--json"])
     return json.loads(out)["median_ms"], json.loads(out)["macs"]
 
 
@@ -102,6 +105,7 @@ def main():
     parser.add_argument("--threads", nargs="*", type=int, default=[1, 2])
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--iterations", type=int, default=100)
+    parser.add_argument("--batch", type=int, default=8, help="batch size of the throughput table (0: none)")
     parser.add_argument("--install", action="store_true")
     args = parser.parse_args()
     if args.install:
@@ -112,31 +116,50 @@ def main():
     import openvino
     print(f"ONNX Runtime {onnxruntime.__version__}, OpenVINO {openvino.__version__}; batch 1, 224x224, fp32; "
           f"{args.rounds} rounds of {args.iterations} runs, engines alternating")
-    rows = []
+    rows, throughput = [], []
     with tempfile.TemporaryDirectory() as workdir:
         for network in args.networks:
             onnx_path = export(network, workdir)
             for threads in args.threads:
-                engines = peers(onnx_path, threads)
-                results = {"speccc": [], "ONNX Runtime": [], "OpenVINO": []}
-                macs = 0
-                for _ in range(args.rounds):
-                    median, macs = time_speccc(network, threads, args.iterations)
-                    results["speccc"].append(median)
-                    for name, run in engines.items():
-                        results[name].append(time_python(run, args.iterations))
-                ms = {name: statistics.median(values) for name, values in results.items()}
+                ms, macs = alternate(network, onnx_path, threads, args.rounds, args.iterations, 1)
                 best = min(ms["ONNX Runtime"], ms["OpenVINO"])
                 rows.append((network, threads, ms["speccc"], ms["ONNX Runtime"], ms["OpenVINO"], ms["speccc"] / best,
                              2 * macs / (PEAK_GFLOPS * 1e6)))
                 print(f"  {network} x{threads}: speccc {ms['speccc']:.2f} ms, ORT {ms['ONNX Runtime']:.2f}, "
                       f"OpenVINO {ms['OpenVINO']:.2f}", flush=True)
+            if args.batch > 1:
+                batch_path = export(network, workdir, args.batch)
+                for threads in args.threads:
+                    ms, _ = alternate(network, batch_path, threads, max(1, args.rounds // 2), max(1, args.iterations // args.batch),
+                                      args.batch)
+                    rate = {name: args.batch / (value / 1000) for name, value in ms.items()}
+                    throughput.append((network, threads, rate["speccc"], rate["ONNX Runtime"], rate["OpenVINO"]))
+                    print(f"  {network} x{threads} batch {args.batch}: speccc {rate['speccc']:.0f} images/s, "
+                          f"ORT {rate['ONNX Runtime']:.0f}, OpenVINO {rate['OpenVINO']:.0f}", flush=True)
     print()
     print("| network | threads | speccc ms | ONNX Runtime ms | OpenVINO ms | speccc / best peer | FMA-peak limit ms |")
     print("|---|---|---|---|---|---|---|")
     for network, threads, ours, ort_ms, ov_ms, ratio, peak in rows:
         print(f"| {network} | {threads} | {ours:.2f} | {ort_ms:.2f} | {ov_ms:.2f} | {ratio:.2f} | {peak if threads == 1 else peak / 2:.1f} |")
+    if throughput:
+        print()
+        print(f"| network | threads | speccc images/s | ONNX Runtime images/s | OpenVINO images/s | (batch {args.batch}) |")
+        print("|---|---|---|---|---|---|")
+        for network, threads, ours, ort_rate, ov_rate in throughput:
+            print(f"| {network} | {threads} | {ours:.0f} | {ort_rate:.0f} | {ov_rate:.0f} | |")
 
+
+def alternate(network, onnx_path, threads, rounds, iterations, batch):
+    """Runs speccc and the peers in turn, `rounds` times; medians over rounds of each round's median."""
+    engines = peers(onnx_path, threads, batch)
+    results = {"speccc": [], "ONNX Runtime": [], "OpenVINO": []}
+    macs = 0
+    for _ in range(rounds):
+        median, macs = time_speccc(network, threads, iterations, batch)
+        results["speccc"].append(median)
+        for name, run in engines.items():
+            results[name].append(time_python(run, iterations))
+    return {name: statistics.median(values) for name, values in results.items()}, macs
 
 if __name__ == "__main__":
     main()

@@ -23,9 +23,10 @@ struct WeightsEntry {
     var packedFloats: Int {
         let padded = (out + 15) / 16 * 16
         switch packing {
-        case .pointwise, .dense: return inChannels * padded + padded
+        case .pointwise: return inChannels * groups * padded + padded
+        case .dense: return inChannels * padded + padded
         case .depthwise: return padded * (kernel.0 * kernel.1 + 1)
-        case .directConv: return padded * (kernel.0 * kernel.1 * inChannels + 1)
+        case .directConv: return padded * (kernel.0 * kernel.1 * inChannels * groups + 1)
         case .grouped: return out * (kernel.0 * kernel.1 * inChannels + 2)
         case .groupedPointwise: return groups * ((out / groups + 15) / 16) * 16 * (inChannels + 1) + out
         case .depthwiseMultiplier: return (out / 2 + 15) / 16 * 32 * (kernel.0 * kernel.1 + 1)
@@ -76,6 +77,11 @@ struct KernelLayer {
 }
 
 enum KernelSelection {
+    /// Up to this many input channels, a k×k grouped conv runs as a dense direct conv.
+    static let denseGroupedChannels = 16
+    /// Up to this many groups, a grouped 1×1 conv runs as a dense one.
+    static let densePointwiseGroups = 8
+
     /// Chooses a kernel for every node, in schedule order, and lays out their weights.
     static func layers(of graph: Graph) throws -> [KernelLayer] {
         var layers: [KernelLayer] = []
@@ -100,7 +106,7 @@ enum KernelSelection {
                 WeightsEntry(packing: packing, layer: node.name, out: conv.outChannels, inChannels: inChannels,
                              kernel: (conv.kernelHeight, conv.kernelWidth), weight: conv.weight,
                              bias: conv.hasBias, norm: conv.foldedNorm,
-                             groups: [.grouped, .groupedPointwise].contains(packing) ? conv.groups : 1,
+                             groups: [.grouped, .groupedPointwise, .directConv, .pointwise].contains(packing) ? conv.groups : 1,
                              shuffles: conv.outputShuffles, location: location)
             }
             // Shuffled outputs are a reordering of weight rows for every kernel that mixes
@@ -118,6 +124,18 @@ enum KernelSelection {
             }
             if plain, conv.residual == nil {
                 return KernelLayer(node: node, kernel: .directConv(conv), weights: [entry(.directConv, x.channels)])
+            }
+            // A k×k grouped conv over a few channels (MicroNet's stems and first blocks) runs
+            // as a dense one whose weights outside each output's group are zero: a vector FMA
+            // per input channel and tap beats a scalar loop over the few that are nonzero.
+            if !conv.isPointwise, x.channels <= Self.denseGroupedChannels, conv.residual == nil {
+                return KernelLayer(node: node, kernel: .directConv(conv), weights: [entry(.directConv, x.channels / conv.groups)])
+            }
+            // With few groups, a grouped 1×1 conv is cheaper as a dense GEMM with zeros outside
+            // each group than as per-group GEMMs: those are narrow, and a folded channel
+            // shuffle scatters their stores, where the dense one stores whole vectors.
+            if conv.isPointwise, conv.groups <= Self.densePointwiseGroups {
+                return KernelLayer(node: node, kernel: .pointwise(conv), weights: [entry(.pointwise, x.channels / conv.groups)])
             }
             if conv.isPointwise {
                 return KernelLayer(node: node, kernel: .groupedPointwise(conv), weights: [entry(.groupedPointwise, x.channels / conv.groups)])

@@ -13,7 +13,7 @@ public enum SpecRun {
                                 classify images: X is float32 [N, 3, H, W] (NCHW), Y gets
                                 float32 logits [N, classes]; without --input a fixed synthetic
                                 image, without --weights deterministic synthetic weights
-      bench <network> [--weights W] [--threads N] [--iterations K] [--warmup K] [--json] [--profile]
+      bench <network> [--weights W] [--threads N] [--batch N] [--iterations K] [--warmup K] [--json] [--profile]
                                 median and p90 milliseconds per batch-1 inference; --profile
                                 adds time, MACs and GFLOP/s per fused layer
       export-weights <network> --output W.safetensors [--convention NAME] [--seed S]

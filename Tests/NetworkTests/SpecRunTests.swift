@@ -64,6 +64,7 @@ import Testing
 
     @Test("unknown networks and bad options are usage errors", arguments: [
         ["run", "resnet50"], ["bench", "mobilenet_v3_small", "--threads", "0"], ["run"], ["bench", "mobilenet_v3_small", "--bogus"],
+        ["bench", "mobilenet_v3_small", "--batch", "0"], ["bench", "mobilenet_v3_small", "--batch", "2", "--profile"],
     ])
     func usageErrors(arguments: [String]) {
         let out = specrun(arguments)
@@ -84,6 +85,15 @@ import Testing
         let json = try #require(try JSONSerialization.jsonObject(with: Data(out.stdout.utf8)) as? [String: Any])
         let median = try #require(json["median_ms"] as? Double), p90 = try #require(json["p90_ms"] as? Double)
         #expect(median > 0 && p90 >= median)
+    }
+
+    @Test("bench --batch times the whole batch and reports images per second")
+    func benchBatch() throws {
+        let out = specrun(["bench", "mobilenet_v3_small", "--batch", "3", "--iterations", "2", "--warmup", "0", "--json"])
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(out.stdout.utf8)) as? [String: Any])
+        let median = try #require(json["median_ms"] as? Double), rate = try #require(json["images_per_second"] as? Double)
+        #expect(json["batch"] as? Int == 3)
+        #expect(abs(rate - 3 / (median / 1000)) <= 0.01 * rate)
     }
 
     @Test("exported synthetic weights load back as a checkpoint and give the same logits", arguments: ["timm", "torchvision"])

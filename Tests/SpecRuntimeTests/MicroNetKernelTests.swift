@@ -14,7 +14,7 @@ import Testing
     }
 
     /// (in, out, groups, kh, kw, sh, sw, shuffles, residual)
-    @Test("grouped conv: groups, channel multipliers, k×1 and 1×k, strides per axis, shuffled outputs, residual", arguments: [
+    @Test("grouped conv: groups, channel multipliers, k×1 and 1×k, strides per axis, shuffled outputs, residual; also as a dense conv", arguments: [
         (3, 4, 1, 3, 1, 2, 1, [Int](), false),      // MicroNet stem, first conv
         (4, 8, 2, 1, 3, 1, 2, [2], false),          // stem second conv, shuffled
         (8, 16, 8, 3, 1, 2, 1, [], false),          // depthwise with multiplier 2
@@ -43,6 +43,28 @@ import Testing
                             strideHeight: sh, strideWidth: sw, padTop: ph, padLeft: pw,
                             residual: hasResidual ? residual : nil, output: &output, outHeight: oh, outWidth: ow,
                             activation: ReLU6.self, threads: ThreadPool(threads: 2))
+        // k×k over few channels: the same conv packed as a dense direct conv, zeros outside each group.
+        var dense: [Float]?
+        if kh * kw > 1, !hasResidual {
+            let denseLayer = LayerWeights(.directConv, "g", out: co, in: cinG, kernel: (kh, kw), groups: groups, weight: ["w"],
+                                          bias: true, shuffles: shuffles, at: 0)
+            var denseOutput = [Float](repeating: .nan, count: oh * ow * co)
+            Kernels.directConv(input: input, inChannels: ci, inHeight: h, inWidth: w, weights: try pack(denseLayer, weight, bias),
+                               outChannels: co, kernelHeight: kh, kernelWidth: kw, strideHeight: sh, strideWidth: sw,
+                               padTop: ph, padLeft: pw, output: &denseOutput, outHeight: oh, outWidth: ow,
+                               activation: ReLU6.self, threads: ThreadPool(threads: 2))
+            dense = denseOutput
+        }
+        // 1×1 with few groups: a dense GEMM, zeros outside each group.
+        if kh * kw == 1 {
+            let denseLayer = LayerWeights(.pointwise, "g", out: co, in: cinG, groups: groups, weight: ["w"], bias: true,
+                                          shuffles: shuffles, at: 0)
+            var denseOutput = [Float](repeating: .nan, count: oh * ow * co)
+            Kernels.pointwiseConv(input: input, pixels: oh * ow, inChannels: ci, weights: try pack(denseLayer, weight, bias),
+                                  outChannels: co, residual: hasResidual ? residual : nil, output: &denseOutput,
+                                  activation: ReLU6.self, threads: ThreadPool(threads: 2))
+            dense = denseOutput
+        }
         let order = ChannelOrder.sources(channels: co, shuffles: shuffles)
         var expected = [Float](repeating: 0, count: output.count)
         for y in 0..<oh {
@@ -65,6 +87,7 @@ import Testing
             }
         }
         expectClose(output, expected)
+        if let dense { expectClose(dense, expected) }
     }
 
     @Test("Dynamic Shift-Max with two and four coefficients, shuffled, with a residual", arguments: [

@@ -11,7 +11,7 @@ extension Kernels {
     /// y = x[a]·A1 + x[b]·B1, or max(x[a]·A1 + x[b]·B1, x[a]·A2 + x[b]·B2) with four
     /// coefficients, where a and b come from the index table, plus `residual` when given. `scratch` holds
     /// channels + squeeze + coefficients·channels floats.
-    @inlinable
+    @inlinable @inline(__always)
     public static func dyShiftMax(
         input: UnsafePointer<Float>, pixels: Int, channels: Int, squeeze: Int, coefficients: Int,
         fc1: UnsafePointer<Float>, fc2: UnsafePointer<Float>, indices: UnsafePointer<Float>,
@@ -57,21 +57,32 @@ struct ShiftMax: ParallelWork {
     }
 
     /// Scalar on purpose: every element is a gather, and gathers built lane by lane into SIMD
-    /// vectors cost far more than these plain loads.
-    @inlinable
+    /// vectors cost far more than these plain loads. The branch count and the residual are
+    /// made constants of four copies of the loop, which then holds no test.
+    @inlinable @inline(__always)
     func run(_ pixels: Range<Int>) {
+        switch (branches == 2, residual != nil) {
+        case (false, false): run(pixels, twoBranches: false, addResidual: false)
+        case (false, true): run(pixels, twoBranches: false, addResidual: true)
+        case (true, false): run(pixels, twoBranches: true, addResidual: false)
+        case (true, true): run(pixels, twoBranches: true, addResidual: true)
+        }
+    }
+
+    @inlinable @inline(__always)
+    func run(_ pixels: Range<Int>, twoBranches: Bool, addResidual: Bool) {
         let padded = roundUp(channels, 16)
-        let table = UnsafeRawPointer(indices)
+        let sourceA = UnsafeRawPointer(indices), sourceB = UnsafeRawPointer(indices + padded)
         let a1 = coefficients, b1 = coefficients + channels, a2 = coefficients + 2 * channels, b2 = coefficients + 3 * channels
+        let residualBase = residual ?? input
         for p in pixels {
-            let x = input + p * channels, y = output + p * channels
-            let r = residual.map { $0 + p * channels }
+            let x = input + p * channels, y = output + p * channels, r = residualBase + p * channels
             for c in 0..<channels {
-                let xa = x[Int(table.load(fromByteOffset: 4 * c, as: Int32.self))]
-                let xb = x[Int(table.load(fromByteOffset: 4 * (padded + c), as: Int32.self))]
+                let xa = x[Int(sourceA.load(fromByteOffset: 4 * c, as: Int32.self))]
+                let xb = x[Int(sourceB.load(fromByteOffset: 4 * c, as: Int32.self))]
                 var v = xa * a1[c] + xb * b1[c]
-                if branches == 2 { v = max(v, xa * a2[c] + xb * b2[c]) }
-                if let r { v += r[c] }
+                if twoBranches { v = max(v, xa * a2[c] + xb * b2[c]) }
+                if addResidual { v += r[c] }
                 y[c] = v
             }
         }

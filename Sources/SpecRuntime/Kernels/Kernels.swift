@@ -2,10 +2,12 @@
 /// innermost), float32, in the network's arena; weights are packed by `WeightLoader` in
 /// the order each kernel reads them. Every kernel is generic over its activation and
 /// @inlinable, so it is specialized (and compiled for the target CPU) inside the module
-/// of the generated network that calls it.
+/// of the generated network that calls it. The few that are not generic are also
+/// @inline(__always): otherwise the call may go to this module's own copy, compiled
+/// for the baseline CPU (SSE2).
 public enum Kernels {
     /// Copies a CHW image (PyTorch's layout) into an HWC tensor.
-    @inlinable
+    @inlinable @inline(__always)
     public static func imageToNHWC(
         _ image: UnsafePointer<Float>, channels: Int, height: Int, width: Int, output: UnsafeMutablePointer<Float>
     ) {
@@ -26,7 +28,7 @@ public enum Kernels {
     }
 
     /// output = a + b, elementwise; `output` may be `a` or `b`.
-    @inlinable
+    @inlinable @inline(__always)
     public static func add(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, count: Int, output: UnsafeMutablePointer<Float>) {
         var i = 0
         while i < count {
@@ -36,7 +38,7 @@ public enum Kernels {
     }
 
     /// Average over all pixels, per channel: [pixels × channels] → [channels].
-    @inlinable
+    @inlinable @inline(__always)
     public static func globalAveragePool(
         input: UnsafePointer<Float>, pixels: Int, channels: Int, output: UnsafeMutablePointer<Float>
     ) {
@@ -65,7 +67,7 @@ public enum Kernels {
     }
 
     /// Multiplies every pixel's channels by `gate`, in place.
-    @inlinable
+    @inlinable @inline(__always)
     public static func scaleChannels(
         _ tensor: UnsafeMutablePointer<Float>, pixels: Int, channels: Int, gate: UnsafePointer<Float>, threads: ThreadPool
     ) {
@@ -86,7 +88,7 @@ struct ScaleChannels: ParallelWork {
         self.gate = gate
     }
 
-    @inlinable
+    @inlinable @inline(__always)
     func run(_ pixels: Range<Int>) {
         for p in pixels {
             let row = tensor + p * channels

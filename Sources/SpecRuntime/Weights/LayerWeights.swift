@@ -18,7 +18,8 @@ public struct LayerWeights: Sendable {
         case pointwise
         /// Depthwise conv: [kh][kw][channels]. See `DepthwisePacking`.
         case depthwise
-        /// Dense k×k conv: [kh][kw][in][out]. See `DirectConvPacking`.
+        /// Dense k×k conv: [kh][kw][in][out]. See `DirectConvPacking`. A grouped conv
+        /// packed this way (`inChannels` per group) gets zeros outside each output's group.
         case directConv
         /// Fully connected on a vector: [in][out]. See `DensePacking`.
         case dense
@@ -82,9 +83,9 @@ public struct LayerWeights: Sendable {
     /// Floats the packed form takes.
     public var packedFloats: Int {
         switch packing {
-        case .pointwise: return PointwisePacking.floats(inChannels: inChannels, outChannels: outChannels)
+        case .pointwise: return PointwisePacking.floats(inChannels: inChannels * groups, outChannels: outChannels)
         case .depthwise: return DepthwisePacking.floats(channels: outChannels, kernelHeight: kernelHeight, kernelWidth: kernelWidth)
-        case .directConv: return DirectConvPacking.floats(inChannels: inChannels, outChannels: outChannels, kernelHeight: kernelHeight, kernelWidth: kernelWidth)
+        case .directConv: return DirectConvPacking.floats(inChannels: inChannels * groups, outChannels: outChannels, kernelHeight: kernelHeight, kernelWidth: kernelWidth)
         case .dense: return DensePacking.floats(inFeatures: inChannels, outFeatures: outChannels)
         case .grouped: return GroupedConvPacking.floats(outChannels: outChannels, inChannelsPerGroup: inChannels, kernelHeight: kernelHeight, kernelWidth: kernelWidth)
         case .shiftIndices: return ShiftMaxPacking.floats(channels: outChannels)

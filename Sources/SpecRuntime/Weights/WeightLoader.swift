@@ -159,12 +159,16 @@ enum Packer {
         dst.initialize(repeating: 0, count: layer.packedFloats)
         switch layer.packing {
         case .pointwise:
-            // Panels of 16 output channels, each [in][16].
+            // Panels of 16 output channels, each [in][16]. Grouped: output row o (already in
+            // output order) reads the `cin` inputs of its source channel's group; the other
+            // weights stay zero.
+            let total = cin * layer.groups, outPerGroup = out / layer.groups
+            let order = ChannelOrder.sources(channels: out, shuffles: layer.shuffles)
             for o in 0..<out {
-                let panel = dst + (o / 16) * cin * 16
-                for i in 0..<cin { panel[i * 16 + o % 16] = w[o * cin + i] }
+                let panel = dst + (o / 16) * total * 16, first = order[o] / outPerGroup * cin
+                for i in 0..<cin { panel[(first + i) * 16 + o % 16] = w[o * cin + i] }
             }
-            for o in 0..<out { dst[cin * padded + o] = bias[o] }
+            for o in 0..<out { dst[total * padded + o] = bias[o] }
         case .depthwise:
             for c in 0..<out {
                 for y in 0..<kh {
@@ -173,13 +177,18 @@ enum Packer {
                 dst[kh * kw * padded + c] = bias[c]
             }
         case .directConv:
+            // Grouped: output row o (already in output order) reads the `cin` input channels
+            // of the group of the channel it was shuffled from; the other weights stay zero.
+            let total = cin * layer.groups, outPerGroup = out / layer.groups
+            let order = ChannelOrder.sources(channels: out, shuffles: layer.shuffles)
             for o in 0..<out {
+                let first = order[o] / outPerGroup * cin
                 for i in 0..<cin {
                     for y in 0..<kh {
-                        for x in 0..<kw { dst[((y * kw + x) * cin + i) * padded + o] = w[((o * cin + i) * kh + y) * kw + x] }
+                        for x in 0..<kw { dst[((y * kw + x) * total + first + i) * padded + o] = w[((o * cin + i) * kh + y) * kw + x] }
                     }
                 }
-                dst[kh * kw * cin * padded + o] = bias[o]
+                dst[kh * kw * total * padded + o] = bias[o]
             }
         case .dense:
             for o in 0..<out {
