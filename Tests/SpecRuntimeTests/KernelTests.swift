@@ -7,10 +7,11 @@ import Testing
     static let threadCounts = [1, 3]
 
     // Pixel counts leave every remainder after 6-pixel tiles: 1 (7, 13, 25, 49), 2 (14),
-    // 3 (3), 4 (10) and 5 (11).
+    // 3 (3), 4 (10) and 5 (11). With 3 threads, 13 pixels × 200 channels is split by
+    // channel panels rather than by pixels.
     @Test("pointwise conv with bias, activation and residual", arguments: [
         (1, 1, 1), (7, 3, 24), (13, 40, 40), (6, 16, 32), (25, 33, 70), (49, 96, 16),
-        (14, 5, 16), (3, 64, 24), (10, 7, 40), (11, 9, 8),
+        (14, 5, 16), (3, 64, 24), (10, 7, 40), (11, 9, 8), (13, 20, 200),
     ], threadCounts)
     func pointwise(shape: (pixels: Int, cin: Int, cout: Int), threads: Int) {
         var random = SplitMix64(seed: UInt64(shape.pixels * 1000 + shape.cin * 10 + shape.cout))
@@ -36,7 +37,8 @@ import Testing
     }
 
     // Wide rows run four interior pixels at a time; narrow ones (7 wide, 5×5) go pixel by
-    // pixel, 64 channels at a time when there are that many.
+    // pixel, 64 channels at a time when there are that many. With 3 threads, the few rows
+    // of the last two are split into blocks of 64 channels.
     @Test("depthwise conv with padding and stride", arguments: [
         (1, 5, 5, 3, 1), (24, 7, 9, 3, 2), (40, 14, 14, 5, 1), (17, 6, 11, 5, 2), (16, 1, 1, 3, 1), (33, 8, 8, 3, 2),
         (136, 7, 7, 5, 1), (72, 5, 13, 3, 1),

@@ -30,8 +30,8 @@ extension Kernels {
     ) {
         let work = Dense<A>(input: input, inFeatures: inFeatures, weights: weights, outFeatures: outFeatures, output: output)
         let panels = (roundUp(outFeatures, 16) + DensePacking.panelWidth - 1) / DensePacking.panelWidth
-        // Below ~1 MB of weights, waking a second thread costs more than it saves.
-        if let threads, inFeatures * outFeatures >= 1 << 18 {
+        // Below ~128 KB of weights, waking a second thread costs more than it saves.
+        if let threads, inFeatures * outFeatures >= 1 << 15 {
             threads.parallelChunks(panels, grain: 1, work)
         } else {
             work.run(0..<panels)
@@ -49,9 +49,11 @@ extension Kernels {
     ) {
         let means = scratch, squeezed = scratch + channels
         globalAveragePool(input: tensor, pixels: pixels, channels: channels, output: means)
-        dense(input: means, inFeatures: channels, weights: reduce, outFeatures: squeeze, output: squeezed, activation: Inner.self)
+        dense(input: means, inFeatures: channels, weights: reduce, outFeatures: squeeze, output: squeezed, activation: Inner.self,
+              threads: threads)
         // The gate overwrites the means, which are no longer needed.
-        dense(input: squeezed, inFeatures: squeeze, weights: expand, outFeatures: channels, output: means, activation: Gate.self)
+        dense(input: squeezed, inFeatures: squeeze, weights: expand, outFeatures: channels, output: means, activation: Gate.self,
+              threads: threads)
         scaleChannels(tensor, pixels: pixels, channels: channels, gate: means, threads: threads)
     }
 }

@@ -19,7 +19,12 @@ extension Kernels {
                                     outChannels: channels, outHeight: outHeight, outWidth: outWidth,
                                     kernelHeight: kernelHeight, kernelWidth: kernelWidth,
                                     strideHeight: strideHeight, strideWidth: strideWidth, padTop: padTop, padLeft: padLeft)
-        threads.parallelChunks(outHeight, grain: 1, DepthwiseConv<A>(input: input, weights: weights, output: output, geometry: geometry))
+        // Few rows (7×7 late layers) split unevenly over threads: then each row is also
+        // split into blocks of 64 channels.
+        let channelBlocks = threads.threadCount > 1 && outHeight < 8 * threads.threadCount ? (channels + 63) / 64 : 1
+        threads.parallelChunks(outHeight * channelBlocks, grain: 1,
+                               DepthwiseConv<A>(input: input, weights: weights, output: output, geometry: geometry,
+                                                channelBlocks: channelBlocks))
     }
 }
 
@@ -56,25 +61,32 @@ struct DepthwiseConv<A: ActivationFunction>: ParallelWork {
     @usableFromInline let weights: UnsafePointer<Float>
     @usableFromInline let output: UnsafeMutablePointer<Float>
     @usableFromInline let geometry: ConvGeometry
+    /// Blocks of 64 channels each output row is split into (1: whole rows).
+    @usableFromInline let channelBlocks: Int
 
     @inlinable
-    init(input: UnsafePointer<Float>, weights: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, geometry: ConvGeometry) {
+    init(input: UnsafePointer<Float>, weights: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, geometry: ConvGeometry,
+         channelBlocks: Int = 1) {
         self.input = input
         self.weights = weights
         self.output = output
         self.geometry = geometry
+        self.channelBlocks = channelBlocks
     }
 
+    /// Items are (output row, channel block) pairs, row-major.
     @inlinable
-    func run(_ outputRows: Range<Int>) {
+    func run(_ items: Range<Int>) {
         let g = geometry
         withUnsafeTemporaryAllocation(of: UnsafePointer<Float>.self, capacity: g.kernelHeight) { rows in
-            for oh in outputRows {
+            for item in items {
+                let oh = item / channelBlocks, block = item % channelBlocks
+                let channels = channelBlocks == 1 ? 0..<g.inChannels : (block * 64)..<min(g.inChannels, block * 64 + 64)
                 let ih0 = oh * g.strideHeight - g.padTop
                 let taps = max(0, -ih0)..<min(g.kernelHeight, g.inHeight - ih0)
                 for kh in taps { rows[kh] = input + (ih0 + kh) * g.inWidth * g.inChannels }
                 Kernels.depthwiseRow(rows: UnsafePointer(rows.baseAddress!), taps: taps, geometry: g, weights: weights,
-                                     output: output + oh * g.outWidth * g.inChannels, channels: 0..<g.inChannels, A.self)
+                                     output: output + oh * g.outWidth * g.inChannels, channels: channels, A.self)
             }
         }
     }

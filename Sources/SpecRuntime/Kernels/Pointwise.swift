@@ -23,8 +23,27 @@ extension Kernels {
     ) {
         let work = PointwiseConv<A>(input: input, pixels: pixels, inChannels: inChannels, weights: weights,
                                     outChannels: outChannels, residual: residual, output: output)
-        threads.parallelChunks((pixels + 5) / 6, grain: 4, work)
+        let tiles = (pixels + 5) / 6, panels = (outChannels + 15) / 16
+        // Late layers have few pixels (7×7 is 9 tiles) and many channels: threads then
+        // split the output channels, so that they get equal shares.
+        if threads.threadCount > 1 && tiles < 16 * threads.threadCount && panels >= 4 * threads.threadCount {
+            threads.parallelChunks(panels, grain: 2, PointwisePanels(conv: work))
+        } else {
+            threads.parallelChunks(tiles, grain: 4, work)
+        }
     }
+}
+
+/// One thread's share of a pointwise conv over few pixels: a range of 16-channel panels.
+@usableFromInline
+struct PointwisePanels<A: ActivationFunction>: ParallelWork {
+    @usableFromInline let conv: PointwiseConv<A>
+
+    @inlinable
+    init(conv: PointwiseConv<A>) { self.conv = conv }
+
+    @inlinable
+    func run(_ panels: Range<Int>) { conv.run(tiles: 0..<((conv.pixels + 5) / 6), panels: panels) }
 }
 
 /// One thread's share of a pointwise conv: a range of 6-pixel tiles.
@@ -51,16 +70,18 @@ struct PointwiseConv<A: ActivationFunction>: ParallelWork {
     }
 
     @inlinable
-    func run(_ tiles: Range<Int>) {
+    func run(_ tiles: Range<Int>) { run(tiles: tiles, panels: 0..<((outChannels + 15) / 16)) }
+
+    @inlinable
+    func run(tiles: Range<Int>, panels: Range<Int>) {
         let k = inChannels
-        let panels = (outChannels + 15) / 16
-        let bias = weights + k * panels * 16
+        let bias = weights + k * roundUp(outChannels, 16)
         // Tiles per block: the block's inputs (6 rows of k floats per tile) fill ~128 KB.
         let blockTiles = max(1, 128 * 1024 / (6 * k * 4))
         var blockStart = tiles.lowerBound
         while blockStart < tiles.upperBound {
             let blockEnd = min(tiles.upperBound, blockStart + blockTiles)
-            for panel in 0..<panels {
+            for panel in panels {
                 let b = weights + panel * k * 16
                 let column = panel * 16
                 let valid = min(16, outChannels - column)
