@@ -14,65 +14,113 @@ extension Kernels {
         rows: UnsafePointer<UnsafePointer<Float>>, taps: Range<Int>, geometry g: ConvGeometry,
         weights: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, channels: Range<Int>, _: A.Type
     ) {
+        // A constant kernel width unrolls each row of taps and folds their offsets into
+        // the addressing; 3 and 5 are the widths the seed networks use.
+        // (A generic parameter, not an inlined constant: the optimizer does not always
+        // inline these, but it always specializes them.)
+        switch g.kernelWidth {
+        case 3:
+            depthwiseRow(rows: rows, taps: taps, geometry: g, weights: weights, output: output, channels: channels, A.self, Width3.self)
+        case 5:
+            depthwiseRow(rows: rows, taps: taps, geometry: g, weights: weights, output: output, channels: channels, A.self, Width5.self)
+        default:
+            depthwiseRow(rows: rows, taps: taps, geometry: g, weights: weights, output: output, channels: channels, A.self, AnyWidth.self)
+        }
+    }
+
+    @inlinable
+    static func depthwiseRow<A: ActivationFunction, W: KernelWidth>(
+        rows: UnsafePointer<UnsafePointer<Float>>, taps: Range<Int>, geometry g: ConvGeometry,
+        weights: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, channels: Range<Int>, _: A.Type, _: W.Type
+    ) {
+        let k = W.value(g.kernelWidth)
         let padded = roundUp(g.inChannels, 16)
-        let bias = weights + g.kernelHeight * g.kernelWidth * padded
+        let bias = weights + g.kernelHeight * k * padded
         // Output columns whose taps all fall inside the input need no bounds checks.
         let interiorStart = min(g.outWidth, (g.padLeft + g.strideWidth - 1) / g.strideWidth)
-        let interiorEnd = max(interiorStart, min(g.outWidth, (g.inWidth - g.kernelWidth + g.padLeft) / g.strideWidth + 1))
+        let interiorEnd = max(interiorStart, min(g.outWidth, (g.inWidth - k + g.padLeft) / g.strideWidth + 1))
         let quads = interiorStart..<(interiorStart + (interiorEnd - interiorStart) / 4 * 4)
-        // Quads outermost, channels inside: the quad's input pixels stay in L1 while every
-        // channel vector is computed, and each pixel's channels are read front to back.
-        var ow = quads.lowerBound
-        while ow < quads.upperBound {
+        // The input columns that neighbouring quads share should still be in L1 when the
+        // next quad reads them. With few channels, a quad's columns of every channel fit,
+        // and quads go outermost (each pixel's channels are then read front to back); with
+        // many, channel vectors go outermost and one vector's strip of the rows is a few KB.
+        let quadFootprint = (4 * g.strideWidth + k) * g.kernelHeight * g.inChannels * MemoryLayout<Float>.size
+        if quadFootprint <= 16 * 1024 {
+            var ow = quads.lowerBound
+            while ow < quads.upperBound {
+                var c = channels.lowerBound
+                while c + 16 <= channels.upperBound {
+                    depthwiseQuad(rows: rows, taps: taps, g, weights: weights + c, bias: load(bias + c), padded: padded,
+                                  output: output + c, channel: c, count: 16, column: ow, A.self, W.self, FullVector.self)
+                    c += 16
+                }
+                if c < channels.upperBound {
+                    depthwiseQuad(rows: rows, taps: taps, g, weights: weights + c, bias: load(bias + c), padded: padded,
+                                  output: output + c, channel: c, count: channels.upperBound - c, column: ow,
+                                  A.self, W.self, PartialVector.self)
+                }
+                ow += 4
+            }
+        } else {
             var c = channels.lowerBound
-            // A constant count lets the full-vector case drop the partial-load branches.
-            while c + 16 <= channels.upperBound {
-                depthwiseQuad(rows: rows, taps: taps, g, weights: weights + c, bias: load(bias + c), padded: padded,
-                              output: output + c, channel: c, count: 16, column: ow, A.self)
+            while c < channels.upperBound {
+                let n = min(16, channels.upperBound - c)
+                let beta = load(bias + c)
+                var ow = quads.lowerBound
+                if n == 16 {
+                    while ow < quads.upperBound {
+                        depthwiseQuad(rows: rows, taps: taps, g, weights: weights + c, bias: beta, padded: padded,
+                                      output: output + c, channel: c, count: 16, column: ow, A.self, W.self, FullVector.self)
+                        ow += 4
+                    }
+                } else {
+                    while ow < quads.upperBound {
+                        depthwiseQuad(rows: rows, taps: taps, g, weights: weights + c, bias: beta, padded: padded,
+                                      output: output + c, channel: c, count: n, column: ow, A.self, W.self, PartialVector.self)
+                        ow += 4
+                    }
+                }
                 c += 16
             }
-            if c < channels.upperBound {
-                depthwiseQuad(rows: rows, taps: taps, g, weights: weights + c, bias: load(bias + c), padded: padded,
-                              output: output + c, channel: c, count: channels.upperBound - c, column: ow, A.self)
-            }
-            ow += 4
         }
         // The rest (edges, and all of a narrow row): one pixel at a time, four channel
         // vectors at once so that four chains are in flight.
         for ow in 0..<quads.lowerBound {
             depthwisePixel(rows: rows, taps: taps, g, weights: weights, bias: bias, padded: padded, output: output,
-                           channels: channels, column: ow, A.self)
+                           channels: channels, column: ow, A.self, W.self)
         }
         for ow in quads.upperBound..<g.outWidth {
             depthwisePixel(rows: rows, taps: taps, g, weights: weights, bias: bias, padded: padded, output: output,
-                           channels: channels, column: ow, A.self)
+                           channels: channels, column: ow, A.self, W.self)
         }
     }
 
     /// Four interior pixels, `column` to `column + 3`, for one vector of channels.
     @inlinable @inline(__always)
-    static func depthwiseQuad<A: ActivationFunction>(
+    static func depthwiseQuad<A: ActivationFunction, W: KernelWidth, V: ChannelVector>(
         rows: UnsafePointer<UnsafePointer<Float>>, taps: Range<Int>, _ g: ConvGeometry,
         weights w: UnsafePointer<Float>, bias b: Vec, padded: Int, output: UnsafeMutablePointer<Float>,
-        channel c: Int, count n: Int, column ow: Int, _: A.Type
+        channel c: Int, count: Int, column ow: Int, _: A.Type, _: W.Type, _: V.Type
     ) {
-        let pixel = g.inChannels, k = g.kernelWidth
-        let step = g.strideWidth * pixel
-        let iw0 = ow * g.strideWidth - g.padLeft
+        let k = W.value(g.kernelWidth), n = V.count(count)
+        // Offsets are in range by construction: wrapping arithmetic drops overflow checks.
+        let pixel = g.inChannels
+        let step = g.strideWidth &* pixel
+        let iw0 = ow &* g.strideWidth &- g.padLeft
         var a0 = b, a1 = b, a2 = b, a3 = b
         for kh in taps {
-            let x = rows[kh] + iw0 * pixel + c
-            let wk = w + kh * k * padded
+            let x = rows[kh] + (iw0 &* pixel &+ c)
+            let wk = w + kh &* k &* padded
             for kw in 0..<k {
-                let weight = load(wk + kw * padded)
-                let xk = x + kw * pixel
+                let weight = load(wk + kw &* padded)
+                let xk = x + kw &* pixel
                 a0 = a0.addingProduct(load(xk, count: n), weight)
                 a1 = a1.addingProduct(load(xk + step, count: n), weight)
-                a2 = a2.addingProduct(load(xk + 2 * step, count: n), weight)
-                a3 = a3.addingProduct(load(xk + 3 * step, count: n), weight)
+                a2 = a2.addingProduct(load(xk + 2 &* step, count: n), weight)
+                a3 = a3.addingProduct(load(xk + 3 &* step, count: n), weight)
             }
         }
-        let out = output + ow * pixel
+        let out = output + ow &* pixel
         store(A.apply(a0), out, count: n)
         store(A.apply(a1), out + pixel, count: n)
         store(A.apply(a2), out + 2 * pixel, count: n)
@@ -82,12 +130,13 @@ extension Kernels {
     /// One output pixel, taps clipped to the input, for all of `channels`: four vectors of
     /// channels at a time, then the rest one by one.
     @inlinable @inline(__always)
-    static func depthwisePixel<A: ActivationFunction>(
+    static func depthwisePixel<A: ActivationFunction, W: KernelWidth>(
         rows: UnsafePointer<UnsafePointer<Float>>, taps: Range<Int>, _ g: ConvGeometry,
         weights: UnsafePointer<Float>, bias: UnsafePointer<Float>, padded: Int, output: UnsafeMutablePointer<Float>,
-        channels: Range<Int>, column ow: Int, _: A.Type
+        channels: Range<Int>, column ow: Int, _: A.Type, _: W.Type
     ) {
-        let pixel = g.inChannels, k = g.kernelWidth
+        let k = W.value(g.kernelWidth)
+        let pixel = g.inChannels
         let iw0 = ow * g.strideWidth - g.padLeft
         let kwStart = max(0, -iw0), kwEnd = min(k, g.inWidth - iw0)
         let out = output + ow * pixel
@@ -126,3 +175,14 @@ extension Kernels {
         }
     }
 }
+
+/// A depthwise kernel width known to the compiler (3, 5) or read at run time.
+public protocol KernelWidth { static func value(_ runtime: Int) -> Int }
+public enum Width3: KernelWidth { @inlinable @inline(__always) public static func value(_: Int) -> Int { 3 } }
+public enum Width5: KernelWidth { @inlinable @inline(__always) public static func value(_: Int) -> Int { 5 } }
+public enum AnyWidth: KernelWidth { @inlinable @inline(__always) public static func value(_ runtime: Int) -> Int { runtime } }
+
+/// A channel vector that is known to be full (16 lanes) or may be partial.
+public protocol ChannelVector { static func count(_ runtime: Int) -> Int }
+public enum FullVector: ChannelVector { @inlinable @inline(__always) public static func count(_: Int) -> Int { 16 } }
+public enum PartialVector: ChannelVector { @inlinable @inline(__always) public static func count(_ runtime: Int) -> Int { runtime } }
