@@ -218,7 +218,7 @@ public final class MobilenetV2: CompiledNetwork {
         Kernels.pointwiseConv(
             input: a + 0, pixels: 784, inChannels: 144,
             weights: w + 22_160, outChannels: 32,
-            residual: nil, output: a + 182_784,
+            residual: nil, output: a + 184_704,
             activation: Identity.self, threads: threads)
         Profiling.mark(timeline, 9)
 
@@ -226,7 +226,7 @@ public final class MobilenetV2: CompiledNetwork {
         // mobilenet_v2.spec:30: 6    32    3    2   (t c n s)
         // Band by band: the 192x28x28 expansion lives only as a ring of 3 rows per band.
         Kernels.expandDepthwise(
-            input: a + 182_784, inChannels: 32, inHeight: 28, inWidth: 28,
+            input: a + 184_704, inChannels: 32, inHeight: 28, inWidth: 28,
             expandWeights: w + 26_800, expanded: 192, expandActivation: ReLU6.self,
             depthwiseWeights: w + 33_136, kernel: 3, stride: 1, pad: 1,
             output: a + 0, outHeight: 28, outWidth: 28, depthwiseActivation: ReLU6.self,
@@ -238,7 +238,7 @@ public final class MobilenetV2: CompiledNetwork {
         Kernels.pointwiseConv(
             input: a + 0, pixels: 784, inChannels: 192,
             weights: w + 35_056, outChannels: 32,
-            residual: a + 182_784, output: a + 182_784,
+            residual: a + 184_704, output: a + 184_704,
             activation: Identity.self, threads: threads)
         Profiling.mark(timeline, 11)
 
@@ -246,7 +246,7 @@ public final class MobilenetV2: CompiledNetwork {
         // mobilenet_v2.spec:30: 6    32    3    2   (t c n s)
         // Band by band: the 192x28x28 expansion lives only as a ring of 3 rows per band.
         Kernels.expandDepthwise(
-            input: a + 182_784, inChannels: 32, inHeight: 28, inWidth: 28,
+            input: a + 184_704, inChannels: 32, inHeight: 28, inWidth: 28,
             expandWeights: w + 41_232, expanded: 192, expandActivation: ReLU6.self,
             depthwiseWeights: w + 47_568, kernel: 3, stride: 1, pad: 1,
             output: a + 0, outHeight: 28, outWidth: 28, depthwiseActivation: ReLU6.self,
@@ -258,7 +258,7 @@ public final class MobilenetV2: CompiledNetwork {
         Kernels.pointwiseConv(
             input: a + 0, pixels: 784, inChannels: 192,
             weights: w + 49_488, outChannels: 32,
-            residual: a + 182_784, output: a + 182_784,
+            residual: a + 184_704, output: a + 184_704,
             activation: Identity.self, threads: threads)
         Profiling.mark(timeline, 13)
 
@@ -266,7 +266,7 @@ public final class MobilenetV2: CompiledNetwork {
         // mobilenet_v2.spec:31: 6    64    4    2   (t c n s)
         // Band by band: the 192x28x28 expansion lives only as a ring of 3 rows per band.
         Kernels.expandDepthwise(
-            input: a + 182_784, inChannels: 32, inHeight: 28, inWidth: 28,
+            input: a + 184_704, inChannels: 32, inHeight: 28, inWidth: 28,
             expandWeights: w + 55_664, expanded: 192, expandActivation: ReLU6.self,
             depthwiseWeights: w + 62_000, kernel: 3, stride: 2, pad: 1,
             output: a + 0, outHeight: 14, outWidth: 14, depthwiseActivation: ReLU6.self,
@@ -278,7 +278,7 @@ public final class MobilenetV2: CompiledNetwork {
         Kernels.pointwiseConv(
             input: a + 0, pixels: 196, inChannels: 192,
             weights: w + 63_920, outChannels: 64,
-            residual: nil, output: a + 107_520,
+            residual: nil, output: a + 111_360,
             activation: Identity.self, threads: threads)
         Profiling.mark(timeline, 15)
 
@@ -286,7 +286,7 @@ public final class MobilenetV2: CompiledNetwork {
         // mobilenet_v2.spec:31: 6    64    4    2   (t c n s)
         // Band by band: the 384x14x14 expansion lives only as a ring of 3 rows per band.
         Kernels.expandDepthwise(
-            input: a + 107_520, inChannels: 64, inHeight: 14, inWidth: 14,
+            input: a + 111_360, inChannels: 64, inHeight: 14, inWidth: 14,
             expandWeights: w + 76_272, expanded: 384, expandActivation: ReLU6.self,
             depthwiseWeights: w + 101_232, kernel: 3, stride: 1, pad: 1,
             output: a + 0, outHeight: 14, outWidth: 14, depthwiseActivation: ReLU6.self,
@@ -298,7 +298,7 @@ public final class MobilenetV2: CompiledNetwork {
         Kernels.pointwiseConv(
             input: a + 0, pixels: 196, inChannels: 384,
             weights: w + 105_072, outChannels: 64,
-            residual: a + 107_520, output: a + 107_520,
+            residual: a + 111_360, output: a + 111_360,
             activation: Identity.self, threads: threads)
         Profiling.mark(timeline, 17)
 
@@ -306,7 +306,7 @@ public final class MobilenetV2: CompiledNetwork {
         // mobilenet_v2.spec:31: 6    64    4    2   (t c n s)
         // Band by band: the 384x14x14 expansion lives only as a ring of 3 rows per band.
         Kernels.expandDepthwise(
-            input: a + 107_520, inChannels: 64, inHeight: 14, inWidth: 14,
+            input: a + 111_360, inChannels: 64, inHeight: 14, inWidth: 14,
             expandWeights: w + 129_712, expanded: 384, expandActivation: ReLU6.self,
             depthwiseWeights: w + 154_672, kernel: 3, stride: 1, pad: 1,
             output: a + 0, outHeight: 14, outWidth: 14, depthwiseActivation: ReLU6.self,
@@ -318,7 +318,7 @@ public final class MobilenetV2: CompiledNetwork {
         Kernels.pointwiseConv(
             input: a + 0, pixels: 196, inChannels: 384,
             weights: w + 158_512, outChannels: 64,
-            residual: a + 107_520, output: a + 107_520,
+            residual: a + 111_360, output: a + 111_360,
             activation: Identity.self, threads: threads)
         Profiling.mark(timeline, 19)
 
@@ -326,7 +326,7 @@ public final class MobilenetV2: CompiledNetwork {
         // mobilenet_v2.spec:31: 6    64    4    2   (t c n s)
         // Band by band: the 384x14x14 expansion lives only as a ring of 3 rows per band.
         Kernels.expandDepthwise(
-            input: a + 107_520, inChannels: 64, inHeight: 14, inWidth: 14,
+            input: a + 111_360, inChannels: 64, inHeight: 14, inWidth: 14,
             expandWeights: w + 183_152, expanded: 384, expandActivation: ReLU6.self,
             depthwiseWeights: w + 208_112, kernel: 3, stride: 1, pad: 1,
             output: a + 0, outHeight: 14, outWidth: 14, depthwiseActivation: ReLU6.self,
@@ -338,7 +338,7 @@ public final class MobilenetV2: CompiledNetwork {
         Kernels.pointwiseConv(
             input: a + 0, pixels: 196, inChannels: 384,
             weights: w + 211_952, outChannels: 64,
-            residual: a + 107_520, output: a + 107_520,
+            residual: a + 111_360, output: a + 111_360,
             activation: Identity.self, threads: threads)
         Profiling.mark(timeline, 21)
 
@@ -346,7 +346,7 @@ public final class MobilenetV2: CompiledNetwork {
         // mobilenet_v2.spec:32: 6    96    3    1   (t c n s)
         // Band by band: the 384x14x14 expansion lives only as a ring of 3 rows per band.
         Kernels.expandDepthwise(
-            input: a + 107_520, inChannels: 64, inHeight: 14, inWidth: 14,
+            input: a + 111_360, inChannels: 64, inHeight: 14, inWidth: 14,
             expandWeights: w + 236_592, expanded: 384, expandActivation: ReLU6.self,
             depthwiseWeights: w + 261_552, kernel: 3, stride: 1, pad: 1,
             output: a + 0, outHeight: 14, outWidth: 14, depthwiseActivation: ReLU6.self,
@@ -358,7 +358,7 @@ public final class MobilenetV2: CompiledNetwork {
         Kernels.pointwiseConv(
             input: a + 0, pixels: 196, inChannels: 384,
             weights: w + 265_392, outChannels: 96,
-            residual: nil, output: a + 161_280,
+            residual: nil, output: a + 167_040,
             activation: Identity.self, threads: threads)
         Profiling.mark(timeline, 23)
 
@@ -366,7 +366,7 @@ public final class MobilenetV2: CompiledNetwork {
         // mobilenet_v2.spec:32: 6    96    3    1   (t c n s)
         // Band by band: the 576x14x14 expansion lives only as a ring of 3 rows per band.
         Kernels.expandDepthwise(
-            input: a + 161_280, inChannels: 96, inHeight: 14, inWidth: 14,
+            input: a + 167_040, inChannels: 96, inHeight: 14, inWidth: 14,
             expandWeights: w + 302_352, expanded: 576, expandActivation: ReLU6.self,
             depthwiseWeights: w + 358_224, kernel: 3, stride: 1, pad: 1,
             output: a + 0, outHeight: 14, outWidth: 14, depthwiseActivation: ReLU6.self,
@@ -378,7 +378,7 @@ public final class MobilenetV2: CompiledNetwork {
         Kernels.pointwiseConv(
             input: a + 0, pixels: 196, inChannels: 576,
             weights: w + 363_984, outChannels: 96,
-            residual: a + 161_280, output: a + 161_280,
+            residual: a + 167_040, output: a + 167_040,
             activation: Identity.self, threads: threads)
         Profiling.mark(timeline, 25)
 
@@ -386,7 +386,7 @@ public final class MobilenetV2: CompiledNetwork {
         // mobilenet_v2.spec:32: 6    96    3    1   (t c n s)
         // Band by band: the 576x14x14 expansion lives only as a ring of 3 rows per band.
         Kernels.expandDepthwise(
-            input: a + 161_280, inChannels: 96, inHeight: 14, inWidth: 14,
+            input: a + 167_040, inChannels: 96, inHeight: 14, inWidth: 14,
             expandWeights: w + 419_376, expanded: 576, expandActivation: ReLU6.self,
             depthwiseWeights: w + 475_248, kernel: 3, stride: 1, pad: 1,
             output: a + 0, outHeight: 14, outWidth: 14, depthwiseActivation: ReLU6.self,
@@ -398,7 +398,7 @@ public final class MobilenetV2: CompiledNetwork {
         Kernels.pointwiseConv(
             input: a + 0, pixels: 196, inChannels: 576,
             weights: w + 481_008, outChannels: 96,
-            residual: a + 161_280, output: a + 161_280,
+            residual: a + 167_040, output: a + 167_040,
             activation: Identity.self, threads: threads)
         Profiling.mark(timeline, 27)
 
@@ -406,19 +406,19 @@ public final class MobilenetV2: CompiledNetwork {
         // mobilenet_v2.spec:33: 6    160   3    2   (t c n s)
         // Band by band: the 576x14x14 expansion lives only as a ring of 3 rows per band.
         Kernels.expandDepthwise(
-            input: a + 161_280, inChannels: 96, inHeight: 14, inWidth: 14,
+            input: a + 167_040, inChannels: 96, inHeight: 14, inWidth: 14,
             expandWeights: w + 536_400, expanded: 576, expandActivation: ReLU6.self,
             depthwiseWeights: w + 592_272, kernel: 3, stride: 2, pad: 1,
-            output: a + 48_384, outHeight: 7, outWidth: 7, depthwiseActivation: ReLU6.self,
+            output: a + 54_144, outHeight: 7, outWidth: 7, depthwiseActivation: ReLU6.self,
             scratch: a + 0, bands: 2, threads: threads)
         Profiling.mark(timeline, 28)
 
         // %119 block13.project: conv2d_bn %116 -> 160x7x7
         // mobilenet_v2.spec:33: 6    160   3    2   (t c n s)
         Kernels.pointwiseConv(
-            input: a + 48_384, pixels: 49, inChannels: 576,
+            input: a + 54_144, pixels: 49, inChannels: 576,
             weights: w + 598_032, outChannels: 160,
-            residual: nil, output: a + 87_360,
+            residual: nil, output: a + 96_960,
             activation: Identity.self, threads: threads)
         Profiling.mark(timeline, 29)
 
@@ -426,19 +426,19 @@ public final class MobilenetV2: CompiledNetwork {
         // mobilenet_v2.spec:33: 6    160   3    2   (t c n s)
         // Band by band: the 960x7x7 expansion lives only as a ring of 3 rows per band.
         Kernels.expandDepthwise(
-            input: a + 87_360, inChannels: 160, inHeight: 7, inWidth: 7,
+            input: a + 96_960, inChannels: 160, inHeight: 7, inWidth: 7,
             expandWeights: w + 690_352, expanded: 960, expandActivation: ReLU6.self,
             depthwiseWeights: w + 844_912, kernel: 3, stride: 1, pad: 1,
-            output: a + 0, outHeight: 7, outWidth: 7, depthwiseActivation: ReLU6.self,
-            scratch: a + 47_040, bands: 2, threads: threads)
+            output: a + 49_920, outHeight: 7, outWidth: 7, depthwiseActivation: ReLU6.self,
+            scratch: a + 0, bands: 2, threads: threads)
         Profiling.mark(timeline, 30)
 
         // %127 block14.project: conv2d_bn_add %124, %119 -> 160x7x7
         // mobilenet_v2.spec:33: 6    160   3    2   (t c n s)
         Kernels.pointwiseConv(
-            input: a + 0, pixels: 49, inChannels: 960,
+            input: a + 49_920, pixels: 49, inChannels: 960,
             weights: w + 854_512, outChannels: 160,
-            residual: a + 87_360, output: a + 87_360,
+            residual: a + 96_960, output: a + 96_960,
             activation: Identity.self, threads: threads)
         Profiling.mark(timeline, 31)
 
@@ -446,19 +446,19 @@ public final class MobilenetV2: CompiledNetwork {
         // mobilenet_v2.spec:33: 6    160   3    2   (t c n s)
         // Band by band: the 960x7x7 expansion lives only as a ring of 3 rows per band.
         Kernels.expandDepthwise(
-            input: a + 87_360, inChannels: 160, inHeight: 7, inWidth: 7,
+            input: a + 96_960, inChannels: 160, inHeight: 7, inWidth: 7,
             expandWeights: w + 1_008_272, expanded: 960, expandActivation: ReLU6.self,
             depthwiseWeights: w + 1_162_832, kernel: 3, stride: 1, pad: 1,
-            output: a + 0, outHeight: 7, outWidth: 7, depthwiseActivation: ReLU6.self,
-            scratch: a + 47_040, bands: 2, threads: threads)
+            output: a + 49_920, outHeight: 7, outWidth: 7, depthwiseActivation: ReLU6.self,
+            scratch: a + 0, bands: 2, threads: threads)
         Profiling.mark(timeline, 32)
 
         // %136 block15.project: conv2d_bn_add %133, %127 -> 160x7x7
         // mobilenet_v2.spec:33: 6    160   3    2   (t c n s)
         Kernels.pointwiseConv(
-            input: a + 0, pixels: 49, inChannels: 960,
+            input: a + 49_920, pixels: 49, inChannels: 960,
             weights: w + 1_172_432, outChannels: 160,
-            residual: a + 87_360, output: a + 87_360,
+            residual: a + 96_960, output: a + 96_960,
             activation: Identity.self, threads: threads)
         Profiling.mark(timeline, 33)
 
@@ -466,26 +466,26 @@ public final class MobilenetV2: CompiledNetwork {
         // mobilenet_v2.spec:34: 6    320   1    1   (t c n s)
         // Band by band: the 960x7x7 expansion lives only as a ring of 3 rows per band.
         Kernels.expandDepthwise(
-            input: a + 87_360, inChannels: 160, inHeight: 7, inWidth: 7,
+            input: a + 96_960, inChannels: 160, inHeight: 7, inWidth: 7,
             expandWeights: w + 1_326_192, expanded: 960, expandActivation: ReLU6.self,
             depthwiseWeights: w + 1_480_752, kernel: 3, stride: 1, pad: 1,
-            output: a + 0, outHeight: 7, outWidth: 7, depthwiseActivation: ReLU6.self,
-            scratch: a + 47_040, bands: 2, threads: threads)
+            output: a + 49_920, outHeight: 7, outWidth: 7, depthwiseActivation: ReLU6.self,
+            scratch: a + 0, bands: 2, threads: threads)
         Profiling.mark(timeline, 34)
 
         // %145 block16.project: conv2d_bn %142 -> 320x7x7
         // mobilenet_v2.spec:34: 6    320   1    1   (t c n s)
         Kernels.pointwiseConv(
-            input: a + 0, pixels: 49, inChannels: 960,
+            input: a + 49_920, pixels: 49, inChannels: 960,
             weights: w + 1_490_352, outChannels: 320,
-            residual: nil, output: a + 62_720,
+            residual: nil, output: a + 96_960,
             activation: Identity.self, threads: threads)
         Profiling.mark(timeline, 35)
 
         // %147 head.conv: conv2d_bn_relu6 %145 -> 1280x7x7
         // mobilenet_v2.spec:38: conv k=1 out=1280 bn act=RE6 scale=head_width   timm=conv_head,bn2  torchvision=features.18.0,features.18.1
         Kernels.pointwiseConv(
-            input: a + 62_720, pixels: 49, inChannels: 320,
+            input: a + 96_960, pixels: 49, inChannels: 320,
             weights: w + 1_797_872, outChannels: 1280,
             residual: nil, output: a + 0,
             activation: ReLU6.self, threads: threads)

@@ -219,14 +219,14 @@ public final class MobilenetV3Small: CompiledNetwork {
             input: a + 68_992, inChannels: 24, inHeight: 28, inWidth: 28,
             expandWeights: w + 12_000, expanded: 96, expandActivation: HardSwish.self,
             depthwiseWeights: w + 14_400, kernel: 5, stride: 2, pad: 2,
-            output: a + 26_880, outHeight: 14, outWidth: 14, depthwiseActivation: HardSwish.self,
+            output: a + 27_840, outHeight: 14, outWidth: 14, depthwiseActivation: HardSwish.self,
             scratch: a + 0, bands: 2, threads: threads)
         Profiling.mark(timeline, 9)
 
         // %43 block3.se: squeeze_excite %35 -> 96x14x14
         // mobilenet_v3_small.spec:40: 5   96    40    SE   HS   2   (k exp out se nl s)
         Kernels.squeezeExcite(
-            a + 26_880, pixels: 196, channels: 96, squeeze: 24,
+            a + 27_840, pixels: 196, channels: 96, squeeze: 24,
             reduce: w + 16_896, expand: w + 20_000,
             scratch: a + 0,
             inner: ReLU.self, gate: HardSigmoid.self, threads: threads)
@@ -235,9 +235,9 @@ public final class MobilenetV3Small: CompiledNetwork {
         // %44 block3.project: conv2d_bn %43 -> 40x14x14
         // mobilenet_v3_small.spec:40: 5   96    40    SE   HS   2   (k exp out se nl s)
         Kernels.pointwiseConv(
-            input: a + 26_880, pixels: 196, inChannels: 96,
+            input: a + 27_840, pixels: 196, inChannels: 96,
             weights: w + 22_400, outChannels: 40,
-            residual: nil, output: a + 80_640,
+            residual: nil, output: a + 83_040,
             activation: Identity.self, threads: threads)
         Profiling.mark(timeline, 11)
 
@@ -245,7 +245,7 @@ public final class MobilenetV3Small: CompiledNetwork {
         // mobilenet_v3_small.spec:41: 5   240   40    SE   HS   1   (k exp out se nl s)
         // Band by band: the 240x14x14 expansion lives only as a ring of 5 rows per band.
         Kernels.expandDepthwise(
-            input: a + 80_640, inChannels: 40, inHeight: 14, inWidth: 14,
+            input: a + 83_040, inChannels: 40, inHeight: 14, inWidth: 14,
             expandWeights: w + 27_056, expanded: 240, expandActivation: HardSwish.self,
             depthwiseWeights: w + 36_896, kernel: 5, stride: 1, pad: 2,
             output: a + 0, outHeight: 14, outWidth: 14, depthwiseActivation: HardSwish.self,
@@ -266,7 +266,7 @@ public final class MobilenetV3Small: CompiledNetwork {
         Kernels.pointwiseConv(
             input: a + 0, pixels: 196, inChannels: 240,
             weights: w + 74_160, outChannels: 40,
-            residual: a + 80_640, output: a + 80_640,
+            residual: a + 83_040, output: a + 83_040,
             activation: Identity.self, threads: threads)
         Profiling.mark(timeline, 14)
 
@@ -274,7 +274,7 @@ public final class MobilenetV3Small: CompiledNetwork {
         // mobilenet_v3_small.spec:42: 5   240   40    SE   HS   1   (k exp out se nl s)
         // Band by band: the 240x14x14 expansion lives only as a ring of 5 rows per band.
         Kernels.expandDepthwise(
-            input: a + 80_640, inChannels: 40, inHeight: 14, inWidth: 14,
+            input: a + 83_040, inChannels: 40, inHeight: 14, inWidth: 14,
             expandWeights: w + 85_728, expanded: 240, expandActivation: HardSwish.self,
             depthwiseWeights: w + 95_568, kernel: 5, stride: 1, pad: 2,
             output: a + 0, outHeight: 14, outWidth: 14, depthwiseActivation: HardSwish.self,
@@ -295,7 +295,7 @@ public final class MobilenetV3Small: CompiledNetwork {
         Kernels.pointwiseConv(
             input: a + 0, pixels: 196, inChannels: 240,
             weights: w + 132_832, outChannels: 40,
-            residual: a + 80_640, output: a + 80_640,
+            residual: a + 83_040, output: a + 83_040,
             activation: Identity.self, threads: threads)
         Profiling.mark(timeline, 17)
 
@@ -303,7 +303,7 @@ public final class MobilenetV3Small: CompiledNetwork {
         // mobilenet_v3_small.spec:44: 5   120   48    SE   HS   1   (k exp out se nl s)
         // Band by band: the 120x14x14 expansion lives only as a ring of 5 rows per band.
         Kernels.expandDepthwise(
-            input: a + 80_640, inChannels: 40, inHeight: 14, inWidth: 14,
+            input: a + 83_040, inChannels: 40, inHeight: 14, inWidth: 14,
             expandWeights: w + 144_400, expanded: 120, expandActivation: HardSwish.self,
             depthwiseWeights: w + 149_648, kernel: 5, stride: 1, pad: 2,
             output: a + 0, outHeight: 14, outWidth: 14, depthwiseActivation: HardSwish.self,
@@ -324,7 +324,7 @@ public final class MobilenetV3Small: CompiledNetwork {
         Kernels.pointwiseConv(
             input: a + 0, pixels: 196, inChannels: 120,
             weights: w + 161_072, outChannels: 48,
-            residual: nil, output: a + 54_432,
+            residual: nil, output: a + 57_312,
             activation: Identity.self, threads: threads)
         Profiling.mark(timeline, 20)
 
@@ -332,7 +332,7 @@ public final class MobilenetV3Small: CompiledNetwork {
         // mobilenet_v3_small.spec:45: 5   144   48    SE   HS   1   (k exp out se nl s)
         // Band by band: the 144x14x14 expansion lives only as a ring of 5 rows per band.
         Kernels.expandDepthwise(
-            input: a + 54_432, inChannels: 48, inHeight: 14, inWidth: 14,
+            input: a + 57_312, inChannels: 48, inHeight: 14, inWidth: 14,
             expandWeights: w + 166_880, expanded: 144, expandActivation: HardSwish.self,
             depthwiseWeights: w + 173_936, kernel: 5, stride: 1, pad: 2,
             output: a + 0, outHeight: 14, outWidth: 14, depthwiseActivation: HardSwish.self,
@@ -353,7 +353,7 @@ public final class MobilenetV3Small: CompiledNetwork {
         Kernels.pointwiseConv(
             input: a + 0, pixels: 196, inChannels: 144,
             weights: w + 190_544, outChannels: 48,
-            residual: a + 54_432, output: a + 54_432,
+            residual: a + 57_312, output: a + 57_312,
             activation: Identity.self, threads: threads)
         Profiling.mark(timeline, 23)
 
@@ -361,17 +361,17 @@ public final class MobilenetV3Small: CompiledNetwork {
         // mobilenet_v3_small.spec:47: 5   288   96    SE   HS   2   (k exp out se nl s)
         // Band by band: the 288x14x14 expansion lives only as a ring of 5 rows per band.
         Kernels.expandDepthwise(
-            input: a + 54_432, inChannels: 48, inHeight: 14, inWidth: 14,
+            input: a + 57_312, inChannels: 48, inHeight: 14, inWidth: 14,
             expandWeights: w + 197_504, expanded: 288, expandActivation: HardSwish.self,
             depthwiseWeights: w + 211_616, kernel: 5, stride: 2, pad: 2,
-            output: a + 40_320, outHeight: 7, outWidth: 7, depthwiseActivation: HardSwish.self,
+            output: a + 43_200, outHeight: 7, outWidth: 7, depthwiseActivation: HardSwish.self,
             scratch: a + 0, bands: 2, threads: threads)
         Profiling.mark(timeline, 24)
 
         // %116 block8.se: squeeze_excite %108 -> 288x7x7
         // mobilenet_v3_small.spec:47: 5   288   96    SE   HS   2   (k exp out se nl s)
         Kernels.squeezeExcite(
-            a + 40_320, pixels: 49, channels: 288, squeeze: 72,
+            a + 43_200, pixels: 49, channels: 288, squeeze: 72,
             reduce: w + 219_104, expand: w + 242_224,
             scratch: a + 0,
             inner: ReLU.self, gate: HardSigmoid.self, threads: threads)
@@ -380,16 +380,16 @@ public final class MobilenetV3Small: CompiledNetwork {
         // %117 block8.project: conv2d_bn %116 -> 96x7x7
         // mobilenet_v3_small.spec:47: 5   288   96    SE   HS   2   (k exp out se nl s)
         Kernels.pointwiseConv(
-            input: a + 40_320, pixels: 49, inChannels: 288,
+            input: a + 43_200, pixels: 49, inChannels: 288,
             weights: w + 263_248, outChannels: 96,
-            residual: nil, output: a + 54_432,
+            residual: nil, output: a + 57_312,
             activation: Identity.self, threads: threads)
         Profiling.mark(timeline, 26)
 
         // %119 block9.expand: conv2d_bn_hardswish %117 -> 576x7x7
         // mobilenet_v3_small.spec:48: 5   576   96    SE   HS   1   (k exp out se nl s)
         Kernels.pointwiseConv(
-            input: a + 54_432, pixels: 49, inChannels: 96,
+            input: a + 57_312, pixels: 49, inChannels: 96,
             weights: w + 290_992, outChannels: 576,
             residual: nil, output: a + 0,
             activation: HardSwish.self, threads: threads)
@@ -420,14 +420,14 @@ public final class MobilenetV3Small: CompiledNetwork {
         Kernels.pointwiseConv(
             input: a + 0, pixels: 49, inChannels: 576,
             weights: w + 528_448, outChannels: 96,
-            residual: a + 54_432, output: a + 54_432,
+            residual: a + 57_312, output: a + 57_312,
             activation: Identity.self, threads: threads)
         Profiling.mark(timeline, 30)
 
         // %134 block10.expand: conv2d_bn_hardswish %131 -> 576x7x7
         // mobilenet_v3_small.spec:49: 5   576   96    SE   HS   1   (k exp out se nl s)
         Kernels.pointwiseConv(
-            input: a + 54_432, pixels: 49, inChannels: 96,
+            input: a + 57_312, pixels: 49, inChannels: 96,
             weights: w + 583_840, outChannels: 576,
             residual: nil, output: a + 0,
             activation: HardSwish.self, threads: threads)
@@ -458,14 +458,14 @@ public final class MobilenetV3Small: CompiledNetwork {
         Kernels.pointwiseConv(
             input: a + 0, pixels: 49, inChannels: 576,
             weights: w + 821_296, outChannels: 96,
-            residual: a + 54_432, output: a + 54_432,
+            residual: a + 57_312, output: a + 57_312,
             activation: Identity.self, threads: threads)
         Profiling.mark(timeline, 34)
 
         // %149 head.conv: conv2d_bn_hardswish %146 -> 576x7x7
         // mobilenet_v3_small.spec:54: conv k=1 out=576 bn act=HS                           timm=blocks.5.0.conv,blocks.5.0.bn1  torchvision=features.12.0,features.12.1
         Kernels.pointwiseConv(
-            input: a + 54_432, pixels: 49, inChannels: 96,
+            input: a + 57_312, pixels: 49, inChannels: 96,
             weights: w + 876_688, outChannels: 576,
             residual: nil, output: a + 0,
             activation: HardSwish.self, threads: threads)

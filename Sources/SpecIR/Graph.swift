@@ -193,9 +193,9 @@ public struct Graph: Sendable {
         case .squeezeExcite(let se): return node.shape.channels + se.squeezeChannels  // pooled means, then squeezed
         case .dyShiftMax(let d): return node.shape.channels + d.squeezeChannels + node.shape.channels * d.params.coefficients
         case .expandDepthwise(let f):
-            // A ring of kernelHeight expanded rows per band.
+            // A ring of expanded rows per band.
             let input = self.node(f.expand.input).shape
-            return ExpandDepthwise.maxBands * f.depthwise.kernelHeight * input.width * f.expand.outChannels
+            return ExpandDepthwise.maxBands * f.ringFloats(inWidth: input.width)
         case .conv(let c) where inPlace && c.residual == nil:
             // One output row being computed, and for stride 1 the pad rows above it that
             // were overwritten but are still read.

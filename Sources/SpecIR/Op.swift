@@ -138,13 +138,20 @@ public struct DYShiftMax: Hashable, Sendable {
 }
 
 /// A 1×1 expansion conv and the depthwise conv after it, run band by band: each thread keeps
-/// a ring of `kernelHeight` expanded rows, computes each expanded row once, and the
+/// a ring of `kernelHeight` expanded rows, computes each expanded pixel once, and the
 /// depthwise conv reads from the ring. The expanded tensor never exists in full.
 public struct ExpandDepthwise: Hashable, Sendable {
     public var expand: Conv
     public var depthwise: Conv
     /// The most bands (threads) run at once; each has its own ring in the scratch.
     public static let maxBands = 2
+
+    /// Floats of each band's ring: `kernelHeight` expanded rows, and room for the up to 5
+    /// pixels that the expansion's last 6-pixel tile runs on into the next row, on rows of
+    /// at least 6 pixels (`Kernels.expandDepthwise`).
+    public func ringFloats(inWidth: Int) -> Int {
+        (depthwise.kernelHeight * inWidth + (inWidth >= 6 ? 5 : 0)) * expand.outChannels
+    }
 
     public init(expand: Conv, depthwise: Conv) {
         self.expand = expand

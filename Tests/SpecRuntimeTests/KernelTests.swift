@@ -235,3 +235,62 @@ import Testing
         #expect(same)
     }
 }
+
+/// The banded expand + depthwise kernel against the two kernels one after the other. Row
+/// widths cover tiles that run on into the next row (7, 9, 14, 13: not multiples of 6),
+/// rows narrower than a tile (5, 4), 6 exactly, strides 1 and 2, 3×3 and 5×5, one band and
+/// two. The scratch is exactly the size the IR plans (`ExpandDepthwise.ringFloats`), so a
+/// kernel that wrote past it would write into the sentinel after it.
+@Suite struct ExpandDepthwiseTests {
+    @Test("band by band, it computes what expansion then depthwise conv compute", arguments: [
+        (8, 24, 7, 7, 3, 1), (5, 40, 14, 14, 5, 1), (16, 72, 13, 9, 3, 2), (3, 17, 5, 5, 3, 1), (12, 33, 4, 4, 5, 2),
+        (6, 20, 6, 6, 3, 2), (24, 96, 14, 14, 3, 1), (10, 16, 1, 1, 3, 1),
+    ], [1, 2])
+    func matches(shape: (cin: Int, expanded: Int, height: Int, width: Int, kernel: Int, stride: Int), threads: Int) throws {
+        let (cin, c, h, w, k, s) = shape
+        let pad = k / 2
+        let oh = (h + 2 * pad - k) / s + 1, ow = (w + 2 * pad - k) / s + 1
+        var random = SplitMix64(seed: UInt64(cin * 1000 + c * h * w + k * 10 + s))
+        let input = (0..<(h * w * cin)).map { _ in random.uniform(-1, 1) }
+        let expand = LayerWeights(.pointwise, "pw", out: c, in: cin, weight: ["pw"], bias: true, at: 0)
+        let depthwise = LayerWeights(.depthwise, "dw", out: c, in: 1, kernel: (k, k), weight: ["dw"], bias: true, at: expand.packedFloats)
+        let info = NetworkInfo(name: "banded", specFile: "-", input: (channels: 1, height: 1, width: 1), classes: 1,
+                               arenaBytes: 0, weightFloats: expand.packedFloats + depthwise.packedFloats, params: 0, macs: 0,
+                               conventions: [Convention("test", batchNormEps: 1e-5)], layers: [expand, depthwise])
+        let tensors = [
+            "pw.weight": TensorData(shape: [c, cin, 1, 1], floats: (0..<(c * cin)).map { _ in random.uniform(-1, 1) }),
+            "pw.bias": TensorData(shape: [c], floats: (0..<c).map { _ in random.uniform(-1, 1) }),
+            "dw.weight": TensorData(shape: [c, 1, k, k], floats: (0..<(c * k * k)).map { _ in random.uniform(-1, 1) }),
+            "dw.bias": TensorData(shape: [c], floats: (0..<c).map { _ in random.uniform(-1, 1) }),
+        ]
+        var packed = [Float](repeating: .nan, count: info.weightFloats)
+        _ = try WeightLoader.load(info, from: MemoryCheckpoint(tensors), into: &packed)
+
+        let one = ThreadPool(threads: 1)
+        var expanded = [Float](repeating: .nan, count: h * w * c)
+        var expected = [Float](repeating: .nan, count: oh * ow * c)
+        packed.withUnsafeBufferPointer { weights in
+            Kernels.pointwiseConv(input: input, pixels: h * w, inChannels: cin, weights: weights.baseAddress!, outChannels: c,
+                                  residual: nil, output: &expanded, activation: HardSwish.self, threads: one)
+            Kernels.depthwiseConv(input: expanded, channels: c, inHeight: h, inWidth: w, weights: weights.baseAddress! + expand.packedFloats,
+                                  kernelHeight: k, kernelWidth: k, strideHeight: s, strideWidth: s, padTop: pad, padLeft: pad,
+                                  output: &expected, outHeight: oh, outWidth: ow, activation: ReLU6.self, threads: one)
+        }
+        let ringFloats = (k * w + (w >= 6 ? 5 : 0)) * c
+        let sentinel: Float = 12345
+        var scratch = [Float](repeating: .nan, count: 2 * ringFloats) + [sentinel]
+        var output = [Float](repeating: .nan, count: oh * ow * c)
+        packed.withUnsafeBufferPointer { weights in
+            Kernels.expandDepthwise(input: input, inChannels: cin, inHeight: h, inWidth: w, expandWeights: weights.baseAddress!,
+                                    expanded: c, expandActivation: HardSwish.self,
+                                    depthwiseWeights: weights.baseAddress! + expand.packedFloats, kernel: k, stride: s, pad: pad,
+                                    output: &output, outHeight: oh, outWidth: ow, depthwiseActivation: ReLU6.self,
+                                    scratch: &scratch, bands: 2, threads: ThreadPool(threads: threads))
+        }
+        // Not bit for bit: a band's pixels can fall in differently shaped tiles, which sum in
+        // another order.
+        let error = zip(output, expected).map { abs($0 - $1) / max(1, abs($1)) }.max() ?? .nan
+        #expect(error <= 1e-5, "max relative error \(error)")
+        #expect(scratch.last == sentinel)
+    }
+}

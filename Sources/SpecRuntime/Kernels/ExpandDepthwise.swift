@@ -1,12 +1,19 @@
 /// A 1×1 expansion and the depthwise conv after it, band by band. The output rows are split
 /// into up to `bands` bands (one per thread); each band keeps a ring of `kernelHeight`
-/// expanded rows in `scratch`, computes every expanded row it needs exactly once (rows at a
-/// band's edge are computed by both bands), and runs the depthwise conv from the ring. The
+/// expanded rows in `scratch`, computes every expanded pixel it needs exactly once (rows at
+/// a band's edge are computed by both bands), and runs the depthwise conv from the ring. The
 /// expanded tensor, the widest of an inverted-residual block, never exists in full, so it
 /// never leaves the cache.
 ///
+/// The expansion runs in whole 6-pixel tiles, the GEMM microkernel's shape, even where a
+/// row's width is not a multiple of 6: the last tile runs on into the next row. That row's
+/// ring slot is still in use, so those up to 5 pixels wait in a spill area after the ring
+/// and move into the slot once the output row is done. Rows expanded one at a time would
+/// each end in a 1–5 pixel remainder, at about half the microkernel's speed.
+///
 /// Weights: the expansion packed as for `pointwiseConv`, then the depthwise conv as for
-/// `depthwiseConv`. `scratch` holds bands × kernelHeight × inWidth × expanded floats.
+/// `depthwiseConv`. `scratch` holds, per band, kernelHeight × inWidth × expanded floats and,
+/// when inWidth ≥ 6, 5 × expanded more (`ExpandDepthwise.ringFloats` in the IR).
 extension Kernels {
     @inlinable
     public static func expandDepthwise<E: ActivationFunction, D: ActivationFunction>(
@@ -60,32 +67,70 @@ struct ExpandDepthwiseBands<E: ActivationFunction, D: ActivationFunction>: Paral
 
     @inlinable
     func run(band: Int) {
-        let g = geometry, channels = g.inChannels, k = g.kernelHeight
-        let rowFloats = g.inWidth * channels
-        let ring = scratch + band * k * rowFloats
-        // Which expanded row each ring slot holds (-1: none). Kernels are at most 15 tall.
-        var held = (-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1)
+        let g = geometry, channels = g.inChannels, k = g.kernelHeight, width = g.inWidth
+        let rowFloats = width * channels
+        let spillPixels = width >= 6 ? 5 : 0
+        let ring = scratch + band * (k * rowFloats + spillPixels * channels)
+        let spill = ring + k * rowFloats
         let first = g.outHeight * band / bands, last = g.outHeight * (band + 1) / bands
-        for oh in first..<last {
-            let ih0 = oh * g.strideHeight - g.padTop
-            let khStart = max(0, -ih0), khEnd = min(k, g.inHeight - ih0)
-            for kh in khStart..<khEnd {
-                let ih = ih0 + kh, slot = ih % k
-                let holds = withUnsafeBytes(of: &held) { $0.load(fromByteOffset: slot * MemoryLayout<Int>.stride, as: Int.self) }
-                if holds != ih {
-                    // Expand input row ih into its ring slot: one row of pixels through the 1×1 kernel.
-                    let rowWork = PointwiseConv<E>(input: input + ih * g.inWidth * inChannels, pixels: g.inWidth, inChannels: inChannels,
-                                                   weights: expandWeights, outChannels: channels, residual: nil, output: ring + slot * rowFloats)
-                    rowWork.run(0..<((g.inWidth + 5) / 6))
-                    withUnsafeMutableBytes(of: &held) { $0.storeBytes(of: ih, toByteOffset: slot * MemoryLayout<Int>.stride, as: Int.self) }
+        // Expanded pixels so far run from this band's first input row up to `frontier`.
+        var frontier = max(0, first * g.strideHeight - g.padTop) * width
+        withUnsafeTemporaryAllocation(of: UnsafePointer<Float>.self, capacity: k) { rows in
+            for oh in first..<last {
+                let ih0 = oh * g.strideHeight - g.padTop
+                let khStart = max(0, -ih0), khEnd = min(k, g.inHeight - ih0)
+                let needed = (ih0 + khEnd) * width
+                if frontier < needed {
+                    let limit = min(g.inHeight * width, needed + spillPixels)
+                    let end = min(limit, frontier + roundUp(needed - frontier, 6))
+                    expand(frontier..<end, spillRow: ih0 + khEnd, ring: ring, spill: spill)
+                    frontier = end
                 }
-            }
-            // The ring rows this output row reads.
-            withUnsafeTemporaryAllocation(of: UnsafePointer<Float>.self, capacity: k) { rows in
                 for kh in khStart..<khEnd { rows[kh] = UnsafePointer(ring + ((ih0 + kh) % k) * rowFloats) }
                 Kernels.depthwiseRow(rows: UnsafePointer(rows.baseAddress!), taps: khStart..<khEnd, geometry: g,
                                      weights: depthwiseWeights, output: output + oh * g.outWidth * channels,
                                      channels: 0..<channels, D.self)
+                if frontier > needed {
+                    // The next output row no longer reads the spill row's slot.
+                    (ring + ((ih0 + khEnd) % k) * rowFloats).update(from: spill, count: (frontier - needed) * channels)
+                }
+            }
+        }
+    }
+
+    /// Expands input pixels `pixels` (row-major over the image) into their ring slots;
+    /// pixels of row `spillRow` go to `spill`.
+    @inlinable
+    func expand(_ pixels: Range<Int>, spillRow: Int, ring: UnsafeMutablePointer<Float>, spill: UnsafeMutablePointer<Float>) {
+        let channels = geometry.inChannels, width = geometry.inWidth, k = geometry.kernelHeight
+        let rowFloats = width * channels
+        let bias = expandWeights + inChannels * roundUp(channels, 16)
+        @inline(__always) func rowStart(_ row: Int) -> UnsafeMutablePointer<Float> {
+            row == spillRow ? spill : ring + (row % k) * rowFloats
+        }
+        for panel in 0..<((channels + 15) / 16) {
+            let b = expandWeights + panel * inChannels * 16, column = panel * 16
+            let valid = min(16, channels - column)
+            var p = pixels.lowerBound
+            while p < pixels.upperBound {
+                let row = p / width, col = p % width
+                let c = rowStart(row) + col * channels + column
+                let a = input + p * inChannels
+                let inRow = min(pixels.upperBound - p, width - col)
+                if inRow >= 6 {
+                    Kernels.tile6x16(a: a, k: inChannels, b: b, bias: bias + column, c: c, ldc: channels, residual: nil,
+                                     validColumns: valid, E.self)
+                    p += 6
+                } else if width >= 6 && inRow < pixels.upperBound - p && pixels.upperBound - p >= 6 {
+                    // Six pixels across the end of a row into the next.
+                    Kernels.tile6x16(a: a, k: inChannels, b: b, bias: bias + column, c: c, split: inRow,
+                                     next: rowStart(row + 1) + column, ldc: channels, validColumns: valid, E.self)
+                    p += 6
+                } else {
+                    Kernels.tileRemainder(rows: inRow, a: a, k: inChannels, b: b, bias: bias + column, c: c, ldc: channels,
+                                          residual: nil, validColumns: valid, E.self)
+                    p += inRow
+                }
             }
         }
     }

@@ -131,6 +131,25 @@ extension Kernels {
         finish(c5, bias: beta, c + 5 * ldc, residual: residual.map { $0 + 5 * ldc }, count: validColumns, A.self)
     }
 
+    /// A 6×16 tile whose first `split` output rows start at `c` and the rest at `next`
+    /// (`ldc` floats apart in each): six pixels that run from the end of one image row into
+    /// the next, when the rows are not adjacent in memory (the banded expansion's ring).
+    @inlinable @inline(__always)
+    static func tile6x16<A: ActivationFunction>(
+        a: UnsafePointer<Float>, k: Int, b: UnsafePointer<Float>, bias: UnsafePointer<Float>,
+        c: UnsafeMutablePointer<Float>, split: Int, next: UnsafeMutablePointer<Float>, ldc: Int, validColumns: Int, _: A.Type
+    ) {
+        let (c0, c1, c2, c3, c4, c5) = accumulate6x16(a: a, lda: k, k: k, b: b)
+        let beta = load(bias)
+        @inline(__always) func row(_ i: Int) -> UnsafeMutablePointer<Float> { i < split ? c + i &* ldc : next + (i &- split) &* ldc }
+        finish(c0, bias: beta, row(0), residual: nil, count: validColumns, A.self)
+        finish(c1, bias: beta, row(1), residual: nil, count: validColumns, A.self)
+        finish(c2, bias: beta, row(2), residual: nil, count: validColumns, A.self)
+        finish(c3, bias: beta, row(3), residual: nil, count: validColumns, A.self)
+        finish(c4, bias: beta, row(4), residual: nil, count: validColumns, A.self)
+        finish(c5, bias: beta, row(5), residual: nil, count: validColumns, A.self)
+    }
+
     /// The 6×16 tile of a[6 rows, k] × b[k, 16]: rows of `a` are `lda` floats apart.
     @inlinable @inline(__always)
     static func accumulate6x16(a: UnsafePointer<Float>, lda: Int, k: Int, b: UnsafePointer<Float>) -> (Vec, Vec, Vec, Vec, Vec, Vec) {
