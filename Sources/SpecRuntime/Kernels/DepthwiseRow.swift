@@ -16,20 +16,18 @@ extension Kernels {
     ) {
         // A constant kernel width unrolls each row of taps and folds their offsets into
         // the addressing; 3 and 5 are the widths the seed networks use.
-        // (A generic parameter, not an inlined constant: the optimizer does not always
-        // inline these, but it always specializes them.)
         switch g.kernelWidth {
         case 3:
-            depthwiseRow(rows: rows, taps: taps, geometry: g, weights: weights, output: output, channels: channels, A.self, Width3.self)
+            depthwiseRow(rows: rows, taps: taps, geometry: g, weights: weights, output: output, channels: channels, A.self, Count3.self)
         case 5:
-            depthwiseRow(rows: rows, taps: taps, geometry: g, weights: weights, output: output, channels: channels, A.self, Width5.self)
+            depthwiseRow(rows: rows, taps: taps, geometry: g, weights: weights, output: output, channels: channels, A.self, Count5.self)
         default:
-            depthwiseRow(rows: rows, taps: taps, geometry: g, weights: weights, output: output, channels: channels, A.self, AnyWidth.self)
+            depthwiseRow(rows: rows, taps: taps, geometry: g, weights: weights, output: output, channels: channels, A.self, RuntimeCount.self)
         }
     }
 
     @inlinable
-    static func depthwiseRow<A: ActivationFunction, W: KernelWidth>(
+    static func depthwiseRow<A: ActivationFunction, W: StaticCount>(
         rows: UnsafePointer<UnsafePointer<Float>>, taps: Range<Int>, geometry g: ConvGeometry,
         weights: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, channels: Range<Int>, _: A.Type, _: W.Type
     ) {
@@ -97,7 +95,7 @@ extension Kernels {
 
     /// Four interior pixels, `column` to `column + 3`, for one vector of channels.
     @inlinable @inline(__always)
-    static func depthwiseQuad<A: ActivationFunction, W: KernelWidth, V: ChannelVector>(
+    static func depthwiseQuad<A: ActivationFunction, W: StaticCount, V: ChannelVector>(
         rows: UnsafePointer<UnsafePointer<Float>>, taps: Range<Int>, _ g: ConvGeometry,
         weights w: UnsafePointer<Float>, bias b: Vec, padded: Int, output: UnsafeMutablePointer<Float>,
         channel c: Int, count: Int, column ow: Int, _: A.Type, _: W.Type, _: V.Type
@@ -130,7 +128,7 @@ extension Kernels {
     /// One output pixel, taps clipped to the input, for all of `channels`: four vectors of
     /// channels at a time, then the rest one by one.
     @inlinable @inline(__always)
-    static func depthwisePixel<A: ActivationFunction, W: KernelWidth>(
+    static func depthwisePixel<A: ActivationFunction, W: StaticCount>(
         rows: UnsafePointer<UnsafePointer<Float>>, taps: Range<Int>, _ g: ConvGeometry,
         weights: UnsafePointer<Float>, bias: UnsafePointer<Float>, padded: Int, output: UnsafeMutablePointer<Float>,
         channels: Range<Int>, column ow: Int, _: A.Type, _: W.Type
@@ -176,11 +174,13 @@ extension Kernels {
     }
 }
 
-/// A depthwise kernel width known to the compiler (3, 5) or read at run time.
-public protocol KernelWidth { static func value(_ runtime: Int) -> Int }
-public enum Width3: KernelWidth { @inlinable @inline(__always) public static func value(_: Int) -> Int { 3 } }
-public enum Width5: KernelWidth { @inlinable @inline(__always) public static func value(_: Int) -> Int { 5 } }
-public enum AnyWidth: KernelWidth { @inlinable @inline(__always) public static func value(_ runtime: Int) -> Int { runtime } }
+/// A small count (a kernel width, a channel count) known to the compiler, or read at run
+/// time. Kernels take it as a generic parameter, not as an inlined constant: the optimizer
+/// does not always inline the inner functions, but it always specializes them.
+public protocol StaticCount { static func value(_ runtime: Int) -> Int }
+public enum Count3: StaticCount { @inlinable @inline(__always) public static func value(_: Int) -> Int { 3 } }
+public enum Count5: StaticCount { @inlinable @inline(__always) public static func value(_: Int) -> Int { 5 } }
+public enum RuntimeCount: StaticCount { @inlinable @inline(__always) public static func value(_ runtime: Int) -> Int { runtime } }
 
 /// A channel vector that is known to be full (16 lanes) or may be partial.
 public protocol ChannelVector { static func count(_ runtime: Int) -> Int }

@@ -53,15 +53,27 @@ struct DirectConv<A: ActivationFunction>: ParallelWork {
         self.channelStride = channelStride
     }
 
-    /// Interior pixels go four at a time: one pixel's taps are a single chain of dependent
-    /// FMAs, four pixels are four chains sharing each weight load.
+    /// Interior pixels go six at a time: one pixel's taps are a single chain of dependent
+    /// FMAs; six pixels are six chains (twelve AVX2 registers) sharing each weight load,
+    /// as in the 1×1 GEMM's tile. The stem's 3×3 taps over 3 channels are constants, so
+    /// the 27 taps unroll completely.
     @inlinable
     func run(_ rows: Range<Int>) {
+        if geometry.kernelWidth == 3 && geometry.inChannels == 3 {
+            run(rows, Count3.self, Count3.self)
+        } else {
+            run(rows, RuntimeCount.self, RuntimeCount.self)
+        }
+    }
+
+    @inlinable
+    func run<K: StaticCount, C: StaticCount>(_ rows: Range<Int>, _: K.Type, _: C.Type) {
         let g = geometry
+        let k = K.value(g.kernelWidth), channels = C.value(g.inChannels)
         let padded = roundUp(g.outChannels, 16)
-        let bias = weights + g.kernelHeight * g.kernelWidth * g.inChannels * padded
+        let bias = weights + g.kernelHeight * k * channels * padded
         let interiorStart = min(g.outWidth, (g.padLeft + g.strideWidth - 1) / g.strideWidth)
-        let interiorEnd = max(interiorStart, min(g.outWidth, (g.inWidth - g.kernelWidth + g.padLeft) / g.strideWidth + 1))
+        let interiorEnd = max(interiorStart, min(g.outWidth, (g.inWidth - k + g.padLeft) / g.strideWidth + 1))
         let step = g.strideWidth * pixelStride
         for oh in rows {
             let ih0 = oh * g.strideHeight - g.padTop
@@ -76,28 +88,35 @@ struct DirectConv<A: ActivationFunction>: ParallelWork {
                     pixel(ow, ih0: ih0, taps: taps, channel: o, bias: b, padded: padded, output: out, count: n)
                     ow += 1
                 }
-                while ow + 4 <= interiorEnd {
-                    let iw0 = ow * g.strideWidth - g.padLeft
-                    var a0 = b, a1 = b, a2 = b, a3 = b
+                while ow + 6 <= interiorEnd {
+                    // In-range offsets: wrapping arithmetic drops the overflow checks.
+                    let iw0 = ow &* g.strideWidth &- g.padLeft
+                    var a0 = b, a1 = b, a2 = b, a3 = b, a4 = b, a5 = b
                     for kh in taps {
-                        for kw in 0..<g.kernelWidth {
-                            let x = input + ((ih0 + kh) * g.inWidth + iw0 + kw) * pixelStride
-                            let w = weights + ((kh * g.kernelWidth + kw) * g.inChannels) * padded + o
-                            for ci in 0..<g.inChannels {
-                                let weight = load(w + ci * padded), xc = x + ci * channelStride
+                        for kw in 0..<k {
+                            let column: Int = (ih0 &+ kh) &* g.inWidth &+ iw0 &+ kw
+                            let x = input + column &* pixelStride
+                            let tap: Int = kh &* k &+ kw
+                            let w = weights + (tap &* channels &* padded &+ o)
+                            for ci in 0..<channels {
+                                let weight = load(w + ci &* padded), xc = x + ci &* channelStride
                                 a0 = a0.addingProduct(Vec(repeating: xc[0]), weight)
                                 a1 = a1.addingProduct(Vec(repeating: xc[step]), weight)
-                                a2 = a2.addingProduct(Vec(repeating: xc[2 * step]), weight)
-                                a3 = a3.addingProduct(Vec(repeating: xc[3 * step]), weight)
+                                a2 = a2.addingProduct(Vec(repeating: xc[2 &* step]), weight)
+                                a3 = a3.addingProduct(Vec(repeating: xc[3 &* step]), weight)
+                                a4 = a4.addingProduct(Vec(repeating: xc[4 &* step]), weight)
+                                a5 = a5.addingProduct(Vec(repeating: xc[5 &* step]), weight)
                             }
                         }
                     }
-                    let y = out + ow * g.outChannels
+                    let y = out + ow &* g.outChannels
                     store(A.apply(a0), y, count: n)
                     store(A.apply(a1), y + g.outChannels, count: n)
-                    store(A.apply(a2), y + 2 * g.outChannels, count: n)
-                    store(A.apply(a3), y + 3 * g.outChannels, count: n)
-                    ow += 4
+                    store(A.apply(a2), y + 2 &* g.outChannels, count: n)
+                    store(A.apply(a3), y + 3 &* g.outChannels, count: n)
+                    store(A.apply(a4), y + 4 &* g.outChannels, count: n)
+                    store(A.apply(a5), y + 5 &* g.outChannels, count: n)
+                    ow += 6
                 }
                 while ow < g.outWidth {
                     pixel(ow, ih0: ih0, taps: taps, channel: o, bias: b, padded: padded, output: out, count: n)
