@@ -36,12 +36,14 @@ import Testing
         expectClose(output, expected)
     }
 
-    // Wide rows run four interior pixels at a time; narrow ones (7 wide, 5×5) go pixel by
-    // pixel, 64 channels at a time when there are that many. With 3 threads, the few rows
-    // of the last two are split into blocks of 64 channels.
+    // Stride-1 3×3 and 5×5 rows with channels in multiples of 8 run eight interior pixels at
+    // a time (30 and 21 wide: several octets, then a quad, then single pixels); other wide
+    // rows four at a time; narrow ones (7 wide, 5×5) go pixel by pixel, 64 channels at a time
+    // when there are that many. With 3 threads, the few rows of the 7×7 and 5×13 cases are
+    // split into blocks of 64 channels.
     @Test("depthwise conv with padding and stride", arguments: [
         (1, 5, 5, 3, 1), (24, 7, 9, 3, 2), (40, 14, 14, 5, 1), (17, 6, 11, 5, 2), (16, 1, 1, 3, 1), (33, 8, 8, 3, 2),
-        (136, 7, 7, 5, 1), (72, 5, 13, 3, 1),
+        (136, 7, 7, 5, 1), (72, 5, 13, 3, 1), (24, 6, 30, 3, 1), (16, 4, 21, 5, 1),
     ], threadCounts)
     func depthwise(shape: (channels: Int, height: Int, width: Int, kernel: Int, stride: Int), threads: Int) {
         let (c, h, w, k, s) = shape

@@ -37,7 +37,30 @@ extension Kernels {
         // Output columns whose taps all fall inside the input need no bounds checks.
         let interiorStart = min(g.outWidth, (g.padLeft + g.strideWidth - 1) / g.strideWidth)
         let interiorEnd = max(interiorStart, min(g.outWidth, (g.inWidth - k + g.padLeft) / g.strideWidth + 1))
-        let quads = interiorStart..<(interiorStart + (interiorEnd - interiorStart) / 4 * 4)
+        // Stride-1 rows of 3 or 5 taps go eight pixels at a time, in strips of 8 channels,
+        // loading each input column once for all the outputs that read it (see
+        // depthwiseOctetK3); the rest of the interior goes four pixels at a time.
+        var quadStart = interiorStart
+        if g.strideWidth == 1 && (k == 3 || k == 5) && channels.lowerBound % 8 == 0 && channels.count % 8 == 0 {
+            let octetEnd = interiorStart + (interiorEnd - interiorStart) / 8 * 8
+            var c = channels.lowerBound
+            while c < channels.upperBound {
+                var ow = interiorStart
+                while ow < octetEnd {
+                    if k == 3 {
+                        depthwiseOctetK3(rows: rows, taps: taps, g, weights: weights, bias: bias, padded: padded,
+                                         output: output, channel: c, column: ow, A.self)
+                    } else {
+                        depthwiseOctetK5(rows: rows, taps: taps, g, weights: weights, bias: bias, padded: padded,
+                                         output: output, channel: c, column: ow, A.self)
+                    }
+                    ow += 8
+                }
+                c += 8
+            }
+            quadStart = octetEnd
+        }
+        let quads = quadStart..<(quadStart + (interiorEnd - quadStart) / 4 * 4)
         // The input columns that neighbouring quads share should still be in L1 when the
         // next quad reads them. With few channels, a quad's columns of every channel fit,
         // and quads go outermost (each pixel's channels are then read front to back); with
@@ -83,7 +106,7 @@ extension Kernels {
         }
         // The rest (edges, and all of a narrow row): one pixel at a time, four channel
         // vectors at once so that four chains are in flight.
-        for ow in 0..<quads.lowerBound {
+        for ow in 0..<interiorStart {
             depthwisePixel(rows: rows, taps: taps, g, weights: weights, bias: bias, padded: padded, output: output,
                            channels: channels, column: ow, A.self, W.self)
         }
@@ -91,6 +114,156 @@ extension Kernels {
             depthwisePixel(rows: rows, taps: taps, g, weights: weights, bias: bias, padded: padded, output: output,
                            channels: channels, column: ow, A.self, W.self)
         }
+    }
+
+    /// Eight interior pixels of a stride-1, 3-wide row for 8 channels. Each input column
+    /// is loaded once and feeds the up to 3 outputs that read it, so a row of taps costs
+    /// 10 input and 3 weight loads for 24 FMAs (the quad kernel: one load per FMA).
+    @inlinable @inline(__always)
+    static func depthwiseOctetK3<A: ActivationFunction>(
+        rows: UnsafePointer<UnsafePointer<Float>>, taps: Range<Int>, _ g: ConvGeometry,
+        weights w: UnsafePointer<Float>, bias: UnsafePointer<Float>, padded: Int, output: UnsafeMutablePointer<Float>,
+        channel c: Int, column ow: Int, _: A.Type
+    ) {
+        let pixel = g.inChannels
+        let b = load8(bias + c)
+        var a0 = b, a1 = b, a2 = b, a3 = b, a4 = b, a5 = b, a6 = b, a7 = b
+        for kh in taps {
+            let x = rows[kh] + ((ow &- g.padLeft) &* pixel &+ c)
+            let wk = w + (kh &* 3 &* padded &+ c)
+            let w0 = load8(wk), w1 = load8(wk + 1 &* padded), w2 = load8(wk + 2 &* padded)
+            let x0 = load8(x)
+            a0 = a0.addingProduct(x0, w0)
+            let x1 = load8(x + 1 &* pixel)
+            a1 = a1.addingProduct(x1, w0)
+            a0 = a0.addingProduct(x1, w1)
+            let x2 = load8(x + 2 &* pixel)
+            a2 = a2.addingProduct(x2, w0)
+            a1 = a1.addingProduct(x2, w1)
+            a0 = a0.addingProduct(x2, w2)
+            let x3 = load8(x + 3 &* pixel)
+            a3 = a3.addingProduct(x3, w0)
+            a2 = a2.addingProduct(x3, w1)
+            a1 = a1.addingProduct(x3, w2)
+            let x4 = load8(x + 4 &* pixel)
+            a4 = a4.addingProduct(x4, w0)
+            a3 = a3.addingProduct(x4, w1)
+            a2 = a2.addingProduct(x4, w2)
+            let x5 = load8(x + 5 &* pixel)
+            a5 = a5.addingProduct(x5, w0)
+            a4 = a4.addingProduct(x5, w1)
+            a3 = a3.addingProduct(x5, w2)
+            let x6 = load8(x + 6 &* pixel)
+            a6 = a6.addingProduct(x6, w0)
+            a5 = a5.addingProduct(x6, w1)
+            a4 = a4.addingProduct(x6, w2)
+            let x7 = load8(x + 7 &* pixel)
+            a7 = a7.addingProduct(x7, w0)
+            a6 = a6.addingProduct(x7, w1)
+            a5 = a5.addingProduct(x7, w2)
+            let x8 = load8(x + 8 &* pixel)
+            a7 = a7.addingProduct(x8, w1)
+            a6 = a6.addingProduct(x8, w2)
+            let x9 = load8(x + 9 &* pixel)
+            a7 = a7.addingProduct(x9, w2)
+        }
+        let out = output + (ow &* pixel &+ c)
+        let r01 = A.apply(Vec(lowHalf: a0, highHalf: a1))
+        store8(r01.lowHalf, out)
+        store8(r01.highHalf, out + 1 &* pixel)
+        let r23 = A.apply(Vec(lowHalf: a2, highHalf: a3))
+        store8(r23.lowHalf, out + 2 &* pixel)
+        store8(r23.highHalf, out + 3 &* pixel)
+        let r45 = A.apply(Vec(lowHalf: a4, highHalf: a5))
+        store8(r45.lowHalf, out + 4 &* pixel)
+        store8(r45.highHalf, out + 5 &* pixel)
+        let r67 = A.apply(Vec(lowHalf: a6, highHalf: a7))
+        store8(r67.lowHalf, out + 6 &* pixel)
+        store8(r67.highHalf, out + 7 &* pixel)
+    }
+
+    /// Eight interior pixels of a stride-1, 5-wide row for 8 channels. Each input column
+    /// is loaded once and feeds the up to 5 outputs that read it, so a row of taps costs
+    /// 12 input and 5 weight loads for 40 FMAs (the quad kernel: one load per FMA).
+    @inlinable @inline(__always)
+    static func depthwiseOctetK5<A: ActivationFunction>(
+        rows: UnsafePointer<UnsafePointer<Float>>, taps: Range<Int>, _ g: ConvGeometry,
+        weights w: UnsafePointer<Float>, bias: UnsafePointer<Float>, padded: Int, output: UnsafeMutablePointer<Float>,
+        channel c: Int, column ow: Int, _: A.Type
+    ) {
+        let pixel = g.inChannels
+        let b = load8(bias + c)
+        var a0 = b, a1 = b, a2 = b, a3 = b, a4 = b, a5 = b, a6 = b, a7 = b
+        for kh in taps {
+            let x = rows[kh] + ((ow &- g.padLeft) &* pixel &+ c)
+            let wk = w + (kh &* 5 &* padded &+ c)
+            let w0 = load8(wk), w1 = load8(wk + 1 &* padded), w2 = load8(wk + 2 &* padded), w3 = load8(wk + 3 &* padded), w4 = load8(wk + 4 &* padded)
+            let x0 = load8(x)
+            a0 = a0.addingProduct(x0, w0)
+            let x1 = load8(x + 1 &* pixel)
+            a1 = a1.addingProduct(x1, w0)
+            a0 = a0.addingProduct(x1, w1)
+            let x2 = load8(x + 2 &* pixel)
+            a2 = a2.addingProduct(x2, w0)
+            a1 = a1.addingProduct(x2, w1)
+            a0 = a0.addingProduct(x2, w2)
+            let x3 = load8(x + 3 &* pixel)
+            a3 = a3.addingProduct(x3, w0)
+            a2 = a2.addingProduct(x3, w1)
+            a1 = a1.addingProduct(x3, w2)
+            a0 = a0.addingProduct(x3, w3)
+            let x4 = load8(x + 4 &* pixel)
+            a4 = a4.addingProduct(x4, w0)
+            a3 = a3.addingProduct(x4, w1)
+            a2 = a2.addingProduct(x4, w2)
+            a1 = a1.addingProduct(x4, w3)
+            a0 = a0.addingProduct(x4, w4)
+            let x5 = load8(x + 5 &* pixel)
+            a5 = a5.addingProduct(x5, w0)
+            a4 = a4.addingProduct(x5, w1)
+            a3 = a3.addingProduct(x5, w2)
+            a2 = a2.addingProduct(x5, w3)
+            a1 = a1.addingProduct(x5, w4)
+            let x6 = load8(x + 6 &* pixel)
+            a6 = a6.addingProduct(x6, w0)
+            a5 = a5.addingProduct(x6, w1)
+            a4 = a4.addingProduct(x6, w2)
+            a3 = a3.addingProduct(x6, w3)
+            a2 = a2.addingProduct(x6, w4)
+            let x7 = load8(x + 7 &* pixel)
+            a7 = a7.addingProduct(x7, w0)
+            a6 = a6.addingProduct(x7, w1)
+            a5 = a5.addingProduct(x7, w2)
+            a4 = a4.addingProduct(x7, w3)
+            a3 = a3.addingProduct(x7, w4)
+            let x8 = load8(x + 8 &* pixel)
+            a7 = a7.addingProduct(x8, w1)
+            a6 = a6.addingProduct(x8, w2)
+            a5 = a5.addingProduct(x8, w3)
+            a4 = a4.addingProduct(x8, w4)
+            let x9 = load8(x + 9 &* pixel)
+            a7 = a7.addingProduct(x9, w2)
+            a6 = a6.addingProduct(x9, w3)
+            a5 = a5.addingProduct(x9, w4)
+            let x10 = load8(x + 10 &* pixel)
+            a7 = a7.addingProduct(x10, w3)
+            a6 = a6.addingProduct(x10, w4)
+            let x11 = load8(x + 11 &* pixel)
+            a7 = a7.addingProduct(x11, w4)
+        }
+        let out = output + (ow &* pixel &+ c)
+        let r01 = A.apply(Vec(lowHalf: a0, highHalf: a1))
+        store8(r01.lowHalf, out)
+        store8(r01.highHalf, out + 1 &* pixel)
+        let r23 = A.apply(Vec(lowHalf: a2, highHalf: a3))
+        store8(r23.lowHalf, out + 2 &* pixel)
+        store8(r23.highHalf, out + 3 &* pixel)
+        let r45 = A.apply(Vec(lowHalf: a4, highHalf: a5))
+        store8(r45.lowHalf, out + 4 &* pixel)
+        store8(r45.highHalf, out + 5 &* pixel)
+        let r67 = A.apply(Vec(lowHalf: a6, highHalf: a7))
+        store8(r67.lowHalf, out + 6 &* pixel)
+        store8(r67.highHalf, out + 7 &* pixel)
     }
 
     /// Four interior pixels, `column` to `column + 3`, for one vector of channels.

@@ -12,6 +12,16 @@ func store(_ v: Vec, _ p: UnsafeMutablePointer<Float>) {
     UnsafeMutableRawPointer(p).storeBytes(of: v, as: Vec.self)
 }
 
+@inlinable @inline(__always)
+func load8(_ p: UnsafePointer<Float>) -> SIMD8<Float> {
+    UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self)
+}
+
+@inlinable @inline(__always)
+func store8(_ v: SIMD8<Float>, _ p: UnsafeMutablePointer<Float>) {
+    UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD8<Float>.self)
+}
+
 /// Channel counts are multiples of 8 in most networks, so a tail of 8 (or 4) lanes is one
 /// half (or quarter) vector access rather than a loop over scalars.
 @inlinable @inline(__always)
