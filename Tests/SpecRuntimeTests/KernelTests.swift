@@ -37,13 +37,13 @@ import Testing
     }
 
     // Stride-1 3×3 and 5×5 rows with channels in multiples of 8 run eight interior pixels at
-    // a time (30 and 21 wide: several octets, then a quad, then single pixels); other wide
+    // a time (30 and 21 wide: octets, then a quad, then single pixels); other wide
     // rows four at a time; narrow ones (7 wide, 5×5) go pixel by pixel, 64 channels at a time
     // when there are that many. With 3 threads, the few rows of the 7×7 and 5×13 cases are
     // split into blocks of 64 channels.
     @Test("depthwise conv with padding and stride", arguments: [
         (1, 5, 5, 3, 1), (24, 7, 9, 3, 2), (40, 14, 14, 5, 1), (17, 6, 11, 5, 2), (16, 1, 1, 3, 1), (33, 8, 8, 3, 2),
-        (136, 7, 7, 5, 1), (72, 5, 13, 3, 1), (24, 6, 30, 3, 1), (16, 4, 21, 5, 1),
+        (136, 7, 7, 5, 1), (72, 5, 13, 3, 1), (24, 6, 30, 3, 1), (16, 4, 21, 5, 1), (16, 5, 40, 3, 2), (24, 6, 37, 5, 2),
     ], threadCounts)
     func depthwise(shape: (channels: Int, height: Int, width: Int, kernel: Int, stride: Int), threads: Int) {
         let (c, h, w, k, s) = shape
@@ -248,7 +248,7 @@ import Testing
 @Suite struct ExpandDepthwiseTests {
     @Test("band by band, it computes what expansion then depthwise conv compute", arguments: [
         (8, 24, 7, 7, 3, 1), (5, 40, 14, 14, 5, 1), (16, 72, 13, 9, 3, 2), (3, 17, 5, 5, 3, 1), (12, 33, 4, 4, 5, 2),
-        (6, 20, 6, 6, 3, 2), (24, 96, 14, 14, 3, 1), (10, 16, 1, 1, 3, 1),
+        (6, 20, 6, 6, 3, 2), (24, 96, 14, 14, 3, 1), (10, 16, 1, 1, 3, 1), (8, 24, 9, 36, 3, 2), (8, 16, 6, 40, 5, 2),
     ], [1, 2])
     func matches(shape: (cin: Int, expanded: Int, height: Int, width: Int, kernel: Int, stride: Int), threads: Int) throws {
         let (cin, c, h, w, k, s) = shape
