@@ -111,25 +111,36 @@ struct ExpandDepthwiseBands<E: ActivationFunction, D: ActivationFunction>: Paral
         for panel in 0..<((channels + 15) / 16) {
             let b = expandWeights + panel * inChannels * 16, column = panel * 16
             let valid = min(16, channels - column)
+            // Row and column advance with the tiles: a division per tile costs as much as
+            // a few k-steps of the tile when the input has 16 channels.
             var p = pixels.lowerBound
+            var row = p / width, col = p % width
+            var start = rowStart(row)
             while p < pixels.upperBound {
-                let row = p / width, col = p % width
-                let c = rowStart(row) + col * channels + column
+                let c = start + col * channels + column
                 let a = input + p * inChannels
                 let inRow = min(pixels.upperBound - p, width - col)
+                let step: Int
                 if inRow >= 6 {
                     Kernels.tile6x16(a: a, k: inChannels, b: b, bias: bias + column, c: c, ldc: channels, residual: nil,
                                      validColumns: valid, E.self)
-                    p += 6
+                    step = 6
                 } else if width >= 6 && inRow < pixels.upperBound - p && pixels.upperBound - p >= 6 {
                     // Six pixels across the end of a row into the next.
                     Kernels.tile6x16(a: a, k: inChannels, b: b, bias: bias + column, c: c, split: inRow,
                                      next: rowStart(row + 1) + column, ldc: channels, validColumns: valid, E.self)
-                    p += 6
+                    step = 6
                 } else {
                     Kernels.tileRemainder(rows: inRow, a: a, k: inChannels, b: b, bias: bias + column, c: c, ldc: channels,
                                           residual: nil, validColumns: valid, E.self)
-                    p += inRow
+                    step = inRow
+                }
+                p += step
+                col += step
+                if col >= width {
+                    col -= width
+                    row += 1
+                    start = rowStart(row)
                 }
             }
         }
