@@ -243,12 +243,14 @@ import Testing
 /// The banded expand + depthwise kernel against the two kernels one after the other. Row
 /// widths cover tiles that run on into the next row (7, 9, 14, 13: not multiples of 6),
 /// rows narrower than a tile (5, 4), 6 exactly, strides 1 and 2, 3×3 and 5×5, one band and
-/// two. The scratch is exactly the size the IR plans (`ExpandDepthwise.ringFloats`), so a
-/// kernel that wrote past it would write into the sentinel after it.
+/// two (split by rows, or by channel panels on maps under 16 rows: 96, 64 and 72 channels).
+/// The scratch is exactly the size the IR plans (`ExpandDepthwise.ringFloats`), so a kernel
+/// that wrote past it would write into the sentinel after it.
 @Suite struct ExpandDepthwiseTests {
     @Test("band by band, it computes what expansion then depthwise conv compute", arguments: [
         (8, 24, 7, 7, 3, 1), (5, 40, 14, 14, 5, 1), (16, 72, 13, 9, 3, 2), (3, 17, 5, 5, 3, 1), (12, 33, 4, 4, 5, 2),
         (6, 20, 6, 6, 3, 2), (24, 96, 14, 14, 3, 1), (10, 16, 1, 1, 3, 1), (8, 24, 9, 36, 3, 2), (8, 16, 6, 40, 5, 2),
+        (8, 64, 7, 7, 5, 1), (8, 72, 14, 14, 3, 2),
     ], [1, 2])
     func matches(shape: (cin: Int, expanded: Int, height: Int, width: Int, kernel: Int, stride: Int), threads: Int) throws {
         let (cin, c, h, w, k, s) = shape

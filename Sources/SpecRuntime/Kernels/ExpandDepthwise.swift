@@ -28,9 +28,15 @@ extension Kernels {
                                     kernelHeight: kernel, kernelWidth: kernel, strideHeight: stride, strideWidth: stride,
                                     padTop: pad, padLeft: pad)
         let used = max(1, min(bands, threads.threadCount, outHeight))
+        // Bands of few rows recompute a large share of expanded rows at their edges (a 14-row
+        // map in two bands of a 3×3 conv: 16 rows instead of 14). Small maps are split by
+        // channels instead: each thread expands and convolves its own 16-channel panels over
+        // all rows, in its own ring, and nothing is computed twice.
+        let panels = (expanded + 15) / 16
+        let splitChannels = used > 1 && outHeight < 16 && panels >= 2 * used
         let work = ExpandDepthwiseBands<E, D>(input: input, inChannels: inChannels, expandWeights: expandWeights,
                                               depthwiseWeights: depthwiseWeights, output: output, scratch: scratch,
-                                              geometry: geometry, bands: used)
+                                              geometry: geometry, bands: used, splitChannels: splitChannels)
         threads.parallelChunks(used, grain: 1, work)
     }
 }
@@ -46,10 +52,14 @@ struct ExpandDepthwiseBands<E: ActivationFunction, D: ActivationFunction>: Paral
     /// The depthwise conv's geometry; its input is the expanded tensor.
     @usableFromInline let geometry: ConvGeometry
     @usableFromInline let bands: Int
+    /// Whether bands split the channels (each band: all rows, a range of panels) rather
+    /// than the rows.
+    @usableFromInline let splitChannels: Bool
 
     @inlinable
     init(input: UnsafePointer<Float>, inChannels: Int, expandWeights: UnsafePointer<Float>, depthwiseWeights: UnsafePointer<Float>,
-         output: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>, geometry: ConvGeometry, bands: Int) {
+         output: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>, geometry: ConvGeometry, bands: Int,
+         splitChannels: Bool = false) {
         self.input = input
         self.inChannels = inChannels
         self.expandWeights = expandWeights
@@ -58,6 +68,7 @@ struct ExpandDepthwiseBands<E: ActivationFunction, D: ActivationFunction>: Paral
         self.scratch = scratch
         self.geometry = geometry
         self.bands = bands
+        self.splitChannels = splitChannels
     }
 
     @inlinable
@@ -72,7 +83,10 @@ struct ExpandDepthwiseBands<E: ActivationFunction, D: ActivationFunction>: Paral
         let spillPixels = width >= 6 ? 5 : 0
         let ring = scratch + band * (k * rowFloats + spillPixels * channels)
         let spill = ring + k * rowFloats
-        let first = g.outHeight * band / bands, last = g.outHeight * (band + 1) / bands
+        let panelCount = (channels + 15) / 16
+        let (first, last) = splitChannels ? (0, g.outHeight) : (g.outHeight * band / bands, g.outHeight * (band + 1) / bands)
+        let panels = splitChannels ? (panelCount * band / bands)..<(panelCount * (band + 1) / bands) : 0..<panelCount
+        let ownChannels = (panels.lowerBound * 16)..<min(channels, panels.upperBound * 16)
         // Expanded pixels so far run from this band's first input row up to `frontier`.
         var frontier = max(0, first * g.strideHeight - g.padTop) * width
         withUnsafeTemporaryAllocation(of: UnsafePointer<Float>.self, capacity: k) { rows in
@@ -83,13 +97,13 @@ struct ExpandDepthwiseBands<E: ActivationFunction, D: ActivationFunction>: Paral
                 if frontier < needed {
                     let limit = min(g.inHeight * width, needed + spillPixels)
                     let end = min(limit, frontier + roundUp(needed - frontier, 6))
-                    expand(frontier..<end, spillRow: ih0 + khEnd, ring: ring, spill: spill)
+                    expand(frontier..<end, panels: panels, spillRow: ih0 + khEnd, ring: ring, spill: spill)
                     frontier = end
                 }
                 for kh in khStart..<khEnd { rows[kh] = UnsafePointer(ring + ((ih0 + kh) % k) * rowFloats) }
                 Kernels.depthwiseRow(rows: UnsafePointer(rows.baseAddress!), taps: khStart..<khEnd, geometry: g,
                                      weights: depthwiseWeights, output: output + oh * g.outWidth * channels,
-                                     channels: 0..<channels, D.self)
+                                     channels: ownChannels, D.self)
                 if frontier > needed {
                     // The next output row no longer reads the spill row's slot.
                     (ring + ((ih0 + khEnd) % k) * rowFloats).update(from: spill, count: (frontier - needed) * channels)
@@ -98,17 +112,18 @@ struct ExpandDepthwiseBands<E: ActivationFunction, D: ActivationFunction>: Paral
         }
     }
 
-    /// Expands input pixels `pixels` (row-major over the image) into their ring slots;
-    /// pixels of row `spillRow` go to `spill`.
+    /// Expands input pixels `pixels` (row-major over the image) into their ring slots, for
+    /// the 16-channel `panels`; pixels of row `spillRow` go to `spill`.
     @inlinable
-    func expand(_ pixels: Range<Int>, spillRow: Int, ring: UnsafeMutablePointer<Float>, spill: UnsafeMutablePointer<Float>) {
+    func expand(_ pixels: Range<Int>, panels: Range<Int>, spillRow: Int, ring: UnsafeMutablePointer<Float>,
+                spill: UnsafeMutablePointer<Float>) {
         let channels = geometry.inChannels, width = geometry.inWidth, k = geometry.kernelHeight
         let rowFloats = width * channels
         let bias = expandWeights + inChannels * roundUp(channels, 16)
         @inline(__always) func rowStart(_ row: Int) -> UnsafeMutablePointer<Float> {
             row == spillRow ? spill : ring + (row % k) * rowFloats
         }
-        for panel in 0..<((channels + 15) / 16) {
+        for panel in panels {
             let b = expandWeights + panel * inChannels * 16, column = panel * 16
             let valid = min(16, channels - column)
             // Row and column advance with the tiles: a division per tile costs as much as
