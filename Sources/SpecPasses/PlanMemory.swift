@@ -195,17 +195,6 @@ public enum OffsetAssignment {
         return result
     }
 
-    struct SplitMix {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
-
     /// The lowest offset at which `buffer` overlaps no time-overlapping buffer of `placed`.
     static func lowestFit(_ buffer: MemoryPlan.Buffer, among placed: [MemoryPlan.Buffer]) -> Int {
         let conflicts = placed.filter { $0.overlapsInTime(buffer) }.sorted { $0.offset < $1.offset }
@@ -215,5 +204,22 @@ public enum OffsetAssignment {
             offset = max(offset, other.offset + other.size)
         }
         return offset
+    }
+}
+
+/// Seeded, reproducible random numbers (SplitMix64) for the planner's search, and for tests
+/// that generate graphs or edit specs at random. (The runtime has its own copy for synthetic
+/// weights: it knows nothing of the compiler.)
+public struct SplitMix {
+    public var state: UInt64
+
+    public init(state: UInt64) { self.state = state }
+
+    public mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
     }
 }

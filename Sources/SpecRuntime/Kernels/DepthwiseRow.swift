@@ -118,7 +118,9 @@ extension Kernels {
 
     /// Eight interior pixels of a stride-1, 3-wide row for 8 channels. Each input column
     /// is loaded once and feeds the up to 3 outputs that read it, so a row of taps costs
-    /// 10 input and 3 weight loads for 24 FMAs (the quad kernel: one load per FMA).
+    /// 10 input and 3 weight loads for 24 FMAs (the quad kernel: one load per FMA). The
+    /// body is the rule "column j feeds output j − kw with weight kw" written out, so that
+    /// every accumulator is a register; depthwiseOctetK5 is the same rule for 5 taps.
     @inlinable @inline(__always)
     static func depthwiseOctetK3<A: ActivationFunction>(
         rows: UnsafePointer<UnsafePointer<Float>>, taps: Range<Int>, _ g: ConvGeometry,
@@ -168,23 +170,13 @@ extension Kernels {
             a7 = a7.addingProduct(x9, w2)
         }
         let out = output + (ow &* pixel &+ c)
-        let r01 = A.apply(Vec(lowHalf: a0, highHalf: a1))
-        store8(r01.lowHalf, out)
-        store8(r01.highHalf, out + 1 &* pixel)
-        let r23 = A.apply(Vec(lowHalf: a2, highHalf: a3))
-        store8(r23.lowHalf, out + 2 &* pixel)
-        store8(r23.highHalf, out + 3 &* pixel)
-        let r45 = A.apply(Vec(lowHalf: a4, highHalf: a5))
-        store8(r45.lowHalf, out + 4 &* pixel)
-        store8(r45.highHalf, out + 5 &* pixel)
-        let r67 = A.apply(Vec(lowHalf: a6, highHalf: a7))
-        store8(r67.lowHalf, out + 6 &* pixel)
-        store8(r67.highHalf, out + 7 &* pixel)
+        storePair(a0, a1, out, pixel: pixel, A.self)
+        storePair(a2, a3, out + 2 &* pixel, pixel: pixel, A.self)
+        storePair(a4, a5, out + 4 &* pixel, pixel: pixel, A.self)
+        storePair(a6, a7, out + 6 &* pixel, pixel: pixel, A.self)
     }
 
-    /// Eight interior pixels of a stride-1, 5-wide row for 8 channels. Each input column
-    /// is loaded once and feeds the up to 5 outputs that read it, so a row of taps costs
-    /// 12 input and 5 weight loads for 40 FMAs (the quad kernel: one load per FMA).
+    /// depthwiseOctetK3 for 5-wide rows: 12 input and 5 weight loads per row of taps for 40 FMAs.
     @inlinable @inline(__always)
     static func depthwiseOctetK5<A: ActivationFunction>(
         rows: UnsafePointer<UnsafePointer<Float>>, taps: Range<Int>, _ g: ConvGeometry,
@@ -252,18 +244,20 @@ extension Kernels {
             a7 = a7.addingProduct(x11, w4)
         }
         let out = output + (ow &* pixel &+ c)
-        let r01 = A.apply(Vec(lowHalf: a0, highHalf: a1))
-        store8(r01.lowHalf, out)
-        store8(r01.highHalf, out + 1 &* pixel)
-        let r23 = A.apply(Vec(lowHalf: a2, highHalf: a3))
-        store8(r23.lowHalf, out + 2 &* pixel)
-        store8(r23.highHalf, out + 3 &* pixel)
-        let r45 = A.apply(Vec(lowHalf: a4, highHalf: a5))
-        store8(r45.lowHalf, out + 4 &* pixel)
-        store8(r45.highHalf, out + 5 &* pixel)
-        let r67 = A.apply(Vec(lowHalf: a6, highHalf: a7))
-        store8(r67.lowHalf, out + 6 &* pixel)
-        store8(r67.highHalf, out + 7 &* pixel)
+        storePair(a0, a1, out, pixel: pixel, A.self)
+        storePair(a2, a3, out + 2 &* pixel, pixel: pixel, A.self)
+        storePair(a4, a5, out + 4 &* pixel, pixel: pixel, A.self)
+        storePair(a6, a7, out + 6 &* pixel, pixel: pixel, A.self)
+    }
+
+    /// Two neighbouring pixels' 8 channels, activated as one 16-lane vector and stored.
+    @inlinable @inline(__always)
+    static func storePair<A: ActivationFunction>(
+        _ first: SIMD8<Float>, _ second: SIMD8<Float>, _ out: UnsafeMutablePointer<Float>, pixel: Int, _: A.Type
+    ) {
+        let both = A.apply(Vec(lowHalf: first, highHalf: second))
+        store8(both.lowHalf, out)
+        store8(both.highHalf, out + pixel)
     }
 
     /// Four interior pixels, `column` to `column + 3`, for one vector of channels.

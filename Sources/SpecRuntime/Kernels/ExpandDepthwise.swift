@@ -142,8 +142,8 @@ struct ExpandDepthwiseBands<E: ActivationFunction, D: ActivationFunction>: Paral
                     step = 6
                 } else if width >= 6 && inRow < pixels.upperBound - p && pixels.upperBound - p >= 6 {
                     // Six pixels across the end of a row into the next.
-                    Kernels.tile6x16(a: a, k: inChannels, b: b, bias: bias + column, c: c, split: inRow,
-                                     next: rowStart(row + 1) + column, ldc: channels, validColumns: valid, E.self)
+                    Kernels.tile6x16(a: a, k: inChannels, b: b, bias: bias + column, c: c, ldc: channels, residual: nil,
+                                     split: inRow, next: rowStart(row + 1) + column, validColumns: valid, E.self)
                     step = 6
                 } else {
                     Kernels.tileRemainder(rows: inRow, a: a, k: inChannels, b: b, bias: bias + column, c: c, ldc: channels,

@@ -116,38 +116,27 @@ extension Kernels {
         store(v, c, count: count)
     }
 
+    /// One 6×16 tile: output row i starts at `c + i·ldc` (its residual at `residual + i·ldc`).
+    /// With `split` < 6, rows from `split` on start at `next` instead: six pixels that run from
+    /// the end of one image row into the next when the two rows are not adjacent in memory
+    /// (the banded expansion's ring).
     @inlinable @inline(__always)
     static func tile6x16<A: ActivationFunction>(
         a: UnsafePointer<Float>, k: Int, b: UnsafePointer<Float>, bias: UnsafePointer<Float>,
-        c: UnsafeMutablePointer<Float>, ldc: Int, residual: UnsafePointer<Float>?, validColumns: Int, _: A.Type
+        c: UnsafeMutablePointer<Float>, ldc: Int, residual: UnsafePointer<Float>?,
+        split: Int = 6, next: UnsafeMutablePointer<Float>? = nil, validColumns: Int, _: A.Type
     ) {
         let (c0, c1, c2, c3, c4, c5) = accumulate6x16(a: a, lda: k, k: k, b: b)
         let beta = load(bias)
-        finish(c0, bias: beta, c, residual: residual, count: validColumns, A.self)
-        finish(c1, bias: beta, c + ldc, residual: residual.map { $0 + ldc }, count: validColumns, A.self)
-        finish(c2, bias: beta, c + 2 * ldc, residual: residual.map { $0 + 2 * ldc }, count: validColumns, A.self)
-        finish(c3, bias: beta, c + 3 * ldc, residual: residual.map { $0 + 3 * ldc }, count: validColumns, A.self)
-        finish(c4, bias: beta, c + 4 * ldc, residual: residual.map { $0 + 4 * ldc }, count: validColumns, A.self)
-        finish(c5, bias: beta, c + 5 * ldc, residual: residual.map { $0 + 5 * ldc }, count: validColumns, A.self)
-    }
-
-    /// A 6×16 tile whose first `split` output rows start at `c` and the rest at `next`
-    /// (`ldc` floats apart in each): six pixels that run from the end of one image row into
-    /// the next, when the rows are not adjacent in memory (the banded expansion's ring).
-    @inlinable @inline(__always)
-    static func tile6x16<A: ActivationFunction>(
-        a: UnsafePointer<Float>, k: Int, b: UnsafePointer<Float>, bias: UnsafePointer<Float>,
-        c: UnsafeMutablePointer<Float>, split: Int, next: UnsafeMutablePointer<Float>, ldc: Int, validColumns: Int, _: A.Type
-    ) {
-        let (c0, c1, c2, c3, c4, c5) = accumulate6x16(a: a, lda: k, k: k, b: b)
-        let beta = load(bias)
-        @inline(__always) func row(_ i: Int) -> UnsafeMutablePointer<Float> { i < split ? c + i &* ldc : next + (i &- split) &* ldc }
-        finish(c0, bias: beta, row(0), residual: nil, count: validColumns, A.self)
-        finish(c1, bias: beta, row(1), residual: nil, count: validColumns, A.self)
-        finish(c2, bias: beta, row(2), residual: nil, count: validColumns, A.self)
-        finish(c3, bias: beta, row(3), residual: nil, count: validColumns, A.self)
-        finish(c4, bias: beta, row(4), residual: nil, count: validColumns, A.self)
-        finish(c5, bias: beta, row(5), residual: nil, count: validColumns, A.self)
+        @inline(__always) func row(_ i: Int) -> UnsafeMutablePointer<Float> {
+            i < split ? c + i &* ldc : next.unsafelyUnwrapped + (i &- split) &* ldc
+        }
+        finish(c0, bias: beta, row(0), residual: residual, count: validColumns, A.self)
+        finish(c1, bias: beta, row(1), residual: residual.map { $0 + ldc }, count: validColumns, A.self)
+        finish(c2, bias: beta, row(2), residual: residual.map { $0 + 2 * ldc }, count: validColumns, A.self)
+        finish(c3, bias: beta, row(3), residual: residual.map { $0 + 3 * ldc }, count: validColumns, A.self)
+        finish(c4, bias: beta, row(4), residual: residual.map { $0 + 4 * ldc }, count: validColumns, A.self)
+        finish(c5, bias: beta, row(5), residual: residual.map { $0 + 5 * ldc }, count: validColumns, A.self)
     }
 
     /// The 6×16 tile of a[6 rows, k] × b[k, 16]: rows of `a` are `lda` floats apart.
