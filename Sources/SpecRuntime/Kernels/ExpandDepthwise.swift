@@ -104,9 +104,12 @@ struct ExpandDepthwiseBands<E: ActivationFunction, D: ActivationFunction>: Paral
                 Kernels.depthwiseRow(rows: UnsafePointer(rows.baseAddress!), taps: khStart..<khEnd, geometry: g,
                                      weights: depthwiseWeights, output: output + oh * g.outWidth * channels,
                                      channels: ownChannels, D.self)
-                if frontier > needed {
-                    // The next output row no longer reads the spill row's slot.
-                    (ring + ((ih0 + khEnd) % k) * rowFloats).update(from: spill, count: (frontier - needed) * channels)
+                // The next output row no longer reads the spill row's slot: move this band's
+                // channels of the spilled pixels in.
+                let slot = ring + ((ih0 + khEnd) % k) * rowFloats
+                for pixel in 0..<(frontier - needed) {
+                    let offset = pixel * channels + ownChannels.lowerBound
+                    (slot + offset).update(from: spill + offset, count: ownChannels.count)
                 }
             }
         }
