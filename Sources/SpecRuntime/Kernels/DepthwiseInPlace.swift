@@ -1,12 +1,14 @@
 /// Depthwise convolution that writes its output over its input, row by row, as TinyEngine
-/// does: each output row is computed into a one-row buffer and then stored where it
-/// belongs. With stride 1 the rows it overwrites are still read by the next `padTop` output
-/// rows, so they are copied into a ring of `padTop` rows first; with stride 2 and a pad of
-/// at most 1 the output (half as wide) only ever covers input rows no later row reads.
+/// does. With stride 1, output row r overwrites input row r, which it and the next `padTop`
+/// output rows still read: input row r is first copied into a ring of `padTop + 1` rows,
+/// and the rows at or above r are read from there. With stride 2 and a pad of at most 1 the
+/// output (half as wide) only ever covers input rows no later row reads; each output row is
+/// computed into a one-row buffer and then stored where it belongs.
 /// Channels are independent, so threads split them: each works through all rows on its own
 /// channels, with its own slice of the buffers.
 ///
-/// `scratch` holds outWidth × channels floats, plus padTop × inWidth × channels for stride 1.
+/// `scratch` holds outWidth × channels floats, plus padTop × inWidth × channels for stride 1
+/// (there outWidth = inWidth, so that is padTop + 1 input rows).
 /// Weights are packed as for `depthwiseConv`.
 extension Kernels {
     @inlinable
@@ -43,12 +45,52 @@ struct DepthwiseInPlace<A: ActivationFunction>: ParallelWork {
 
     @inlinable
     func run(_ chunks: Range<Int>) {
+        let g = geometry
+        let first = chunks.lowerBound * 16, last = min(g.inChannels, chunks.upperBound * 16)
+        if g.strideHeight == 1 && g.outWidth == g.inWidth {
+            runStrideOne(channels: first..<last)
+        } else {
+            runThroughRowBuffer(channels: first..<last)
+        }
+    }
+
+    /// Stride 1: copy input row r aside, then write output row r straight over it.
+    @inlinable
+    func runStrideOne(channels own: Range<Int>) {
+        let g = geometry, channels = g.inChannels
+        let rowFloats = g.inWidth * channels
+        let ringRows = g.padTop + 1
+        withUnsafeTemporaryAllocation(of: UnsafePointer<Float>.self, capacity: g.kernelHeight) { rows in
+            for oh in 0..<g.outHeight {
+                let slot = scratch + (oh % ringRows) * rowFloats, source = tensor + oh * rowFloats
+                if own.count == channels {
+                    slot.update(from: source, count: rowFloats)
+                } else {
+                    for pixel in 0..<g.inWidth {
+                        (slot + pixel * channels + own.lowerBound).update(from: source + pixel * channels + own.lowerBound, count: own.count)
+                    }
+                }
+                let ih0 = oh - g.padTop
+                let taps = max(0, -ih0)..<min(g.kernelHeight, g.inHeight - ih0)
+                for kh in taps {
+                    let ih = ih0 + kh
+                    rows[kh] = UnsafePointer(ih <= oh ? scratch + (ih % ringRows) * rowFloats : tensor + ih * rowFloats)
+                }
+                Kernels.depthwiseRow(rows: UnsafePointer(rows.baseAddress!), taps: taps, geometry: g, weights: weights,
+                                     output: source, channels: own, A.self)
+            }
+        }
+    }
+
+    /// Stride 2: each output row goes through a one-row buffer.
+    @inlinable
+    func runThroughRowBuffer(channels own: Range<Int>) {
         let g = geometry, channels = g.inChannels
         let rowIn = g.inWidth * channels, rowOut = g.outWidth * channels
         let pending = scratch                    // the output row being computed
         let ring = scratch + rowOut              // stride 1: overwritten input rows still needed
         let ringRows = g.strideHeight == 1 ? g.padTop : 0
-        let first = chunks.lowerBound * 16, last = min(channels, chunks.upperBound * 16)
+        let first = own.lowerBound, last = own.upperBound
         withUnsafeTemporaryAllocation(of: UnsafePointer<Float>.self, capacity: g.kernelHeight) { rows in
             for oh in 0..<g.outHeight {
                 let ih0 = oh * g.strideHeight - g.padTop
