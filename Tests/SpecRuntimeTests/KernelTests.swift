@@ -40,10 +40,12 @@ import Testing
     // a time (30 and 21 wide: octets, then a quad, then single pixels); other wide
     // rows four at a time; narrow ones (7 wide, 5×5) go pixel by pixel, 64 channels at a time
     // when there are that many. With 3 threads, the few rows of the 7×7 and 5×13 cases are
-    // split into blocks of 64 channels.
+    // split into blocks of 64 channels; with any number, so are the channels of the 200-channel
+    // case, whose 5×5 weights (20 KB) would not stay in L1 from one row to the next.
     @Test("depthwise conv with padding and stride", arguments: [
         (1, 5, 5, 3, 1), (24, 7, 9, 3, 2), (40, 14, 14, 5, 1), (17, 6, 11, 5, 2), (16, 1, 1, 3, 1), (33, 8, 8, 3, 2),
         (136, 7, 7, 5, 1), (72, 5, 13, 3, 1), (24, 6, 30, 3, 1), (16, 4, 21, 5, 1), (16, 5, 40, 3, 2), (24, 6, 37, 5, 2),
+        (200, 7, 7, 5, 1),
     ], threadCounts)
     func depthwise(shape: (channels: Int, height: Int, width: Int, kernel: Int, stride: Int), threads: Int) {
         let (c, h, w, k, s) = shape
@@ -207,8 +209,11 @@ import Testing
 
 /// The in-place depthwise conv against the out-of-place one.
 @Suite struct DepthwiseInPlaceTests {
+    // 168 and 170 channels of 5×5 weights (over 16 KB) go in blocks of 64 channels, each
+    // through all rows; 170 leaves blocks whose channels are not a multiple of 8.
     @Test("in place, with a line buffer, it computes what the out-of-place kernel does", arguments: [
         (24, 9, 7, 3, 1), (40, 14, 14, 5, 1), (72, 12, 10, 3, 2), (33, 11, 13, 3, 2), (16, 1, 1, 3, 1), (8, 1, 5, 3, 2),
+        (168, 7, 7, 5, 1), (170, 6, 6, 5, 1),
     ], [1, 2])
     func matches(shape: (channels: Int, height: Int, width: Int, kernel: Int, stride: Int), threads: Int) throws {
         let (c, h, w, k, s) = shape

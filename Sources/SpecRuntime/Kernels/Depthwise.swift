@@ -19,9 +19,12 @@ extension Kernels {
                                     outChannels: channels, outHeight: outHeight, outWidth: outWidth,
                                     kernelHeight: kernelHeight, kernelWidth: kernelWidth,
                                     strideHeight: strideHeight, strideWidth: strideWidth, padTop: padTop, padLeft: padLeft)
-        // Few rows (7×7 late layers) split unevenly over threads: then each row is also
-        // split into blocks of 64 channels.
-        let channelBlocks = threads.threadCount > 1 && outHeight < 8 * threads.threadCount ? (channels + 63) / 64 : 1
+        // Few rows (7×7 late layers) split unevenly over threads, and weights of more than
+        // 16 KB (5×5 over 960 channels: 96 KB) would be streamed again for every row: then
+        // the channels go in blocks of 64, each block through all rows with its weights in L1.
+        let weightBytes = kernelHeight * kernelWidth * channels * MemoryLayout<Float>.size
+        let fewRows = threads.threadCount > 1 && outHeight < 8 * threads.threadCount
+        let channelBlocks = fewRows || weightBytes > 16 * 1024 ? (channels + 63) / 64 : 1
         threads.parallelChunks(outHeight * channelBlocks, grain: 1,
                                DepthwiseConv<A>(input: input, weights: weights, output: output, geometry: geometry,
                                                 channelBlocks: channelBlocks))
@@ -74,13 +77,13 @@ struct DepthwiseConv<A: ActivationFunction>: ParallelWork {
         self.channelBlocks = channelBlocks
     }
 
-    /// Items are (output row, channel block) pairs, row-major.
+    /// Items are (channel block, output row) pairs, block-major.
     @inlinable
     func run(_ items: Range<Int>) {
         let g = geometry
         withUnsafeTemporaryAllocation(of: UnsafePointer<Float>.self, capacity: g.kernelHeight) { rows in
             for item in items {
-                let oh = item / channelBlocks, block = item % channelBlocks
+                let block = item / g.outHeight, oh = item % g.outHeight
                 let channels = channelBlocks == 1 ? 0..<g.inChannels : (block * 64)..<min(g.inChannels, block * 64 + 64)
                 let ih0 = oh * g.strideHeight - g.padTop
                 let taps = max(0, -ih0)..<min(g.kernelHeight, g.inHeight - ih0)

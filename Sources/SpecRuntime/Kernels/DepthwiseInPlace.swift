@@ -48,7 +48,15 @@ struct DepthwiseInPlace<A: ActivationFunction>: ParallelWork {
         let g = geometry
         let first = chunks.lowerBound * 16, last = min(g.inChannels, chunks.upperBound * 16)
         if g.strideHeight == 1 && g.outWidth == g.inWidth {
-            runStrideOne(channels: first..<last)
+            // Blocks of 64 channels, each through all rows, keep the block's weights in L1
+            // when all of them (5×5 over 960 channels: 96 KB) would be streamed every row.
+            let weightBytes = g.kernelHeight * g.kernelWidth * g.inChannels * MemoryLayout<Float>.size
+            let block = weightBytes > 16 * 1024 ? 64 : last - first
+            var start = first
+            while start < last {
+                runStrideOne(channels: start..<min(last, start + block))
+                start += block
+            }
         } else {
             runThroughRowBuffer(channels: first..<last)
         }
@@ -65,6 +73,11 @@ struct DepthwiseInPlace<A: ActivationFunction>: ParallelWork {
                 let slot = scratch + (oh % ringRows) * rowFloats, source = tensor + oh * rowFloats
                 if own.count == channels {
                     slot.update(from: source, count: rowFloats)
+                } else if own.count % 8 == 0 {
+                    for pixel in 0..<g.inWidth {
+                        let offset = pixel * channels + own.lowerBound
+                        copyVectors(source + offset, to: slot + offset, count: own.count)
+                    }
                 } else {
                     for pixel in 0..<g.inWidth {
                         (slot + pixel * channels + own.lowerBound).update(from: source + pixel * channels + own.lowerBound, count: own.count)

@@ -54,3 +54,15 @@ func store(_ v: Vec, _ p: UnsafeMutablePointer<Float>, count: Int) {
 /// `n` rounded up to a multiple of `m`.
 @inlinable @inline(__always)
 public func roundUp(_ n: Int, _ m: Int) -> Int { (n + m - 1) / m * m }
+
+/// Copies `count` floats, a multiple of 8, in vector moves: for a pixel's few channels a
+/// call to memmove costs more than the move.
+@inlinable @inline(__always)
+func copyVectors(_ source: UnsafePointer<Float>, to destination: UnsafeMutablePointer<Float>, count: Int) {
+    var i = 0
+    while i + 16 <= count {
+        store(load(source + i), destination + i)
+        i += 16
+    }
+    if i < count { store8(load8(source + i), destination + i) }
+}
