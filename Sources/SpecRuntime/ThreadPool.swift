@@ -49,6 +49,9 @@ public final class ThreadPool: @unchecked Sendable {
     private let wakeUp: UnsafeMutablePointer<pthread_cond_t>
     private var sleepers = 0
 
+    /// Every task bit set: a job no one can claim from.
+    private static let allClaimed = 0xFFFF_FFFF
+
     /// Iterations a worker polls for the next job before it sleeps.
     private static let spinLimit = 200_000
 
@@ -104,13 +107,18 @@ public final class ThreadPool: @unchecked Sendable {
 
     @usableFromInline
     func dispatch(_ work: UnsafeRawPointer, items: Int, tasks: Int, run: @escaping (UnsafeRawPointer, Range<Int>) -> Void) {
+        // Close the new job before its fields change: a worker still looking at the last
+        // job (preempted between reading the claims and claiming) would otherwise see the
+        // new task count, claim a task the last job never had, and run the new job's task
+        // twice. Its claim now fails, since the claims word has moved on.
+        let next = generation.load(ordering: .relaxed) + 1
+        claims.store(next << 32 | Self.allClaimed, ordering: .sequentiallyConsistent)
         self.work = work
         runRange = run
         itemCount = items
         taskCount = tasks
         pending.store(tasks, ordering: .relaxed)
-        let next = generation.load(ordering: .relaxed) + 1
-        claims.store(next << 32, ordering: .releasing)
+        claims.store(next << 32, ordering: .sequentiallyConsistent)
         pthread_mutex_lock(mutex)
         generation.store(next, ordering: .releasing)
         if sleepers > 0 { pthread_cond_broadcast(wakeUp) }
