@@ -78,10 +78,24 @@ struct PointwiseConv<A: ActivationFunction>: ParallelWork {
         let bias = weights + k * roundUp(outChannels, 16)
         // Tiles per block: the block's inputs (6 rows of k floats per tile) fill ~128 KB.
         let blockTiles = max(1, 128 * 1024 / (6 * k * 4))
+        // When the last panel is half empty (24, 40, 72 channels), the last 24 channels go
+        // 4 pixels at a time: 12 FMAs for 7 loads, where two 6×16 tiles would spend a
+        // quarter of their FMAs on the padding.
+        // The two panels go together wherever threads split the panels (the share that has
+        // the first runs both), so each output is computed the same way for any split.
+        let panelCount = (outChannels + 15) / 16
+        let paired = outChannels % 16 == 8 && panelCount >= 2
+        let wide = paired && panels.contains(panelCount - 2)
+        let narrowEnd = paired ? min(panels.upperBound, panelCount - 2) : panels.upperBound
+        let narrowPanels = min(panels.lowerBound, narrowEnd)..<narrowEnd
         var blockStart = tiles.lowerBound
         while blockStart < tiles.upperBound {
             let blockEnd = min(tiles.upperBound, blockStart + blockTiles)
-            for panel in panels {
+            if wide {
+                let first = blockStart * 6, end = min(pixels, blockEnd * 6)
+                run24(pixels: first..<end, panel: panelCount - 2, bias: bias)
+            }
+            for panel in narrowPanels {
                 let b = weights + panel * k * 16
                 let column = panel * 16
                 let valid = min(16, outChannels - column)
@@ -105,7 +119,63 @@ struct PointwiseConv<A: ActivationFunction>: ParallelWork {
     }
 }
 
+extension PointwiseConv {
+    /// Output channels 16·panel ..< 16·panel + 24 (the last 24) of `pixels`, 4 at a time.
+    @inlinable
+    func run24(pixels: Range<Int>, panel: Int, bias: UnsafePointer<Float>) {
+        let k = inChannels
+        let b = weights + panel * k * 16, column = panel * 16
+        var p = pixels.lowerBound
+        while p < pixels.upperBound {
+            let rows = min(4, pixels.upperBound - p)
+            Kernels.tile4x24(rows: rows, a: input + p * k, k: k, b: b, bias: bias + column,
+                             c: output + p * outChannels + column, ldc: outChannels,
+                             residual: residual.map { $0 + p * outChannels + column }, A.self)
+            p += rows
+        }
+    }
+}
+
 extension Kernels {
+    /// Up to four pixels × 24 channels: the 16 of panel `b` and the first 8 of the panel
+    /// after it (`b + 16·k`), in 12 AVX2 accumulators; per input channel 3 weight loads and
+    /// 4 broadcasts feed 12 FMAs. With fewer than 4 `rows` the last repeats and is not
+    /// stored, so every pixel's sum runs in the same order as in a full tile.
+    @inlinable @inline(__always)
+    static func tile4x24<A: ActivationFunction>(
+        rows: Int, a: UnsafePointer<Float>, k: Int, b: UnsafePointer<Float>, bias: UnsafePointer<Float>,
+        c: UnsafeMutablePointer<Float>, ldc: Int, residual: UnsafePointer<Float>?, _: A.Type
+    ) {
+        var c0 = Vec.zero, c1 = Vec.zero, c2 = Vec.zero, c3 = Vec.zero
+        var d0 = SIMD8<Float>.zero, d1 = SIMD8<Float>.zero, d2 = SIMD8<Float>.zero, d3 = SIMD8<Float>.zero
+        let a0 = a, a1 = a + min(1, rows - 1) * k, a2 = a + min(2, rows - 1) * k, a3 = a + min(3, rows - 1) * k
+        var w = b, v = b + 16 * k
+        for i in 0..<k {
+            let wi = load(w), vi = load8(v)
+            w += 16
+            v += 16
+            let x0 = a0[i], x1 = a1[i], x2 = a2[i], x3 = a3[i]
+            c0 = c0.addingProduct(Vec(repeating: x0), wi)
+            d0 = d0.addingProduct(SIMD8(repeating: x0), vi)
+            c1 = c1.addingProduct(Vec(repeating: x1), wi)
+            d1 = d1.addingProduct(SIMD8(repeating: x1), vi)
+            c2 = c2.addingProduct(Vec(repeating: x2), wi)
+            d2 = d2.addingProduct(SIMD8(repeating: x2), vi)
+            c3 = c3.addingProduct(Vec(repeating: x3), wi)
+            d3 = d3.addingProduct(SIMD8(repeating: x3), vi)
+        }
+        let beta = load(bias), gamma = Vec(lowHalf: load8(bias + 16), highHalf: .zero)
+        @inline(__always) func row(_ i: Int, _ wide: Vec, _ narrow: SIMD8<Float>) {
+            let r = residual.map { $0 + i &* ldc }
+            finish(wide, bias: beta, c + i &* ldc, residual: r, count: 16, A.self)
+            finish(Vec(lowHalf: narrow, highHalf: .zero), bias: gamma, c + i &* ldc + 16, residual: r.map { $0 + 16 }, count: 8, A.self)
+        }
+        row(0, c0, d0)
+        if rows > 1 { row(1, c1, d1) }
+        if rows > 2 { row(2, c2, d2) }
+        if rows > 3 { row(3, c3, d3) }
+    }
+
     @inlinable @inline(__always)
     static func finish<A: ActivationFunction>(
         _ acc: Vec, bias: Vec, _ c: UnsafeMutablePointer<Float>,
