@@ -140,10 +140,14 @@ import Testing
         expectClose(output, expected)
     }
 
-    @Test("squeeze-and-excite scales its input in place by the gate")
-    func squeezeExcite() {
-        let (pixels, c, s) = (10, 20, 8)
-        var random = SplitMix64(seed: 42)
+    // Channel counts with a partial last vector (20, 200, 136), 49 pixels as on a 7×7 map,
+    // and maps large enough for two threads to split the scaling.
+    @Test("squeeze-and-excite scales its input in place by the gate", arguments: [
+        (10, 20, 8), (49, 200, 48), (196, 136, 32),
+    ], [1, 2])
+    func squeezeExcite(shape: (pixels: Int, channels: Int, squeeze: Int), threads: Int) {
+        let (pixels, c, s) = shape
+        var random = SplitMix64(seed: UInt64(42 + c))
         var tensor = (0..<(pixels * c)).map { _ in random.uniform(-1, 1) }
         let original = tensor
         let w1 = (0..<(s * c)).map { _ in random.uniform(-1, 1) }, b1 = (0..<s).map { _ in random.uniform(-1, 1) }
@@ -152,7 +156,7 @@ import Testing
         let expand = pack(LayerWeights(.dense, "e", out: c, in: s, weight: ["e"], bias: true, at: 0), w2, b2)
         var scratch = [Float](repeating: .nan, count: c + s)
         Kernels.squeezeExcite(&tensor, pixels: pixels, channels: c, squeeze: s, reduce: reduce, expand: expand,
-                              scratch: &scratch, inner: ReLU.self, gate: HardSigmoid.self, threads: ThreadPool(threads: 2))
+                              scratch: &scratch, inner: ReLU.self, gate: HardSigmoid.self, threads: ThreadPool(threads: threads))
         let means = (0..<c).map { ch in (0..<pixels).reduce(Float(0)) { $0 + original[$1 * c + ch] } / Float(pixels) }
         let squeezed = (0..<s).map { j in max(0, (0..<c).reduce(b1[j]) { $0 + means[$1] * w1[j * c + $1] }) }
         let gate = (0..<c).map { ch in hardsigmoid((0..<s).reduce(b2[ch]) { $0 + squeezed[$1] * w2[ch * s + $1] }) }
