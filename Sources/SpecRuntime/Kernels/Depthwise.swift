@@ -19,12 +19,10 @@ extension Kernels {
                                     outChannels: channels, outHeight: outHeight, outWidth: outWidth,
                                     kernelHeight: kernelHeight, kernelWidth: kernelWidth,
                                     strideHeight: strideHeight, strideWidth: strideWidth, padTop: padTop, padLeft: padLeft)
-        // Few rows (7×7 late layers) split unevenly over threads, and weights of more than
-        // 16 KB (5×5 over 960 channels: 96 KB) would be streamed again for every row: then
-        // the channels go in blocks of 64, each block through all rows with its weights in L1.
-        let weightBytes = kernelHeight * kernelWidth * channels * MemoryLayout<Float>.size
+        // Few rows (7×7 late layers) split unevenly over threads; then, as when the weights
+        // outgrow L1, the channels go in blocks of 64.
         let fewRows = threads.threadCount > 1 && outHeight < 8 * threads.threadCount
-        let channelBlocks = fewRows || weightBytes > 16 * 1024 ? (channels + 63) / 64 : 1
+        let channelBlocks = fewRows || geometry.depthwiseWeightsOutgrowL1 ? (channels + 63) / 64 : 1
         threads.parallelChunks(outHeight * channelBlocks, grain: 1,
                                DepthwiseConv<A>(input: input, weights: weights, output: output, geometry: geometry,
                                                 channelBlocks: channelBlocks))
@@ -54,6 +52,14 @@ public struct ConvGeometry: Sendable {
         self.strideWidth = strideWidth
         self.padTop = padTop
         self.padLeft = padLeft
+    }
+
+    /// Whether a depthwise conv's weights (over 16 KB: 5×5 over 960 channels is 96 KB) would
+    /// be streamed from L2 again for every output row; such convs go in blocks of 64
+    /// channels, each block through all rows with its weights in L1.
+    @inlinable
+    public var depthwiseWeightsOutgrowL1: Bool {
+        kernelHeight * kernelWidth * inChannels * MemoryLayout<Float>.size > 16 * 1024
     }
 }
 

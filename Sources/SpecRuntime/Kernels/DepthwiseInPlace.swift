@@ -8,8 +8,8 @@
 /// channels, with its own slice of the buffers.
 ///
 /// `scratch` holds outWidth × channels floats, plus padTop × inWidth × channels for stride 1
-/// (there outWidth = inWidth, so that is padTop + 1 input rows).
-/// Weights are packed as for `depthwiseConv`.
+/// (there outWidth = inWidth, as the IR only runs same-size stride-1 convs in place, so that
+/// is padTop + 1 input rows). Weights are packed as for `depthwiseConv`.
 extension Kernels {
     @inlinable
     public static func depthwiseConvInPlace<A: ActivationFunction>(
@@ -47,18 +47,15 @@ struct DepthwiseInPlace<A: ActivationFunction>: ParallelWork {
     func run(_ chunks: Range<Int>) {
         let g = geometry
         let first = chunks.lowerBound * 16, last = min(g.inChannels, chunks.upperBound * 16)
-        if g.strideHeight == 1 && g.outWidth == g.inWidth {
-            // Blocks of 64 channels, each through all rows, keep the block's weights in L1
-            // when all of them (5×5 over 960 channels: 96 KB) would be streamed every row.
-            let weightBytes = g.kernelHeight * g.kernelWidth * g.inChannels * MemoryLayout<Float>.size
-            let block = weightBytes > 16 * 1024 ? 64 : last - first
+        if g.strideHeight == 1 {
+            let block = g.depthwiseWeightsOutgrowL1 ? 64 : last - first
             var start = first
             while start < last {
                 runStrideOne(channels: start..<min(last, start + block))
                 start += block
             }
         } else {
-            runThroughRowBuffer(channels: first..<last)
+            runStrideTwo(channels: first..<last)
         }
     }
 
@@ -95,36 +92,24 @@ struct DepthwiseInPlace<A: ActivationFunction>: ParallelWork {
         }
     }
 
-    /// Stride 2: each output row goes through a one-row buffer.
+    /// Stride 2: each output row goes through a one-row buffer; the input rows it covers
+    /// are never read again.
     @inlinable
-    func runThroughRowBuffer(channels own: Range<Int>) {
+    func runStrideTwo(channels own: Range<Int>) {
         let g = geometry, channels = g.inChannels
         let rowIn = g.inWidth * channels, rowOut = g.outWidth * channels
-        let pending = scratch                    // the output row being computed
-        let ring = scratch + rowOut              // stride 1: overwritten input rows still needed
-        let ringRows = g.strideHeight == 1 ? g.padTop : 0
-        let first = own.lowerBound, last = own.upperBound
+        let pending = scratch
         withUnsafeTemporaryAllocation(of: UnsafePointer<Float>.self, capacity: g.kernelHeight) { rows in
             for oh in 0..<g.outHeight {
                 let ih0 = oh * g.strideHeight - g.padTop
                 let taps = max(0, -ih0)..<min(g.kernelHeight, g.inHeight - ih0)
-                for kh in taps {
-                    let ih = ih0 + kh
-                    // Rows above the current one were overwritten (stride 1): read their copies.
-                    rows[kh] = UnsafePointer(ih < oh && ringRows > 0 ? ring + (ih % ringRows) * rowIn : tensor + ih * rowIn)
-                }
+                for kh in taps { rows[kh] = UnsafePointer(tensor + (ih0 + kh) * rowIn) }
                 Kernels.depthwiseRow(rows: UnsafePointer(rows.baseAddress!), taps: taps, geometry: g, weights: weights,
-                                     output: pending, channels: first..<last, A.self)
-                if ringRows > 0 {
-                    // Input row oh is about to be overwritten; output rows oh+1 … oh+padTop still read it.
-                    let slot = ring + (oh % ringRows) * rowIn, source = tensor + oh * rowIn
-                    for pixel in 0..<g.inWidth {
-                        (slot + pixel * channels + first).update(from: source + pixel * channels + first, count: last - first)
-                    }
-                }
+                                     output: pending, channels: own, A.self)
                 let destination = tensor + oh * rowOut
                 for pixel in 0..<g.outWidth {
-                    (destination + pixel * channels + first).update(from: pending + pixel * channels + first, count: last - first)
+                    (destination + pixel * channels + own.lowerBound).update(from: pending + pixel * channels + own.lowerBound,
+                                                                              count: own.count)
                 }
             }
         }

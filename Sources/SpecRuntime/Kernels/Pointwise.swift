@@ -86,8 +86,7 @@ struct PointwiseConv<A: ActivationFunction>: ParallelWork {
         let panelCount = (outChannels + 15) / 16
         let paired = outChannels % 16 == 8 && panelCount >= 2
         let wide = paired && panels.contains(panelCount - 2)
-        let narrowEnd = paired ? min(panels.upperBound, panelCount - 2) : panels.upperBound
-        let narrowPanels = min(panels.lowerBound, narrowEnd)..<narrowEnd
+        let narrowPanels = panels.clamped(to: 0..<(paired ? panelCount - 2 : panelCount))
         var blockStart = tiles.lowerBound
         while blockStart < tiles.upperBound {
             let blockEnd = min(tiles.upperBound, blockStart + blockTiles)
