@@ -11,10 +11,21 @@ public final class AlignedBuffer: @unchecked Sendable {
 
     public init(floats: Int) {
         self.floats = floats
-        let raw = UnsafeMutableRawPointer.allocate(byteCount: max(floats, 1) * 4, alignment: 64)
+        let bytes = max(floats, 1) * 4
+        // Buffers of megabytes (weights, arenas) go on 2 MB pages where the kernel offers
+        // them on request: streaming 20 MB of weights through 4 KB pages walks the page
+        // tables every 64 cache lines.
+        let huge = bytes >= Self.hugePage
+        let raw = UnsafeMutableRawPointer.allocate(byteCount: huge ? roundUp(bytes, Self.hugePage) : bytes,
+                                                   alignment: huge ? Self.hugePage : 64)
+        #if canImport(Glibc)
+        if huge { _ = madvise(raw, roundUp(bytes, Self.hugePage), MADV_HUGEPAGE) }
+        #endif
         pointer = raw.bindMemory(to: Float.self, capacity: max(floats, 1))
         pointer.initialize(repeating: 0, count: max(floats, 1))
     }
+
+    static let hugePage = 2 << 20
 
     public convenience init(bytes: Int) { self.init(floats: (bytes + 3) / 4) }
 
