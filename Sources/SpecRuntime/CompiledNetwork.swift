@@ -4,7 +4,8 @@ import Glibc
 import Darwin
 #endif
 
-/// Memory that is 64-byte aligned (a cache line, and one AVX-512 vector) and zeroed.
+/// Zeroed memory, 64-byte aligned (a cache line, and one AVX-512 vector); from 2 MB up,
+/// aligned to and rounded up to whole 2 MB pages.
 public final class AlignedBuffer: @unchecked Sendable {
     public let pointer: UnsafeMutablePointer<Float>
     public let floats: Int
@@ -12,9 +13,9 @@ public final class AlignedBuffer: @unchecked Sendable {
     public init(floats: Int) {
         self.floats = floats
         let bytes = max(floats, 1) * 4
-        // Buffers of megabytes (weights, arenas) go on 2 MB pages where the kernel offers
-        // them on request: streaming 20 MB of weights through 4 KB pages walks the page
-        // tables every 64 cache lines.
+        // Buffers of 2 MB and more (weights, large arenas) go on 2 MB pages where the
+        // kernel offers them on request (Linux THP "madvise"): streaming 20 MB of weights
+        // through 4 KB pages walks the page tables every 64 cache lines.
         let huge = bytes >= Self.hugePage
         let raw = UnsafeMutableRawPointer.allocate(byteCount: huge ? roundUp(bytes, Self.hugePage) : bytes,
                                                    alignment: huge ? Self.hugePage : 64)
