@@ -12,18 +12,18 @@ public final class AlignedBuffer: @unchecked Sendable {
 
     public init(floats: Int) {
         self.floats = floats
-        let bytes = max(floats, 1) * 4
+        let capacity = max(floats, 1), bytes = capacity * MemoryLayout<Float>.size
         // Buffers of 2 MB and more (weights, large arenas) go on 2 MB pages where the
         // kernel offers them on request (Linux THP "madvise"): streaming 20 MB of weights
         // through 4 KB pages walks the page tables every 64 cache lines.
         let huge = bytes >= Self.hugePage
-        let raw = UnsafeMutableRawPointer.allocate(byteCount: huge ? roundUp(bytes, Self.hugePage) : bytes,
-                                                   alignment: huge ? Self.hugePage : 64)
+        let byteCount = huge ? roundUp(bytes, Self.hugePage) : bytes
+        let raw = UnsafeMutableRawPointer.allocate(byteCount: byteCount, alignment: huge ? Self.hugePage : 64)
         #if canImport(Glibc)
-        if huge { _ = madvise(raw, roundUp(bytes, Self.hugePage), MADV_HUGEPAGE) }
+        if huge { _ = madvise(raw, byteCount, MADV_HUGEPAGE) }
         #endif
-        pointer = raw.bindMemory(to: Float.self, capacity: max(floats, 1))
-        pointer.initialize(repeating: 0, count: max(floats, 1))
+        pointer = raw.bindMemory(to: Float.self, capacity: capacity)
+        pointer.initialize(repeating: 0, count: capacity)
     }
 
     static let hugePage = 2 << 20
