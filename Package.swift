@@ -48,7 +48,9 @@ let package = Package(
         .testTarget(name: "SpecPassesTests", dependencies: ["SpecPasses"]),
         .testTarget(name: "SpecCodegenTests", dependencies: ["SpecCodegen"]),
         .testTarget(name: "SpecccCLITests", dependencies: ["SpecccCLI"]),
-        .testTarget(name: "SpecRuntimeTests", dependencies: ["SpecRuntime"], swiftSettings: nativeCPU),
+        // Optimized and for this CPU, as the networks are: the kernels are then specialized
+        // here and take the same paths (AVX-512's wider tiles) that the networks take.
+        .testTarget(name: "SpecRuntimeTests", dependencies: ["SpecRuntime"], swiftSettings: networkSettings),
         // Counts heap allocations per thread by interposing malloc in the test binary.
         .target(name: "AllocationCounter", path: "Tests/AllocationCounter"),
         .testTarget(

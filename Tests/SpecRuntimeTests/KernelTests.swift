@@ -82,9 +82,11 @@ import Testing
     }
 
     // 30 and 27 wide: rows with interior runs of six pixels (3 channels, 3×3: the unrolled
-    // stem); 4 channels take the general path.
+    // stem), and runs that end in an overlapping tile; 32 and 64 output channels go two
+    // panels per tile on AVX-512; 4 channels take the general path.
     @Test("direct conv (the stem), reading HWC or the caller's CHW image",
-          arguments: [(3, 16, 9, 9, 3, 2), (3, 20, 8, 7, 3, 1), (5, 8, 6, 6, 5, 2), (3, 16, 32, 30, 3, 2), (3, 40, 12, 27, 3, 1), (4, 8, 10, 20, 3, 1)], [InputLayout.hwc, .chw])
+          arguments: [(3, 16, 9, 9, 3, 2), (3, 20, 8, 7, 3, 1), (5, 8, 6, 6, 5, 2), (3, 16, 32, 30, 3, 2), (3, 40, 12, 27, 3, 1),
+                      (4, 8, 10, 20, 3, 1), (3, 32, 10, 27, 3, 2), (3, 64, 7, 17, 3, 1)], [InputLayout.hwc, .chw])
     func directConv(shape: (cin: Int, cout: Int, height: Int, width: Int, kernel: Int, stride: Int), layout: InputLayout) {
         let threads = 3  // more workers than some row counts
         let (ci, co, h, w, k, s) = shape

@@ -1,3 +1,5 @@
+import SpecSIMD
+
 /// One output row of a depthwise conv, shared by the plain, banded and in-place kernels,
 /// which differ only in where the input rows live.
 ///
@@ -44,18 +46,16 @@ extension Kernels {
         if g.strideWidth == 1 && (k == 3 || k == 5) && channels.lowerBound % 8 == 0 && channels.count % 8 == 0 {
             let octetEnd = interiorStart + (interiorEnd - interiorStart) / 8 * 8
             var c = channels.lowerBound
+            // Strips of 16 channels need 8 accumulators of 16 lanes: 16 registers on AVX2,
+            // which spill there; strips of 8 use half the instructions' width.
+            while c + 16 <= channels.upperBound && spec_has_32_vector_registers() != 0 {
+                depthwiseOctets(rows: rows, taps: taps, g, weights: weights, bias: bias, padded: padded, output: output,
+                                channel: c, columns: interiorStart..<octetEnd, A.self, SIMD16<Float>.self)
+                c += 16
+            }
             while c < channels.upperBound {
-                var ow = interiorStart
-                while ow < octetEnd {
-                    if k == 3 {
-                        depthwiseOctetK3(rows: rows, taps: taps, g, weights: weights, bias: bias, padded: padded,
-                                         output: output, channel: c, column: ow, A.self)
-                    } else {
-                        depthwiseOctetK5(rows: rows, taps: taps, g, weights: weights, bias: bias, padded: padded,
-                                         output: output, channel: c, column: ow, A.self)
-                    }
-                    ow += 8
-                }
+                depthwiseOctets(rows: rows, taps: taps, g, weights: weights, bias: bias, padded: padded, output: output,
+                                channel: c, columns: interiorStart..<octetEnd, A.self, SIMD8<Float>.self)
                 c += 8
             }
             quadStart = octetEnd
@@ -116,17 +116,39 @@ extension Kernels {
         }
     }
 
+    /// Runs the octet kernel of the row's width over `columns` (a multiple of 8 wide) for
+    /// one strip of V.scalarCount channels.
+    @inlinable @inline(__always)
+    static func depthwiseOctets<A: ActivationFunction, V: SIMD>(
+        rows: UnsafePointer<UnsafePointer<Float>>, taps: Range<Int>, _ g: ConvGeometry,
+        weights: UnsafePointer<Float>, bias: UnsafePointer<Float>, padded: Int, output: UnsafeMutablePointer<Float>,
+        channel c: Int, columns: Range<Int>, _: A.Type, _: V.Type
+    ) where V.Scalar == Float {
+        var ow = columns.lowerBound
+        while ow < columns.upperBound {
+            if g.kernelWidth == 3 {
+                depthwiseOctetK3(rows: rows, taps: taps, g, weights: weights, bias: bias, padded: padded,
+                                 output: output, channel: c, column: ow, A.self, V.self)
+            } else {
+                depthwiseOctetK5(rows: rows, taps: taps, g, weights: weights, bias: bias, padded: padded,
+                                 output: output, channel: c, column: ow, A.self, V.self)
+            }
+            ow += 8
+        }
+    }
+
     /// Eight interior pixels of a stride-1, 3-wide row for 8 channels. Each input column
     /// is loaded once and feeds the up to 3 outputs that read it, so a row of taps costs
     /// 10 input and 3 weight loads for 24 FMAs (the quad kernel: one load per FMA). The
     /// body is the rule "column j feeds output j − kw with weight kw" written out, so that
     /// every accumulator is a register; depthwiseOctetK5 is the same rule for 5 taps.
     @inlinable @inline(__always)
-    static func depthwiseOctetK3<A: ActivationFunction>(
+    static func depthwiseOctetK3<A: ActivationFunction, V: SIMD>(
         rows: UnsafePointer<UnsafePointer<Float>>, taps: Range<Int>, _ g: ConvGeometry,
         weights w: UnsafePointer<Float>, bias: UnsafePointer<Float>, padded: Int, output: UnsafeMutablePointer<Float>,
-        channel c: Int, column ow: Int, _: A.Type
-    ) {
+        channel c: Int, column ow: Int, _: A.Type, _: V.Type
+    ) where V.Scalar == Float {
+        @inline(__always) func load8(_ p: UnsafePointer<Float>) -> V { UnsafeRawPointer(p).loadUnaligned(as: V.self) }
         let pixel = g.inChannels
         let b = load8(bias + c)
         var a0 = b, a1 = b, a2 = b, a3 = b, a4 = b, a5 = b, a6 = b, a7 = b
@@ -178,11 +200,12 @@ extension Kernels {
 
     /// depthwiseOctetK3 for 5-wide rows: 12 input and 5 weight loads per row of taps for 40 FMAs.
     @inlinable @inline(__always)
-    static func depthwiseOctetK5<A: ActivationFunction>(
+    static func depthwiseOctetK5<A: ActivationFunction, V: SIMD>(
         rows: UnsafePointer<UnsafePointer<Float>>, taps: Range<Int>, _ g: ConvGeometry,
         weights w: UnsafePointer<Float>, bias: UnsafePointer<Float>, padded: Int, output: UnsafeMutablePointer<Float>,
-        channel c: Int, column ow: Int, _: A.Type
-    ) {
+        channel c: Int, column ow: Int, _: A.Type, _: V.Type
+    ) where V.Scalar == Float {
+        @inline(__always) func load8(_ p: UnsafePointer<Float>) -> V { UnsafeRawPointer(p).loadUnaligned(as: V.self) }
         let pixel = g.inChannels
         let b = load8(bias + c)
         var a0 = b, a1 = b, a2 = b, a3 = b, a4 = b, a5 = b, a6 = b, a7 = b
@@ -250,14 +273,21 @@ extension Kernels {
         storePair(a6, a7, out + 6 &* pixel, pixel: pixel, A.self)
     }
 
-    /// Two neighbouring pixels' 8 channels, activated as one 16-lane vector and stored.
+    /// Two neighbouring pixels' strips, activated and stored; strips of 8 channels are
+    /// activated as one 16-lane vector.
     @inlinable @inline(__always)
-    static func storePair<A: ActivationFunction>(
-        _ first: SIMD8<Float>, _ second: SIMD8<Float>, _ out: UnsafeMutablePointer<Float>, pixel: Int, _: A.Type
-    ) {
-        let both = A.apply(Vec(lowHalf: first, highHalf: second))
-        store8(both.lowHalf, out)
-        store8(both.highHalf, out + pixel)
+    static func storePair<A: ActivationFunction, V: SIMD>(
+        _ first: V, _ second: V, _ out: UnsafeMutablePointer<Float>, pixel: Int, _: A.Type
+    ) where V.Scalar == Float {
+        if V.scalarCount == 16 {
+            store(A.apply(unsafeBitCast(first, to: Vec.self)), out)
+            store(A.apply(unsafeBitCast(second, to: Vec.self)), out + pixel)
+        } else {
+            let both = A.apply(Vec(lowHalf: unsafeBitCast(first, to: SIMD8<Float>.self),
+                                   highHalf: unsafeBitCast(second, to: SIMD8<Float>.self)))
+            store8(both.lowHalf, out)
+            store8(both.highHalf, out + pixel)
+        }
     }
 
     /// Four interior pixels, `column` to `column + 3`, for one vector of channels.
@@ -345,6 +375,8 @@ extension Kernels {
 /// time. Kernels take it as a generic parameter, not as an inlined constant: the optimizer
 /// does not always inline the inner functions, but it always specializes them.
 public protocol StaticCount { static func value(_ runtime: Int) -> Int }
+public enum Count1: StaticCount { @inlinable @inline(__always) public static func value(_: Int) -> Int { 1 } }
+public enum Count2: StaticCount { @inlinable @inline(__always) public static func value(_: Int) -> Int { 2 } }
 public enum Count3: StaticCount { @inlinable @inline(__always) public static func value(_: Int) -> Int { 3 } }
 public enum Count5: StaticCount { @inlinable @inline(__always) public static func value(_: Int) -> Int { 5 } }
 public enum RuntimeCount: StaticCount { @inlinable @inline(__always) public static func value(_ runtime: Int) -> Int { runtime } }

@@ -1,3 +1,5 @@
+import SpecSIMD
+
 /// Dense k×k convolution for few input channels (the stem): each output pixel's
 /// channels are accumulated as vectors from broadcast input values.
 /// Weights packed [kh][kw][in][out padded to 16], then the bias.
@@ -54,8 +56,9 @@ struct DirectConv<A: ActivationFunction>: ParallelWork {
     }
 
     /// Interior pixels go six at a time: one pixel's taps are a single chain of dependent
-    /// FMAs; six pixels are six chains (twelve AVX2 registers) sharing each weight load,
-    /// as in the 1×1 GEMM's tile. The stem's 3×3 taps over 3 channels are constants, so
+    /// FMAs; six pixels are six chains sharing each weight load, as in the 1×1 GEMM's tile.
+    /// With AVX-512's 32 registers a tile covers two 16-channel panels, so each broadcast
+    /// input value feeds two FMAs. The stem's 3×3 taps over 3 channels are constants, so
     /// the 27 taps unroll completely.
     @inlinable
     func run(_ rows: Range<Int>) {
@@ -69,61 +72,103 @@ struct DirectConv<A: ActivationFunction>: ParallelWork {
     @inlinable
     func run<K: StaticCount, C: StaticCount>(_ rows: Range<Int>, _: K.Type, _: C.Type) {
         let g = geometry
-        let k = K.value(g.kernelWidth), channels = C.value(g.inChannels)
         let padded = roundUp(g.outChannels, 16)
-        let bias = weights + g.kernelHeight * k * channels * padded
+        let bias = weights + g.kernelHeight * K.value(g.kernelWidth) * C.value(g.inChannels) * padded
         let interiorStart = min(g.outWidth, (g.padLeft + g.strideWidth - 1) / g.strideWidth)
-        let interiorEnd = max(interiorStart, min(g.outWidth, (g.inWidth - k + g.padLeft) / g.strideWidth + 1))
-        let step = g.strideWidth * pixelStride
+        let interiorEnd = max(interiorStart, min(g.outWidth, (g.inWidth - K.value(g.kernelWidth) + g.padLeft) / g.strideWidth + 1))
+        let panelPairs = spec_has_32_vector_registers() != 0 && g.outChannels % 32 == 0
         for oh in rows {
             let ih0 = oh * g.strideHeight - g.padTop
             let taps = max(0, -ih0)..<min(g.kernelHeight, g.inHeight - ih0)
+            let out = output + oh * g.outWidth * g.outChannels
+            // Pixels whose taps leave the input go one at a time, with bounds.
+            func edgePixel(_ ow: Int, panels: Range<Int>) {
+                for o in stride(from: panels.lowerBound, to: panels.upperBound, by: 16) {
+                    pixel(ow, ih0: ih0, taps: taps, channel: o, bias: load(bias + o), padded: padded, output: out + o,
+                          count: min(16, g.outChannels - o))
+                }
+            }
+            // When the interior is not a multiple of 6 wide, the last tile overlaps the one
+            // before it: recomputing a few pixels is cheaper than single-pixel chains.
+            let tiled = interiorEnd - interiorStart >= 6 ? interiorEnd : interiorStart
             var o = 0
             while o < padded {
-                let n = min(16, g.outChannels - o)
-                let b = load(bias + o)
-                let out = output + oh * g.outWidth * g.outChannels + o
-                var ow = 0
-                while ow < interiorStart {
-                    pixel(ow, ih0: ih0, taps: taps, channel: o, bias: b, padded: padded, output: out, count: n)
-                    ow += 1
-                }
-                while ow + 6 <= interiorEnd {
-                    // In-range offsets: wrapping arithmetic drops the overflow checks.
-                    let iw0 = ow &* g.strideWidth &- g.padLeft
-                    var a0 = b, a1 = b, a2 = b, a3 = b, a4 = b, a5 = b
-                    for kh in taps {
-                        for kw in 0..<k {
-                            let column: Int = (ih0 &+ kh) &* g.inWidth &+ iw0 &+ kw
-                            let x = input + column &* pixelStride
-                            let tap: Int = kh &* k &+ kw
-                            let w = weights + (tap &* channels &* padded &+ o)
-                            for ci in 0..<channels {
-                                let weight = load(w + ci &* padded), xc = x + ci &* channelStride
-                                a0 = a0.addingProduct(Vec(repeating: xc[0]), weight)
-                                a1 = a1.addingProduct(Vec(repeating: xc[step]), weight)
-                                a2 = a2.addingProduct(Vec(repeating: xc[2 &* step]), weight)
-                                a3 = a3.addingProduct(Vec(repeating: xc[3 &* step]), weight)
-                                a4 = a4.addingProduct(Vec(repeating: xc[4 &* step]), weight)
-                                a5 = a5.addingProduct(Vec(repeating: xc[5 &* step]), weight)
-                            }
-                        }
+                let panels = o..<min(padded, o + (panelPairs ? 32 : 16))
+                for ow in 0..<interiorStart { edgePixel(ow, panels: panels) }
+                var ow = interiorStart
+                while ow < tiled {
+                    let column = min(ow, tiled - 6)
+                    if panelPairs {
+                        tile(column, ih0: ih0, taps: taps, channel: o, bias: bias, padded: padded, output: out, K.self, C.self, Count2.self)
+                    } else {
+                        tile(column, ih0: ih0, taps: taps, channel: o, bias: bias, padded: padded, output: out, K.self, C.self, Count1.self)
                     }
-                    let y = out + ow &* g.outChannels
-                    store(A.apply(a0), y, count: n)
-                    store(A.apply(a1), y + g.outChannels, count: n)
-                    store(A.apply(a2), y + 2 &* g.outChannels, count: n)
-                    store(A.apply(a3), y + 3 &* g.outChannels, count: n)
-                    store(A.apply(a4), y + 4 &* g.outChannels, count: n)
-                    store(A.apply(a5), y + 5 &* g.outChannels, count: n)
-                    ow += 6
+                    ow = column + 6
                 }
-                while ow < g.outWidth {
-                    pixel(ow, ih0: ih0, taps: taps, channel: o, bias: b, padded: padded, output: out, count: n)
-                    ow += 1
-                }
-                o += 16
+                for ow in tiled..<g.outWidth { edgePixel(ow, panels: panels) }
+                o = panels.upperBound
             }
+        }
+    }
+
+    /// Six interior pixels from `ow`, for P 16-channel panels from `o` (P × 6 accumulators).
+    @inlinable @inline(__always)
+    func tile<K: StaticCount, C: StaticCount, P: StaticCount>(
+        _ ow: Int, ih0: Int, taps: Range<Int>, channel o: Int, bias: UnsafePointer<Float>, padded: Int,
+        output: UnsafeMutablePointer<Float>, _: K.Type, _: C.Type, _: P.Type
+    ) {
+        let g = geometry
+        let k = K.value(g.kernelWidth), channels = C.value(g.inChannels), pairs = P.value(0) == 2
+        let n = min(16, g.outChannels - o)
+        let step = g.strideWidth &* pixelStride
+        // In-range offsets: wrapping arithmetic drops the overflow checks.
+        let iw0 = ow &* g.strideWidth &- g.padLeft
+        let b = load(bias + o), b2 = pairs ? load(bias + o + 16) : b
+        var a0 = b, a1 = b, a2 = b, a3 = b, a4 = b, a5 = b
+        var c0 = b2, c1 = b2, c2 = b2, c3 = b2, c4 = b2, c5 = b2
+        for kh in taps {
+            for kw in 0..<k {
+                let column: Int = (ih0 &+ kh) &* g.inWidth &+ iw0 &+ kw
+                let x = input + column &* pixelStride
+                let tap: Int = kh &* k &+ kw
+                let w = weights + (tap &* channels &* padded &+ o)
+                for ci in 0..<channels {
+                    let weight = load(w + ci &* padded), xc = x + ci &* channelStride
+                    let x0 = Vec(repeating: xc[0]), x1 = Vec(repeating: xc[step]), x2 = Vec(repeating: xc[2 &* step])
+                    let x3 = Vec(repeating: xc[3 &* step]), x4 = Vec(repeating: xc[4 &* step]), x5 = Vec(repeating: xc[5 &* step])
+                    a0 = a0.addingProduct(x0, weight)
+                    a1 = a1.addingProduct(x1, weight)
+                    a2 = a2.addingProduct(x2, weight)
+                    a3 = a3.addingProduct(x3, weight)
+                    a4 = a4.addingProduct(x4, weight)
+                    a5 = a5.addingProduct(x5, weight)
+                    if pairs {
+                        let weight2 = load(w + (ci &* padded &+ 16))
+                        c0 = c0.addingProduct(x0, weight2)
+                        c1 = c1.addingProduct(x1, weight2)
+                        c2 = c2.addingProduct(x2, weight2)
+                        c3 = c3.addingProduct(x3, weight2)
+                        c4 = c4.addingProduct(x4, weight2)
+                        c5 = c5.addingProduct(x5, weight2)
+                    }
+                }
+            }
+        }
+        let y = output + (ow &* g.outChannels &+ o)
+        store(A.apply(a0), y, count: n)
+        store(A.apply(a1), y + g.outChannels, count: n)
+        store(A.apply(a2), y + 2 &* g.outChannels, count: n)
+        store(A.apply(a3), y + 3 &* g.outChannels, count: n)
+        store(A.apply(a4), y + 4 &* g.outChannels, count: n)
+        store(A.apply(a5), y + 5 &* g.outChannels, count: n)
+        if pairs {
+            let z = y + 16
+            store(A.apply(c0), z)
+            store(A.apply(c1), z + g.outChannels)
+            store(A.apply(c2), z + 2 &* g.outChannels)
+            store(A.apply(c3), z + 3 &* g.outChannels)
+            store(A.apply(c4), z + 4 &* g.outChannels)
+            store(A.apply(c5), z + 5 &* g.outChannels)
         }
     }
 

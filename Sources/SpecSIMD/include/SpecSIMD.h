@@ -22,4 +22,15 @@ static inline __attribute__((always_inline)) spec_float16 spec_maximum16(spec_fl
     return a < b ? b : a;
 }
 
+/// Whether the code that calls this is compiled for AVX-512, whose 32 vector registers hold
+/// kernels that would spill from AVX2's 16. Evaluated where it is inlined: in the networks'
+/// module, compiled for the build machine's CPU.
+static inline __attribute__((always_inline)) int spec_has_32_vector_registers(void) {
+#if defined(__AVX512F__)
+    return 1;
+#else
+    return 0;
+#endif
+}
+
 #endif
