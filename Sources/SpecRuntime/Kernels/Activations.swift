@@ -32,9 +32,7 @@ public enum ReLU6: ActivationFunction {
 /// x · relu6(x + 3) / 6
 public enum HardSwish: ActivationFunction {
     @inlinable @inline(__always)
-    public static func apply(_ x: Vec) -> Vec {
-        x * spec_min16(spec_max16(x + 3, 0), 6) * (1 / 6 as Float)
-    }
+    public static func apply(_ x: Vec) -> Vec { spec_hardswish16(x) }
     @inlinable @inline(__always)
     public static func apply(_ x: Float) -> Float { x * ReLU6.apply(x + 3) * (1 / 6 as Float) }
 }
@@ -42,9 +40,7 @@ public enum HardSwish: ActivationFunction {
 /// relu6(x + 3) / 6, as torch, timm and torchvision define it.
 public enum HardSigmoid: ActivationFunction {
     @inlinable @inline(__always)
-    public static func apply(_ x: Vec) -> Vec {
-        spec_min16(spec_max16(x + 3, 0), 6) * (1 / 6 as Float)
-    }
+    public static func apply(_ x: Vec) -> Vec { spec_hardsigmoid16(x) }
     @inlinable @inline(__always)
     public static func apply(_ x: Float) -> Float { ReLU6.apply(x + 3) * (1 / 6 as Float) }
 }

@@ -22,6 +22,18 @@ static inline __attribute__((always_inline)) spec_float16 spec_maximum16(spec_fl
     return a < b ? b : a;
 }
 
+/// x · relu6(x + 3) / 6 as torch computes it: (x · relu6(x + 3)) · (1/6). In Swift,
+/// SIMD16 times a scalar compiles to two 8-lane halves on AVX-512, and this epilogue runs
+/// on every output of every hard-swish layer.
+static inline __attribute__((always_inline)) spec_float16 spec_hardswish16(spec_float16 x) {
+    return x * spec_min16(spec_max16(x + 3.0f, 0.0f), 6.0f) * (1.0f / 6.0f);
+}
+
+/// relu6(x + 3) / 6, computed as relu6(x + 3) · (1/6).
+static inline __attribute__((always_inline)) spec_float16 spec_hardsigmoid16(spec_float16 x) {
+    return spec_min16(spec_max16(x + 3.0f, 0.0f), 6.0f) * (1.0f / 6.0f);
+}
+
 /// Whether the code that calls this is compiled for AVX-512, whose 32 vector registers hold
 /// kernels that would spill from AVX2's 16. Evaluated where it is inlined: in the networks'
 /// module, compiled for the build machine's CPU.
