@@ -5,7 +5,7 @@ import SpecSIMD
 ///
 /// A single pixel's k×k taps form one chain of dependent FMAs, which runs at the FMA's
 /// latency, not its throughput. Interior pixels therefore go four at a time: four
-/// independent accumulators (eight AVX2 registers for 16 channels) share each weight load.
+/// independent accumulators share each weight load.
 /// Edge pixels, whose taps fall partly outside the input, go one at a time with bounds.
 extension Kernels {
     /// Computes output row `rows`' pixels for channels `channels`. `rows[kh]` is the input
@@ -46,8 +46,8 @@ extension Kernels {
         if g.strideWidth == 1 && (k == 3 || k == 5) && channels.lowerBound % 8 == 0 && channels.count % 8 == 0 {
             let octetEnd = interiorStart + (interiorEnd - interiorStart) / 8 * 8
             var c = channels.lowerBound
-            // Strips of 16 channels need 8 accumulators of 16 lanes: 16 registers on AVX2,
-            // which spill there; strips of 8 use half the instructions' width.
+            // Strips of 16 channels need 8 accumulators of 16 lanes, which AVX-512's 32
+            // registers hold and AVX2's 16 do not (they would spill): there, strips of 8.
             while c + 16 <= channels.upperBound && spec_has_32_vector_registers() != 0 {
                 depthwiseOctets(rows: rows, taps: taps, g, weights: weights, bias: bias, padded: padded, output: output,
                                 channel: c, columns: interiorStart..<octetEnd, A.self, SIMD16<Float>.self)

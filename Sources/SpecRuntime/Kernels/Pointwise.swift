@@ -2,10 +2,10 @@
 ///
 /// Weights are packed at load time into panels of 16 output channels, each [in][16],
 /// zero-padded, then the bias (padded to 16). The microkernel keeps a 6-pixel × 16-channel
-/// tile of results in 12 AVX2 registers (SIMD16 is two of them): per input channel it loads
-/// one weight vector and broadcasts six pixel values, 12 FMAs for 8 loads, and nothing
-/// spills with 16 registers. Pixels are blocked so a block's inputs stay in L2 while every
-/// panel of weights passes over them.
+/// tile of results in 6 AVX-512 registers (12 on AVX2, where SIMD16 is two): per input
+/// channel it loads one weight vector and broadcasts six pixel values, and nothing spills
+/// even with AVX2's 16 registers. Pixels are blocked so a block's inputs stay in L2 while
+/// every panel of weights passes over them.
 public enum PointwisePacking {
     public static func floats(inChannels: Int, outChannels: Int) -> Int {
         let padded = roundUp(outChannels, 16)
@@ -27,7 +27,7 @@ extension Kernels {
         // Late layers have few pixels (7×7 is 9 tiles) and many channels: threads then
         // split the output channels, so that they get equal shares.
         if threads.threadCount > 1 && tiles < 16 * threads.threadCount && panels >= 4 * threads.threadCount {
-            threads.parallelChunks(panels, grain: 2, PointwisePanels(conv: work))
+            threads.parallelChunks(panels, grain: 1, PointwisePanels(conv: work))
         } else {
             threads.parallelChunks(tiles, grain: 4, work)
         }
@@ -139,7 +139,7 @@ extension PointwiseConv {
 
 extension Kernels {
     /// Up to four pixels × 24 channels: the 16 of panel `b` and the first 8 of the panel
-    /// after it (`b + 16·k`), in 12 AVX2 accumulators; per input channel 3 weight loads and
+    /// after it (`b + 16·k`), in 8 accumulators (12 on AVX2); per input channel 3 weight loads and
     /// 4 broadcasts feed 12 FMAs. With fewer than 4 `rows` the last repeats and is not
     /// stored, so every pixel's sum runs in the same order as in a full tile.
     @inlinable @inline(__always)
