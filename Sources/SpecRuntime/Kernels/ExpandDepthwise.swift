@@ -1,3 +1,5 @@
+import SpecSIMD
+
 /// A 1×1 expansion and the depthwise conv after it, band by band. The output rows are split
 /// into up to `bands` bands (one per thread); each band keeps a ring of `kernelHeight`
 /// expanded rows in `scratch`, computes every expanded pixel it needs exactly once (rows at
@@ -88,7 +90,9 @@ struct ExpandDepthwiseBands<E: ActivationFunction, D: ActivationFunction>: Paral
         let panels = splitChannels ? (panelCount * band / bands)..<(panelCount * (band + 1) / bands) : 0..<panelCount
         let ownChannels = (panels.lowerBound * 16)..<min(channels, panels.upperBound * 16)
         // Expanded pixels so far run from this band's first input row up to `frontier`.
-        var frontier = max(0, first * g.strideHeight - g.padTop) * width
+        let bandStart = max(0, first * g.strideHeight - g.padTop) * width
+        let streamsWeights = inChannels * roundUp(channels, 16) * MemoryLayout<Float>.size >= 128 * 1024
+        var frontier = bandStart
         withUnsafeTemporaryAllocation(of: UnsafePointer<Float>.self, capacity: k) { rows in
             for oh in first..<last {
                 let ih0 = oh * g.strideHeight - g.padTop
@@ -97,7 +101,8 @@ struct ExpandDepthwiseBands<E: ActivationFunction, D: ActivationFunction>: Paral
                 if frontier < needed {
                     let limit = min(g.inHeight * width, needed + spillPixels)
                     let end = min(limit, frontier + roundUp(needed - frontier, 6))
-                    expand(frontier..<end, panels: panels, spillRow: ih0 + khEnd, ring: ring, spill: spill)
+                    expand(frontier..<end, panels: panels, spillRow: ih0 + khEnd, ring: ring, spill: spill,
+                           prefetch: frontier == bandStart && streamsWeights)
                     frontier = end
                 }
                 for kh in khStart..<khEnd { rows[kh] = UnsafePointer(ring + ((ih0 + kh) % k) * rowFloats) }
@@ -116,10 +121,12 @@ struct ExpandDepthwiseBands<E: ActivationFunction, D: ActivationFunction>: Paral
     }
 
     /// Expands input pixels `pixels` (row-major over the image) into their ring slots, for
-    /// the 16-channel `panels`; pixels of row `spillRow` go to `spill`.
+    /// the 16-channel `panels`; pixels of row `spillRow` go to `spill`. With `prefetch` (the
+    /// band's first rows, which read the weights from L3 or memory, as in pointwiseConv),
+    /// the next panel's weights are fetched into L2 while the tiles run over this one.
     @inlinable
     func expand(_ pixels: Range<Int>, panels: Range<Int>, spillRow: Int, ring: UnsafeMutablePointer<Float>,
-                spill: UnsafeMutablePointer<Float>) {
+                spill: UnsafeMutablePointer<Float>, prefetch: Bool) {
         let channels = geometry.inChannels, width = geometry.inWidth, k = geometry.kernelHeight
         let rowFloats = width * channels
         let bias = expandWeights + inChannels * roundUp(channels, 16)
@@ -134,7 +141,17 @@ struct ExpandDepthwiseBands<E: ActivationFunction, D: ActivationFunction>: Paral
             var p = pixels.lowerBound
             var row = p / width, col = p % width
             var start = rowStart(row)
+            let prefetchNext = prefetch && panel + 1 < panels.upperBound
+            var line = 0
             while p < pixels.upperBound {
+                if prefetchNext {
+                    // This tile's share of the next panel's inChannels lines.
+                    let end = min(inChannels, line + (inChannels * 6 + pixels.count - 1) / pixels.count)
+                    while line < end {
+                        spec_prefetch_l2(b + (inChannels + line) * 16)
+                        line += 1
+                    }
+                }
                 let c = start + col * channels + column
                 let a = input + p * inChannels
                 let inRow = min(pixels.upperBound - p, width - col)
