@@ -124,8 +124,7 @@ struct DirectConv<A: ActivationFunction>: ParallelWork {
         // In-range offsets: wrapping arithmetic drops the overflow checks.
         let iw0 = ow &* g.strideWidth &- g.padLeft
         let b = load(bias + o), b2 = pairs ? load(bias + o + 16) : b
-        var a0 = b, a1 = b, a2 = b, a3 = b, a4 = b, a5 = b
-        var c0 = b2, c1 = b2, c2 = b2, c3 = b2, c4 = b2, c5 = b2
+        var first = (b, b, b, b, b, b), second = (b2, b2, b2, b2, b2, b2)
         for kh in taps {
             for kw in 0..<k {
                 let column: Int = (ih0 &+ kh) &* g.inWidth &+ iw0 &+ kw
@@ -133,43 +132,40 @@ struct DirectConv<A: ActivationFunction>: ParallelWork {
                 let tap: Int = kh &* k &+ kw
                 let w = weights + (tap &* channels &* padded &+ o)
                 for ci in 0..<channels {
-                    let weight = load(w + ci &* padded), xc = x + ci &* channelStride
-                    let x0 = Vec(repeating: xc[0]), x1 = Vec(repeating: xc[step]), x2 = Vec(repeating: xc[2 &* step])
-                    let x3 = Vec(repeating: xc[3 &* step]), x4 = Vec(repeating: xc[4 &* step]), x5 = Vec(repeating: xc[5 &* step])
-                    a0 = a0.addingProduct(x0, weight)
-                    a1 = a1.addingProduct(x1, weight)
-                    a2 = a2.addingProduct(x2, weight)
-                    a3 = a3.addingProduct(x3, weight)
-                    a4 = a4.addingProduct(x4, weight)
-                    a5 = a5.addingProduct(x5, weight)
-                    if pairs {
-                        let weight2 = load(w + (ci &* padded &+ 16))
-                        c0 = c0.addingProduct(x0, weight2)
-                        c1 = c1.addingProduct(x1, weight2)
-                        c2 = c2.addingProduct(x2, weight2)
-                        c3 = c3.addingProduct(x3, weight2)
-                        c4 = c4.addingProduct(x4, weight2)
-                        c5 = c5.addingProduct(x5, weight2)
-                    }
+                    let xc = x + ci &* channelStride
+                    let pixels = (Vec(repeating: xc[0]), Vec(repeating: xc[step]), Vec(repeating: xc[2 &* step]),
+                                  Vec(repeating: xc[3 &* step]), Vec(repeating: xc[4 &* step]), Vec(repeating: xc[5 &* step]))
+                    Self.accumulate(&first, pixels, load(w + ci &* padded))
+                    if pairs { Self.accumulate(&second, pixels, load(w + (ci &* padded &+ 16))) }
                 }
             }
         }
         let y = output + (ow &* g.outChannels &+ o)
-        store(A.apply(a0), y, count: n)
-        store(A.apply(a1), y + g.outChannels, count: n)
-        store(A.apply(a2), y + 2 &* g.outChannels, count: n)
-        store(A.apply(a3), y + 3 &* g.outChannels, count: n)
-        store(A.apply(a4), y + 4 &* g.outChannels, count: n)
-        store(A.apply(a5), y + 5 &* g.outChannels, count: n)
-        if pairs {
-            let z = y + 16
-            store(A.apply(c0), z)
-            store(A.apply(c1), z + g.outChannels)
-            store(A.apply(c2), z + 2 &* g.outChannels)
-            store(A.apply(c3), z + 3 &* g.outChannels)
-            store(A.apply(c4), z + 4 &* g.outChannels)
-            store(A.apply(c5), z + 5 &* g.outChannels)
-        }
+        storeSix(first, y, count: n)
+        if pairs { storeSix(second, y + 16, count: 16) }
+    }
+
+    /// Six accumulators, one per pixel, each plus its pixel's value times the same weights.
+    @inlinable @inline(__always)
+    static func accumulate(_ sums: inout (Vec, Vec, Vec, Vec, Vec, Vec), _ x: (Vec, Vec, Vec, Vec, Vec, Vec), _ weight: Vec) {
+        sums.0 = sums.0.addingProduct(x.0, weight)
+        sums.1 = sums.1.addingProduct(x.1, weight)
+        sums.2 = sums.2.addingProduct(x.2, weight)
+        sums.3 = sums.3.addingProduct(x.3, weight)
+        sums.4 = sums.4.addingProduct(x.4, weight)
+        sums.5 = sums.5.addingProduct(x.5, weight)
+    }
+
+    /// Six pixels' `count` channels, activated, from `y` on.
+    @inlinable @inline(__always)
+    func storeSix(_ sums: (Vec, Vec, Vec, Vec, Vec, Vec), _ y: UnsafeMutablePointer<Float>, count n: Int) {
+        let pixel = geometry.outChannels
+        store(A.apply(sums.0), y, count: n)
+        store(A.apply(sums.1), y + pixel, count: n)
+        store(A.apply(sums.2), y + 2 &* pixel, count: n)
+        store(A.apply(sums.3), y + 3 &* pixel, count: n)
+        store(A.apply(sums.4), y + 4 &* pixel, count: n)
+        store(A.apply(sums.5), y + 5 &* pixel, count: n)
     }
 
     /// One output pixel, with its taps clipped to the input.
