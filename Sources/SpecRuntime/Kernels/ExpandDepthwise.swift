@@ -91,7 +91,7 @@ struct ExpandDepthwiseBands<E: ActivationFunction, D: ActivationFunction>: Paral
         let ownChannels = (panels.lowerBound * 16)..<min(channels, panels.upperBound * 16)
         // Expanded pixels so far run from this band's first input row up to `frontier`.
         let bandStart = max(0, first * g.strideHeight - g.padTop) * width
-        let streamsWeights = inChannels * roundUp(channels, 16) * MemoryLayout<Float>.size >= 128 * 1024
+        let streamsWeights = inChannels * roundUp(channels, 16) * MemoryLayout<Float>.size >= Kernels.prefetchedWeightBytes
         var frontier = bandStart
         withUnsafeTemporaryAllocation(of: UnsafePointer<Float>.self, capacity: k) { rows in
             for oh in first..<last {

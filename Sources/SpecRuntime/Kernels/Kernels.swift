@@ -6,6 +6,11 @@
 /// @inline(__always): otherwise the call may go to this module's own copy, compiled
 /// for the baseline CPU (SSE2).
 public enum Kernels {
+    /// Layers with this many bytes of 1×1 weights or more fetch the next weight panel into
+    /// L2 while their tiles run over the current one (see `PointwiseConv.run`).
+    @inlinable
+    static var prefetchedWeightBytes: Int { 128 * 1024 }
+
     /// Copies a CHW image (PyTorch's layout) into an HWC tensor.
     @inlinable @inline(__always)
     public static func imageToNHWC(

@@ -95,7 +95,7 @@ struct PointwiseConv<A: ActivationFunction>: ParallelWork {
         // from L3 or memory, and the first tile over each panel would wait for them: while
         // the tiles run over one panel, the next is fetched into L2 (LCNet's and V1's 7×7
         // layers, 0.5–4 MB of weights: 8–11% faster). Below 128 KB it made no difference.
-        let streamsWeights = k * roundUp(outChannels, 16) * MemoryLayout<Float>.size >= 128 * 1024
+        let streamsWeights = k * roundUp(outChannels, 16) * MemoryLayout<Float>.size >= Kernels.prefetchedWeightBytes
         var blockStart = tiles.lowerBound
         while blockStart < tiles.upperBound {
             let blockEnd = min(tiles.upperBound, blockStart + blockTiles)
