@@ -63,14 +63,20 @@ struct DirectConv<A: ActivationFunction>: ParallelWork {
     @inlinable
     func run(_ rows: Range<Int>) {
         if geometry.kernelWidth == 3 && geometry.inChannels == 3 {
-            run(rows, Count3.self, Count3.self)
+            // The caller's CHW image at stride 2: neighbouring pixels' values 2 floats apart,
+            // a constant that folds into the addressing of each broadcast.
+            if geometry.strideWidth * pixelStride == 2 {
+                run(rows, Count3.self, Count3.self, Count2.self)
+            } else {
+                run(rows, Count3.self, Count3.self, RuntimeCount.self)
+            }
         } else {
-            run(rows, RuntimeCount.self, RuntimeCount.self)
+            run(rows, RuntimeCount.self, RuntimeCount.self, RuntimeCount.self)
         }
     }
 
     @inlinable
-    func run<K: StaticCount, C: StaticCount>(_ rows: Range<Int>, _: K.Type, _: C.Type) {
+    func run<K: StaticCount, C: StaticCount, S: StaticCount>(_ rows: Range<Int>, _: K.Type, _: C.Type, _: S.Type) {
         let g = geometry
         let padded = roundUp(g.outChannels, 16)
         let bias = weights + g.kernelHeight * K.value(g.kernelWidth) * C.value(g.inChannels) * padded
@@ -99,9 +105,9 @@ struct DirectConv<A: ActivationFunction>: ParallelWork {
                 while ow < tiled {
                     let column = min(ow, tiled - 6)
                     if panelPairs {
-                        tile(column, ih0: ih0, taps: taps, channel: o, bias: bias, padded: padded, output: out, K.self, C.self, Count2.self)
+                        tile(column, ih0: ih0, taps: taps, channel: o, bias: bias, padded: padded, output: out, K.self, C.self, S.self, Count2.self)
                     } else {
-                        tile(column, ih0: ih0, taps: taps, channel: o, bias: bias, padded: padded, output: out, K.self, C.self, Count1.self)
+                        tile(column, ih0: ih0, taps: taps, channel: o, bias: bias, padded: padded, output: out, K.self, C.self, S.self, Count1.self)
                     }
                     ow = column + 6
                 }
@@ -113,14 +119,14 @@ struct DirectConv<A: ActivationFunction>: ParallelWork {
 
     /// Six interior pixels from `ow`, for P 16-channel panels from `o` (P × 6 accumulators).
     @inlinable @inline(__always)
-    func tile<K: StaticCount, C: StaticCount, P: StaticCount>(
+    func tile<K: StaticCount, C: StaticCount, S: StaticCount, P: StaticCount>(
         _ ow: Int, ih0: Int, taps: Range<Int>, channel o: Int, bias: UnsafePointer<Float>, padded: Int,
-        output: UnsafeMutablePointer<Float>, _: K.Type, _: C.Type, _: P.Type
+        output: UnsafeMutablePointer<Float>, _: K.Type, _: C.Type, _: S.Type, _: P.Type
     ) {
         let g = geometry
         let k = K.value(g.kernelWidth), channels = C.value(g.inChannels), pairs = P.value(0) == 2
         let n = min(16, g.outChannels - o)
-        let step = g.strideWidth &* pixelStride
+        let step = S.value(g.strideWidth &* pixelStride)
         // In-range offsets: wrapping arithmetic drops the overflow checks.
         let iw0 = ow &* g.strideWidth &- g.padLeft
         let b = load(bias + o), b2 = pairs ? load(bias + o + 16) : b
