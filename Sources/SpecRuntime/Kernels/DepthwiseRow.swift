@@ -1,5 +1,3 @@
-import SpecSIMD
-
 /// One output row of a depthwise conv, shared by the plain, banded and in-place kernels,
 /// which differ only in where the input rows live.
 ///
@@ -48,7 +46,7 @@ extension Kernels {
             var c = channels.lowerBound
             // Strips of 16 channels need 8 accumulators of 16 lanes, which AVX-512's 32
             // registers hold and AVX2's 16 do not (they would spill): there, strips of 8.
-            while c + 16 <= channels.upperBound && spec_has_32_vector_registers() != 0 {
+            while c + 16 <= channels.upperBound && Kernels.has32VectorRegisters {
                 depthwiseOctets(rows: rows, taps: taps, g, weights: weights, bias: bias, padded: padded, output: output,
                                 channel: c, columns: interiorStart..<octetEnd, A.self, SIMD16<Float>.self)
                 c += 16
@@ -148,47 +146,47 @@ extension Kernels {
         weights w: UnsafePointer<Float>, bias: UnsafePointer<Float>, padded: Int, output: UnsafeMutablePointer<Float>,
         channel c: Int, column ow: Int, _: A.Type, _: V.Type
     ) where V.Scalar == Float {
-        @inline(__always) func load8(_ p: UnsafePointer<Float>) -> V { UnsafeRawPointer(p).loadUnaligned(as: V.self) }
+        @inline(__always) func loadStrip(_ p: UnsafePointer<Float>) -> V { UnsafeRawPointer(p).loadUnaligned(as: V.self) }
         let pixel = g.inChannels
-        let b = load8(bias + c)
+        let b = loadStrip(bias + c)
         var a0 = b, a1 = b, a2 = b, a3 = b, a4 = b, a5 = b, a6 = b, a7 = b
         for kh in taps {
             let x = rows[kh] + ((ow &- g.padLeft) &* pixel &+ c)
             let wk = w + (kh &* 3 &* padded &+ c)
-            let w0 = load8(wk), w1 = load8(wk + 1 &* padded), w2 = load8(wk + 2 &* padded)
-            let x0 = load8(x)
+            let w0 = loadStrip(wk), w1 = loadStrip(wk + 1 &* padded), w2 = loadStrip(wk + 2 &* padded)
+            let x0 = loadStrip(x)
             a0 = a0.addingProduct(x0, w0)
-            let x1 = load8(x + 1 &* pixel)
+            let x1 = loadStrip(x + 1 &* pixel)
             a1 = a1.addingProduct(x1, w0)
             a0 = a0.addingProduct(x1, w1)
-            let x2 = load8(x + 2 &* pixel)
+            let x2 = loadStrip(x + 2 &* pixel)
             a2 = a2.addingProduct(x2, w0)
             a1 = a1.addingProduct(x2, w1)
             a0 = a0.addingProduct(x2, w2)
-            let x3 = load8(x + 3 &* pixel)
+            let x3 = loadStrip(x + 3 &* pixel)
             a3 = a3.addingProduct(x3, w0)
             a2 = a2.addingProduct(x3, w1)
             a1 = a1.addingProduct(x3, w2)
-            let x4 = load8(x + 4 &* pixel)
+            let x4 = loadStrip(x + 4 &* pixel)
             a4 = a4.addingProduct(x4, w0)
             a3 = a3.addingProduct(x4, w1)
             a2 = a2.addingProduct(x4, w2)
-            let x5 = load8(x + 5 &* pixel)
+            let x5 = loadStrip(x + 5 &* pixel)
             a5 = a5.addingProduct(x5, w0)
             a4 = a4.addingProduct(x5, w1)
             a3 = a3.addingProduct(x5, w2)
-            let x6 = load8(x + 6 &* pixel)
+            let x6 = loadStrip(x + 6 &* pixel)
             a6 = a6.addingProduct(x6, w0)
             a5 = a5.addingProduct(x6, w1)
             a4 = a4.addingProduct(x6, w2)
-            let x7 = load8(x + 7 &* pixel)
+            let x7 = loadStrip(x + 7 &* pixel)
             a7 = a7.addingProduct(x7, w0)
             a6 = a6.addingProduct(x7, w1)
             a5 = a5.addingProduct(x7, w2)
-            let x8 = load8(x + 8 &* pixel)
+            let x8 = loadStrip(x + 8 &* pixel)
             a7 = a7.addingProduct(x8, w1)
             a6 = a6.addingProduct(x8, w2)
-            let x9 = load8(x + 9 &* pixel)
+            let x9 = loadStrip(x + 9 &* pixel)
             a7 = a7.addingProduct(x9, w2)
         }
         let out = output + (ow &* pixel &+ c)
@@ -205,65 +203,65 @@ extension Kernels {
         weights w: UnsafePointer<Float>, bias: UnsafePointer<Float>, padded: Int, output: UnsafeMutablePointer<Float>,
         channel c: Int, column ow: Int, _: A.Type, _: V.Type
     ) where V.Scalar == Float {
-        @inline(__always) func load8(_ p: UnsafePointer<Float>) -> V { UnsafeRawPointer(p).loadUnaligned(as: V.self) }
+        @inline(__always) func loadStrip(_ p: UnsafePointer<Float>) -> V { UnsafeRawPointer(p).loadUnaligned(as: V.self) }
         let pixel = g.inChannels
-        let b = load8(bias + c)
+        let b = loadStrip(bias + c)
         var a0 = b, a1 = b, a2 = b, a3 = b, a4 = b, a5 = b, a6 = b, a7 = b
         for kh in taps {
             let x = rows[kh] + ((ow &- g.padLeft) &* pixel &+ c)
             let wk = w + (kh &* 5 &* padded &+ c)
-            let w0 = load8(wk), w1 = load8(wk + 1 &* padded), w2 = load8(wk + 2 &* padded), w3 = load8(wk + 3 &* padded), w4 = load8(wk + 4 &* padded)
-            let x0 = load8(x)
+            let w0 = loadStrip(wk), w1 = loadStrip(wk + 1 &* padded), w2 = loadStrip(wk + 2 &* padded), w3 = loadStrip(wk + 3 &* padded), w4 = loadStrip(wk + 4 &* padded)
+            let x0 = loadStrip(x)
             a0 = a0.addingProduct(x0, w0)
-            let x1 = load8(x + 1 &* pixel)
+            let x1 = loadStrip(x + 1 &* pixel)
             a1 = a1.addingProduct(x1, w0)
             a0 = a0.addingProduct(x1, w1)
-            let x2 = load8(x + 2 &* pixel)
+            let x2 = loadStrip(x + 2 &* pixel)
             a2 = a2.addingProduct(x2, w0)
             a1 = a1.addingProduct(x2, w1)
             a0 = a0.addingProduct(x2, w2)
-            let x3 = load8(x + 3 &* pixel)
+            let x3 = loadStrip(x + 3 &* pixel)
             a3 = a3.addingProduct(x3, w0)
             a2 = a2.addingProduct(x3, w1)
             a1 = a1.addingProduct(x3, w2)
             a0 = a0.addingProduct(x3, w3)
-            let x4 = load8(x + 4 &* pixel)
+            let x4 = loadStrip(x + 4 &* pixel)
             a4 = a4.addingProduct(x4, w0)
             a3 = a3.addingProduct(x4, w1)
             a2 = a2.addingProduct(x4, w2)
             a1 = a1.addingProduct(x4, w3)
             a0 = a0.addingProduct(x4, w4)
-            let x5 = load8(x + 5 &* pixel)
+            let x5 = loadStrip(x + 5 &* pixel)
             a5 = a5.addingProduct(x5, w0)
             a4 = a4.addingProduct(x5, w1)
             a3 = a3.addingProduct(x5, w2)
             a2 = a2.addingProduct(x5, w3)
             a1 = a1.addingProduct(x5, w4)
-            let x6 = load8(x + 6 &* pixel)
+            let x6 = loadStrip(x + 6 &* pixel)
             a6 = a6.addingProduct(x6, w0)
             a5 = a5.addingProduct(x6, w1)
             a4 = a4.addingProduct(x6, w2)
             a3 = a3.addingProduct(x6, w3)
             a2 = a2.addingProduct(x6, w4)
-            let x7 = load8(x + 7 &* pixel)
+            let x7 = loadStrip(x + 7 &* pixel)
             a7 = a7.addingProduct(x7, w0)
             a6 = a6.addingProduct(x7, w1)
             a5 = a5.addingProduct(x7, w2)
             a4 = a4.addingProduct(x7, w3)
             a3 = a3.addingProduct(x7, w4)
-            let x8 = load8(x + 8 &* pixel)
+            let x8 = loadStrip(x + 8 &* pixel)
             a7 = a7.addingProduct(x8, w1)
             a6 = a6.addingProduct(x8, w2)
             a5 = a5.addingProduct(x8, w3)
             a4 = a4.addingProduct(x8, w4)
-            let x9 = load8(x + 9 &* pixel)
+            let x9 = loadStrip(x + 9 &* pixel)
             a7 = a7.addingProduct(x9, w2)
             a6 = a6.addingProduct(x9, w3)
             a5 = a5.addingProduct(x9, w4)
-            let x10 = load8(x + 10 &* pixel)
+            let x10 = loadStrip(x + 10 &* pixel)
             a7 = a7.addingProduct(x10, w3)
             a6 = a6.addingProduct(x10, w4)
-            let x11 = load8(x + 11 &* pixel)
+            let x11 = loadStrip(x + 11 &* pixel)
             a7 = a7.addingProduct(x11, w4)
         }
         let out = output + (ow &* pixel &+ c)

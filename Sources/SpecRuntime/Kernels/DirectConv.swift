@@ -1,5 +1,3 @@
-import SpecSIMD
-
 /// Dense k×k convolution for few input channels (the stem): each output pixel's
 /// channels are accumulated as vectors from broadcast input values.
 /// Weights packed [kh][kw][in][out padded to 16], then the bias.
@@ -82,7 +80,7 @@ struct DirectConv<A: ActivationFunction>: ParallelWork {
         let bias = weights + g.kernelHeight * K.value(g.kernelWidth) * C.value(g.inChannels) * padded
         let interiorStart = min(g.outWidth, (g.padLeft + g.strideWidth - 1) / g.strideWidth)
         let interiorEnd = max(interiorStart, min(g.outWidth, (g.inWidth - K.value(g.kernelWidth) + g.padLeft) / g.strideWidth + 1))
-        let panelPairs = spec_has_32_vector_registers() != 0 && g.outChannels % 32 == 0
+        let panelPairs = Kernels.has32VectorRegisters && g.outChannels % 32 == 0
         for oh in rows {
             let ih0 = oh * g.strideHeight - g.padTop
             let taps = max(0, -ih0)..<min(g.kernelHeight, g.inHeight - ih0)

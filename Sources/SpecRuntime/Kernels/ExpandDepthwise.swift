@@ -1,5 +1,3 @@
-import SpecSIMD
-
 /// A 1×1 expansion and the depthwise conv after it, band by band. The output rows are split
 /// into up to `bands` bands (one per thread); each band keeps a ring of `kernelHeight`
 /// expanded rows in `scratch`, computes every expanded pixel it needs exactly once (rows at
@@ -130,6 +128,7 @@ struct ExpandDepthwiseBands<E: ActivationFunction, D: ActivationFunction>: Paral
         let channels = geometry.inChannels, width = geometry.inWidth, k = geometry.kernelHeight
         let rowFloats = width * channels
         let bias = expandWeights + inChannels * roundUp(channels, 16)
+        let rowsPerTile = (inChannels * 6 + pixels.count - 1) / pixels.count
         @inline(__always) func rowStart(_ row: Int) -> UnsafeMutablePointer<Float> {
             row == spillRow ? spill : ring + (row % k) * rowFloats
         }
@@ -142,15 +141,10 @@ struct ExpandDepthwiseBands<E: ActivationFunction, D: ActivationFunction>: Paral
             var row = p / width, col = p % width
             var start = rowStart(row)
             let prefetchNext = prefetch && panel + 1 < panels.upperBound
-            var line = 0
+            var prefetched = 0
             while p < pixels.upperBound {
                 if prefetchNext {
-                    // This tile's share of the next panel's inChannels lines.
-                    let end = min(inChannels, line + (inChannels * 6 + pixels.count - 1) / pixels.count)
-                    while line < end {
-                        spec_prefetch_l2(b + (inChannels + line) * 16)
-                        line += 1
-                    }
+                    Kernels.prefetchPanelRows(b + inChannels * 16, next: &prefetched, count: rowsPerTile, rows: inChannels)
                 }
                 let c = start + col * channels + column
                 let a = input + p * inChannels

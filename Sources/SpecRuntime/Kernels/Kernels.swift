@@ -1,3 +1,5 @@
+import SpecSIMD
+
 /// The kernels generated networks call. All tensors are one image, NHWC (channels
 /// innermost), float32, in the network's arena; weights are packed by `WeightLoader` in
 /// the order each kernel reads them. Every kernel is generic over its activation and
@@ -10,6 +12,22 @@ public enum Kernels {
     /// L2 while their tiles run over the current one (see `PointwiseConv.run`).
     @inlinable
     static var prefetchedWeightBytes: Int { 128 * 1024 }
+
+    /// Prefetches into L2 up to `count` more of a weight panel's `rows` rows of 16 floats,
+    /// from row `next` on, and advances `next`: a tile's share of the panel after its own.
+    @inlinable @inline(__always)
+    static func prefetchPanelRows(_ panel: UnsafePointer<Float>, next: inout Int, count: Int, rows: Int) {
+        let end = min(rows, next + count)
+        while next < end {
+            spec_prefetch_l2(panel + next * 16)
+            next += 1
+        }
+    }
+
+    /// Whether the code that inlines this is compiled for AVX-512 (32 vector registers),
+    /// where kernels take wider tiles that would spill on AVX2.
+    @inlinable @inline(__always)
+    static var has32VectorRegisters: Bool { spec_has_32_vector_registers() != 0 }
 
     /// Copies a CHW image (PyTorch's layout) into an HWC tensor.
     @inlinable @inline(__always)

@@ -1,5 +1,3 @@
-import SpecSIMD
-
 /// 1×1 convolution over an NHWC tensor: a GEMM of [pixels × in] by [in × out].
 ///
 /// Weights are packed at load time into panels of 16 output channels, each [in][16],
@@ -108,12 +106,10 @@ struct PointwiseConv<A: ActivationFunction>: ParallelWork {
                 let column = panel * 16
                 let valid = min(16, outChannels - column)
                 let prefetch = streamsWeights && panel + 1 < narrowPanels.upperBound
+                let rowsPerTile = (k + blockEnd - blockStart - 1) / (blockEnd - blockStart)
+                var prefetched = 0
                 for tile in blockStart..<blockEnd {
-                    if prefetch {
-                        // The next panel's k lines of 16 floats, a share per tile.
-                        let span = blockEnd - blockStart, j = tile - blockStart
-                        for line in (k * j / span)..<(k * (j + 1) / span) { spec_prefetch_l2(b + (k + line) * 16) }
-                    }
+                    if prefetch { Kernels.prefetchPanelRows(b + k * 16, next: &prefetched, count: rowsPerTile, rows: k) }
                     let p0 = tile * 6
                     let rows = min(6, pixels - p0)
                     let a = input + p0 * k
