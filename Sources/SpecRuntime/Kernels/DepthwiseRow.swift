@@ -2,9 +2,9 @@
 /// which differ only in where the input rows live.
 ///
 /// A single pixel's k×k taps form one chain of dependent FMAs, which runs at the FMA's
-/// latency, not its throughput. Interior pixels therefore go four at a time: four
-/// independent accumulators share each weight load.
-/// Edge pixels, whose taps fall partly outside the input, go one at a time with bounds.
+/// latency, not its throughput. Stride-1 rows of 3 or 5 taps therefore go eight pixels at
+/// a time, edges included; other rows' interior pixels four at a time, four independent
+/// accumulators sharing each weight load, and their edge pixels one at a time with bounds.
 extension Kernels {
     /// Computes output row `rows`' pixels for channels `channels`. `rows[kh]` is the input
     /// row `ih0 + kh` (pixel 0, channel 0) for every kh in `taps`; input and output pixels
@@ -34,31 +34,26 @@ extension Kernels {
         let k = W.value(g.kernelWidth)
         let padded = roundUp(g.inChannels, 16)
         let bias = weights + g.kernelHeight * k * padded
+        // Stride-1 rows of 3 or 5 taps, padded to keep their width, run whole in octets (see
+        // depthwiseOctetRow), in blocks of channels whose octet spans fit in 16 KB.
+        if g.strideWidth == 1 && (k == 3 || k == 5) && g.inWidth == g.outWidth && 2 * g.padLeft == k - 1
+            && (g.outWidth == 8 || g.outWidth >= 8 + g.padLeft) && channels.lowerBound % 8 == 0 && channels.count % 8 == 0 {
+            let perChannel = (8 + k - 1) * g.kernelHeight * MemoryLayout<Float>.size
+            let block = channels.count * perChannel <= 16 * 1024 ? channels.count : max(16, 16 * 1024 / perChannel / 16 * 16)
+            var start = channels.lowerBound
+            while start < channels.upperBound {
+                let end = min(channels.upperBound, start + block)
+                depthwiseOctetRow(rows: rows, taps: taps, geometry: g, weights: weights, bias: bias, padded: padded,
+                                  output: output, channels: start..<end, A.self)
+                start = end
+            }
+            return
+        }
         // Output columns whose taps all fall inside the input need no bounds checks.
         let interiorStart = min(g.outWidth, (g.padLeft + g.strideWidth - 1) / g.strideWidth)
         let interiorEnd = max(interiorStart, min(g.outWidth, (g.inWidth - k + g.padLeft) / g.strideWidth + 1))
-        // Stride-1 rows of 3 or 5 taps go eight pixels at a time, in strips of 8 channels,
-        // loading each input column once for all the outputs that read it (see
-        // depthwiseOctetK3); the rest of the interior goes four pixels at a time.
-        var quadStart = interiorStart
-        if g.strideWidth == 1 && (k == 3 || k == 5) && channels.lowerBound % 8 == 0 && channels.count % 8 == 0 {
-            let octetEnd = interiorStart + (interiorEnd - interiorStart) / 8 * 8
-            var c = channels.lowerBound
-            // Strips of 16 channels need 8 accumulators of 16 lanes, which AVX-512's 32
-            // registers hold and AVX2's 16 do not (they would spill): there, strips of 8.
-            while c + 16 <= channels.upperBound && Kernels.has32VectorRegisters {
-                depthwiseOctets(rows: rows, taps: taps, g, weights: weights, bias: bias, padded: padded, output: output,
-                                channel: c, columns: interiorStart..<octetEnd, A.self, SIMD16<Float>.self)
-                c += 16
-            }
-            while c < channels.upperBound {
-                depthwiseOctets(rows: rows, taps: taps, g, weights: weights, bias: bias, padded: padded, output: output,
-                                channel: c, columns: interiorStart..<octetEnd, A.self, SIMD8<Float>.self)
-                c += 8
-            }
-            quadStart = octetEnd
-        }
-        let quads = quadStart..<(quadStart + (interiorEnd - quadStart) / 4 * 4)
+        // Other rows: the interior four pixels at a time.
+        let quads = interiorStart..<(interiorStart + (interiorEnd - interiorStart) / 4 * 4)
         // The input columns that neighbouring quads share should still be in L1 when the
         // next quad reads them. With few channels, a quad's columns of every channel fit,
         // and quads go outermost (each pixel's channels are then read front to back); with
@@ -114,161 +109,152 @@ extension Kernels {
         }
     }
 
-    /// Runs the octet kernel of the row's width over `columns` (a multiple of 8 wide) for
-    /// one strip of V.scalarCount channels.
+    /// A whole stride-1 row of 3 or 5 taps, padded to keep its width, in octets of 8 pixels,
+    /// edges included: the first octet skips the `pad` input columns left of the row, the last
+    /// the `pad` right of it, and when the width is not a multiple of 8 the last octet overlaps
+    /// the one before it (those pixels are computed twice, the same way). Edge pixels one at a
+    /// time, with bounds, had taken a quarter of a 56-pixel row's time. Octets go outermost
+    /// and channel strips innermost, so each input pixel's cache lines serve all their strips
+    /// while in L1: the caller sends only rows whose octet span of every channel fits in 16 KB.
     @inlinable @inline(__always)
-    static func depthwiseOctets<A: ActivationFunction, V: SIMD>(
-        rows: UnsafePointer<UnsafePointer<Float>>, taps: Range<Int>, _ g: ConvGeometry,
+    static func depthwiseOctetRow<A: ActivationFunction>(
+        rows: UnsafePointer<UnsafePointer<Float>>, taps: Range<Int>, geometry g: ConvGeometry,
         weights: UnsafePointer<Float>, bias: UnsafePointer<Float>, padded: Int, output: UnsafeMutablePointer<Float>,
-        channel c: Int, columns: Range<Int>, _: A.Type, _: V.Type
-    ) where V.Scalar == Float {
-        var ow = columns.lowerBound
-        while ow < columns.upperBound {
-            if g.kernelWidth == 3 {
-                depthwiseOctetK3(rows: rows, taps: taps, g, weights: weights, bias: bias, padded: padded,
-                                 output: output, channel: c, column: ow, A.self, V.self)
-            } else {
-                depthwiseOctetK5(rows: rows, taps: taps, g, weights: weights, bias: bias, padded: padded,
-                                 output: output, channel: c, column: ow, A.self, V.self)
+        channels: Range<Int>, _: A.Type
+    ) {
+        let pixel = g.inChannels
+        let wide = Kernels.has32VectorRegisters && channels.count % 16 == 0
+        let lastOctet = g.outWidth - 8
+        @inline(__always) func octets<E: OctetEdge>(at ow: Int, _: E.Type) {
+            let offset = (ow - g.padLeft) * pixel
+            var c = channels.lowerBound
+            while c < channels.upperBound {
+                if wide {
+                    depthwiseOctetStrip(rows: rows, taps: taps, g, weights: weights, bias: bias, padded: padded,
+                                        output: output + ow * pixel, offset: offset, channel: c, A.self, SIMD16<Float>.self, E.self)
+                    c += 16
+                } else {
+                    depthwiseOctetStrip(rows: rows, taps: taps, g, weights: weights, bias: bias, padded: padded,
+                                        output: output + ow * pixel, offset: offset, channel: c, A.self, SIMD8<Float>.self, E.self)
+                    c += 8
+                }
             }
+        }
+        if lastOctet == 0 {
+            octets(at: 0, BothEdges.self)
+            return
+        }
+        octets(at: 0, LeftEdge.self)
+        var ow = 8
+        while ow < lastOctet {
+            octets(at: ow, NoEdge.self)
             ow += 8
         }
+        octets(at: lastOctet, RightEdge.self)
     }
 
-    /// Eight interior pixels of a stride-1, 3-wide row for 8 channels. Each input column
-    /// is loaded once and feeds the up to 3 outputs that read it, so a row of taps costs
-    /// 10 input and 3 weight loads for 24 FMAs (the quad kernel: one load per FMA). The
-    /// body is the rule "column j feeds output j − kw with weight kw" written out, so that
-    /// every accumulator is a register; depthwiseOctetK5 is the same rule for 5 taps.
+    /// One octet, one channel strip, of the row's kernel width.
     @inlinable @inline(__always)
-    static func depthwiseOctetK3<A: ActivationFunction, V: SIMD>(
+    static func depthwiseOctetStrip<A: ActivationFunction, V: SIMD, E: OctetEdge>(
         rows: UnsafePointer<UnsafePointer<Float>>, taps: Range<Int>, _ g: ConvGeometry,
-        weights w: UnsafePointer<Float>, bias: UnsafePointer<Float>, padded: Int, output: UnsafeMutablePointer<Float>,
-        channel c: Int, column ow: Int, _: A.Type, _: V.Type
+        weights: UnsafePointer<Float>, bias: UnsafePointer<Float>, padded: Int, output: UnsafeMutablePointer<Float>,
+        offset: Int, channel c: Int, _: A.Type, _: V.Type, _: E.Type
     ) where V.Scalar == Float {
-        @inline(__always) func loadStrip(_ p: UnsafePointer<Float>) -> V { UnsafeRawPointer(p).loadUnaligned(as: V.self) }
-        let pixel = g.inChannels
-        let b = loadStrip(bias + c)
-        var a0 = b, a1 = b, a2 = b, a3 = b, a4 = b, a5 = b, a6 = b, a7 = b
-        for kh in taps {
-            let x = rows[kh] + ((ow &- g.padLeft) &* pixel &+ c)
-            let wk = w + (kh &* 3 &* padded &+ c)
-            let w0 = loadStrip(wk), w1 = loadStrip(wk + 1 &* padded), w2 = loadStrip(wk + 2 &* padded)
-            let x0 = loadStrip(x)
-            a0 = a0.addingProduct(x0, w0)
-            let x1 = loadStrip(x + 1 &* pixel)
-            a1 = a1.addingProduct(x1, w0)
-            a0 = a0.addingProduct(x1, w1)
-            let x2 = loadStrip(x + 2 &* pixel)
-            a2 = a2.addingProduct(x2, w0)
-            a1 = a1.addingProduct(x2, w1)
-            a0 = a0.addingProduct(x2, w2)
-            let x3 = loadStrip(x + 3 &* pixel)
-            a3 = a3.addingProduct(x3, w0)
-            a2 = a2.addingProduct(x3, w1)
-            a1 = a1.addingProduct(x3, w2)
-            let x4 = loadStrip(x + 4 &* pixel)
-            a4 = a4.addingProduct(x4, w0)
-            a3 = a3.addingProduct(x4, w1)
-            a2 = a2.addingProduct(x4, w2)
-            let x5 = loadStrip(x + 5 &* pixel)
-            a5 = a5.addingProduct(x5, w0)
-            a4 = a4.addingProduct(x5, w1)
-            a3 = a3.addingProduct(x5, w2)
-            let x6 = loadStrip(x + 6 &* pixel)
-            a6 = a6.addingProduct(x6, w0)
-            a5 = a5.addingProduct(x6, w1)
-            a4 = a4.addingProduct(x6, w2)
-            let x7 = loadStrip(x + 7 &* pixel)
-            a7 = a7.addingProduct(x7, w0)
-            a6 = a6.addingProduct(x7, w1)
-            a5 = a5.addingProduct(x7, w2)
-            let x8 = loadStrip(x + 8 &* pixel)
-            a7 = a7.addingProduct(x8, w1)
-            a6 = a6.addingProduct(x8, w2)
-            let x9 = loadStrip(x + 9 &* pixel)
-            a7 = a7.addingProduct(x9, w2)
+        if g.kernelWidth == 3 {
+            depthwiseOctet(rows: rows, offset: offset + c, pixel: g.inChannels, taps: taps, weights: weights + c, padded: padded,
+                           bias: bias + c, output: output + c, A.self, V.self, Count3.self, E.self)
+        } else {
+            depthwiseOctet(rows: rows, offset: offset + c, pixel: g.inChannels, taps: taps, weights: weights + c, padded: padded,
+                           bias: bias + c, output: output + c, A.self, V.self, Count5.self, E.self)
         }
-        let out = output + (ow &* pixel &+ c)
-        storePair(a0, a1, out, pixel: pixel, A.self)
-        storePair(a2, a3, out + 2 &* pixel, pixel: pixel, A.self)
-        storePair(a4, a5, out + 4 &* pixel, pixel: pixel, A.self)
-        storePair(a6, a7, out + 6 &* pixel, pixel: pixel, A.self)
     }
 
-    /// depthwiseOctetK3 for 5-wide rows: 12 input and 5 weight loads per row of taps for 40 FMAs.
+    /// Eight pixels of a stride-1 row of 3 or 5 taps (W) for one strip of V.scalarCount
+    /// channels. Each input column is loaded once and feeds the up to W outputs that read
+    /// it: a row of 3 taps costs 10 input and 3 weight loads for 24 FMAs (the quad kernel:
+    /// one load per FMA). Input column j of tap row kh is at `rows[kh] + offset + j·pixel`
+    /// and output pixel i at `output + i·pixel`; `weights` and `bias` start at the strip's
+    /// channel. Columns the edge E leaves out lie outside the row: they are zero, which adds
+    /// exactly nothing, and are not read.
     @inlinable @inline(__always)
-    static func depthwiseOctetK5<A: ActivationFunction, V: SIMD>(
-        rows: UnsafePointer<UnsafePointer<Float>>, taps: Range<Int>, _ g: ConvGeometry,
-        weights w: UnsafePointer<Float>, bias: UnsafePointer<Float>, padded: Int, output: UnsafeMutablePointer<Float>,
-        channel c: Int, column ow: Int, _: A.Type, _: V.Type
+    static func depthwiseOctet<A: ActivationFunction, V: SIMD, W: StaticCount, E: OctetEdge>(
+        rows: UnsafePointer<UnsafePointer<Float>>, offset: Int, pixel p: Int, taps: Range<Int>,
+        weights w: UnsafePointer<Float>, padded: Int, bias: UnsafePointer<Float>,
+        output: UnsafeMutablePointer<Float>, _: A.Type, _: V.Type, _: W.Type, _: E.Type
     ) where V.Scalar == Float {
-        @inline(__always) func loadStrip(_ p: UnsafePointer<Float>) -> V { UnsafeRawPointer(p).loadUnaligned(as: V.self) }
-        let pixel = g.inChannels
-        let b = loadStrip(bias + c)
+        @inline(__always) func load(_ p: UnsafePointer<Float>) -> V { UnsafeRawPointer(p).loadUnaligned(as: V.self) }
+        let k = W.value(0), pad = (k - 1) / 2
+        @inline(__always) func column(_ x: UnsafePointer<Float>, _ j: Int) -> V {
+            (E.left && j < pad) || (E.right && j >= 8 + pad) ? V() : load(x + j &* p)
+        }
+        let b = load(bias)
         var a0 = b, a1 = b, a2 = b, a3 = b, a4 = b, a5 = b, a6 = b, a7 = b
         for kh in taps {
-            let x = rows[kh] + ((ow &- g.padLeft) &* pixel &+ c)
-            let wk = w + (kh &* 5 &* padded &+ c)
-            let w0 = loadStrip(wk), w1 = loadStrip(wk + 1 &* padded), w2 = loadStrip(wk + 2 &* padded), w3 = loadStrip(wk + 3 &* padded), w4 = loadStrip(wk + 4 &* padded)
-            let x0 = loadStrip(x)
-            a0 = a0.addingProduct(x0, w0)
-            let x1 = loadStrip(x + 1 &* pixel)
-            a1 = a1.addingProduct(x1, w0)
-            a0 = a0.addingProduct(x1, w1)
-            let x2 = loadStrip(x + 2 &* pixel)
-            a2 = a2.addingProduct(x2, w0)
-            a1 = a1.addingProduct(x2, w1)
-            a0 = a0.addingProduct(x2, w2)
-            let x3 = loadStrip(x + 3 &* pixel)
-            a3 = a3.addingProduct(x3, w0)
-            a2 = a2.addingProduct(x3, w1)
-            a1 = a1.addingProduct(x3, w2)
-            a0 = a0.addingProduct(x3, w3)
-            let x4 = loadStrip(x + 4 &* pixel)
-            a4 = a4.addingProduct(x4, w0)
-            a3 = a3.addingProduct(x4, w1)
-            a2 = a2.addingProduct(x4, w2)
-            a1 = a1.addingProduct(x4, w3)
-            a0 = a0.addingProduct(x4, w4)
-            let x5 = loadStrip(x + 5 &* pixel)
-            a5 = a5.addingProduct(x5, w0)
-            a4 = a4.addingProduct(x5, w1)
-            a3 = a3.addingProduct(x5, w2)
-            a2 = a2.addingProduct(x5, w3)
-            a1 = a1.addingProduct(x5, w4)
-            let x6 = loadStrip(x + 6 &* pixel)
-            a6 = a6.addingProduct(x6, w0)
-            a5 = a5.addingProduct(x6, w1)
-            a4 = a4.addingProduct(x6, w2)
-            a3 = a3.addingProduct(x6, w3)
-            a2 = a2.addingProduct(x6, w4)
-            let x7 = loadStrip(x + 7 &* pixel)
-            a7 = a7.addingProduct(x7, w0)
-            a6 = a6.addingProduct(x7, w1)
-            a5 = a5.addingProduct(x7, w2)
-            a4 = a4.addingProduct(x7, w3)
-            a3 = a3.addingProduct(x7, w4)
-            let x8 = loadStrip(x + 8 &* pixel)
-            a7 = a7.addingProduct(x8, w1)
-            a6 = a6.addingProduct(x8, w2)
-            a5 = a5.addingProduct(x8, w3)
-            a4 = a4.addingProduct(x8, w4)
-            let x9 = loadStrip(x + 9 &* pixel)
-            a7 = a7.addingProduct(x9, w2)
-            a6 = a6.addingProduct(x9, w3)
-            a5 = a5.addingProduct(x9, w4)
-            let x10 = loadStrip(x + 10 &* pixel)
-            a7 = a7.addingProduct(x10, w3)
-            a6 = a6.addingProduct(x10, w4)
-            let x11 = loadStrip(x + 11 &* pixel)
-            a7 = a7.addingProduct(x11, w4)
+            let x = rows[kh] + offset
+            let wk = w + kh &* k &* padded
+            // Column j feeds output j − kw with weight kw, written out so every accumulator
+            // is a register.
+            if k == 3 {
+                let w0 = load(wk), w1 = load(wk + padded), w2 = load(wk + 2 &* padded)
+                var xj = column(x, 0)
+                a0 = a0.addingProduct(xj, w0)
+                xj = column(x, 1)
+                a1 = a1.addingProduct(xj, w0); a0 = a0.addingProduct(xj, w1)
+                xj = column(x, 2)
+                a2 = a2.addingProduct(xj, w0); a1 = a1.addingProduct(xj, w1); a0 = a0.addingProduct(xj, w2)
+                xj = column(x, 3)
+                a3 = a3.addingProduct(xj, w0); a2 = a2.addingProduct(xj, w1); a1 = a1.addingProduct(xj, w2)
+                xj = column(x, 4)
+                a4 = a4.addingProduct(xj, w0); a3 = a3.addingProduct(xj, w1); a2 = a2.addingProduct(xj, w2)
+                xj = column(x, 5)
+                a5 = a5.addingProduct(xj, w0); a4 = a4.addingProduct(xj, w1); a3 = a3.addingProduct(xj, w2)
+                xj = column(x, 6)
+                a6 = a6.addingProduct(xj, w0); a5 = a5.addingProduct(xj, w1); a4 = a4.addingProduct(xj, w2)
+                xj = column(x, 7)
+                a7 = a7.addingProduct(xj, w0); a6 = a6.addingProduct(xj, w1); a5 = a5.addingProduct(xj, w2)
+                xj = column(x, 8)
+                a7 = a7.addingProduct(xj, w1); a6 = a6.addingProduct(xj, w2)
+                xj = column(x, 9)
+                a7 = a7.addingProduct(xj, w2)
+            } else {
+                let w0 = load(wk), w1 = load(wk + padded), w2 = load(wk + 2 &* padded)
+                let w3 = load(wk + 3 &* padded), w4 = load(wk + 4 &* padded)
+                var xj = column(x, 0)
+                a0 = a0.addingProduct(xj, w0)
+                xj = column(x, 1)
+                a1 = a1.addingProduct(xj, w0); a0 = a0.addingProduct(xj, w1)
+                xj = column(x, 2)
+                a2 = a2.addingProduct(xj, w0); a1 = a1.addingProduct(xj, w1); a0 = a0.addingProduct(xj, w2)
+                xj = column(x, 3)
+                a3 = a3.addingProduct(xj, w0); a2 = a2.addingProduct(xj, w1); a1 = a1.addingProduct(xj, w2)
+                a0 = a0.addingProduct(xj, w3)
+                xj = column(x, 4)
+                a4 = a4.addingProduct(xj, w0); a3 = a3.addingProduct(xj, w1); a2 = a2.addingProduct(xj, w2)
+                a1 = a1.addingProduct(xj, w3); a0 = a0.addingProduct(xj, w4)
+                xj = column(x, 5)
+                a5 = a5.addingProduct(xj, w0); a4 = a4.addingProduct(xj, w1); a3 = a3.addingProduct(xj, w2)
+                a2 = a2.addingProduct(xj, w3); a1 = a1.addingProduct(xj, w4)
+                xj = column(x, 6)
+                a6 = a6.addingProduct(xj, w0); a5 = a5.addingProduct(xj, w1); a4 = a4.addingProduct(xj, w2)
+                a3 = a3.addingProduct(xj, w3); a2 = a2.addingProduct(xj, w4)
+                xj = column(x, 7)
+                a7 = a7.addingProduct(xj, w0); a6 = a6.addingProduct(xj, w1); a5 = a5.addingProduct(xj, w2)
+                a4 = a4.addingProduct(xj, w3); a3 = a3.addingProduct(xj, w4)
+                xj = column(x, 8)
+                a7 = a7.addingProduct(xj, w1); a6 = a6.addingProduct(xj, w2); a5 = a5.addingProduct(xj, w3)
+                a4 = a4.addingProduct(xj, w4)
+                xj = column(x, 9)
+                a7 = a7.addingProduct(xj, w2); a6 = a6.addingProduct(xj, w3); a5 = a5.addingProduct(xj, w4)
+                xj = column(x, 10)
+                a7 = a7.addingProduct(xj, w3); a6 = a6.addingProduct(xj, w4)
+                xj = column(x, 11)
+                a7 = a7.addingProduct(xj, w4)
+            }
         }
-        let out = output + (ow &* pixel &+ c)
-        storePair(a0, a1, out, pixel: pixel, A.self)
-        storePair(a2, a3, out + 2 &* pixel, pixel: pixel, A.self)
-        storePair(a4, a5, out + 4 &* pixel, pixel: pixel, A.self)
-        storePair(a6, a7, out + 6 &* pixel, pixel: pixel, A.self)
+        storePair(a0, a1, output, pixel: p, A.self)
+        storePair(a2, a3, output + 2 &* p, pixel: p, A.self)
+        storePair(a4, a5, output + 4 &* p, pixel: p, A.self)
+        storePair(a6, a7, output + 6 &* p, pixel: p, A.self)
     }
 
     /// Two neighbouring pixels' strips, activated and stored; strips of 8 channels are
@@ -383,3 +369,27 @@ public enum RuntimeCount: StaticCount { @inlinable @inline(__always) public stat
 public protocol ChannelVector { static func count(_ runtime: Int) -> Int }
 public enum FullVector: ChannelVector { @inlinable @inline(__always) public static func count(_: Int) -> Int { 16 } }
 public enum PartialVector: ChannelVector { @inlinable @inline(__always) public static func count(_ runtime: Int) -> Int { runtime } }
+
+
+/// Which edge of a row an octet lies on: there its span reaches `pad` columns past the row
+/// (left, right, or both when the row is one octet wide), which are not read.
+public protocol OctetEdge {
+    static var left: Bool { get }
+    static var right: Bool { get }
+}
+public enum NoEdge: OctetEdge {
+    @inlinable @inline(__always) public static var left: Bool { false }
+    @inlinable @inline(__always) public static var right: Bool { false }
+}
+public enum LeftEdge: OctetEdge {
+    @inlinable @inline(__always) public static var left: Bool { true }
+    @inlinable @inline(__always) public static var right: Bool { false }
+}
+public enum RightEdge: OctetEdge {
+    @inlinable @inline(__always) public static var left: Bool { false }
+    @inlinable @inline(__always) public static var right: Bool { true }
+}
+public enum BothEdges: OctetEdge {
+    @inlinable @inline(__always) public static var left: Bool { true }
+    @inlinable @inline(__always) public static var right: Bool { true }
+}
