@@ -38,21 +38,21 @@ import Testing
         expectClose(output, expected)
     }
 
-    // Stride-1 3×3 and 5×5 rows at least 8 wide, with channels in multiples of 8, run whole
-    // in octets of 8 pixels: the first and last skip the columns past the row's edges, the
-    // last overlaps the one before it unless the width is a multiple of 8 (13, 14, 21, 30,
-    // 37 wide), and an 8-wide row is one octet with both edges. Wide channel counts go in
-    // blocks (264 channels of 5×5: 64 at a time). A 9-wide 5×5 row, whose octets would reach
-    // past both edges, and 7-wide ones run four interior pixels at a time, then single
-    // pixels, 64 channels at a time when there are that many. With 3 threads, the few rows
-    // of the 7×7 and 5×13 cases are split into blocks of 64 channels; with any number, so
-    // are the channels of the 200-channel case, whose 5×5 weights (20 KB) would not stay in
-    // L1 from one row to the next.
+    // Stride-1 3×3 and 5×5 rows with channels in multiples of 8 run whole in octets of 8
+    // pixels: the first and last skip the columns past the row's edges, the last overlaps
+    // the one before it unless the width is a multiple of 8 (13, 14, 21, 30, 37 wide), and
+    // an 8-wide row is one octet with both edges, a 7-wide one the same octet storing 7.
+    // Wide channel counts go in blocks (264 channels of 5×5: 64 at a time). A 9-wide 5×5
+    // row, whose octets would reach past both edges, and stride-2 rows run four interior
+    // pixels at a time, then single pixels. With 3 threads, the few rows of the 7×7 and
+    // 5×13 cases are split into blocks of 64 channels; with any number, so are the channels
+    // of the 200-channel case, whose 5×5 weights (20 KB) would not stay in L1 from one row
+    // to the next.
     @Test("depthwise conv with padding and stride", arguments: [
         (1, 5, 5, 3, 1), (24, 7, 9, 3, 2), (40, 14, 14, 5, 1), (17, 6, 11, 5, 2), (16, 1, 1, 3, 1), (33, 8, 8, 3, 2),
         (136, 7, 7, 5, 1), (72, 5, 13, 3, 1), (24, 6, 30, 3, 1), (16, 4, 21, 5, 1), (16, 5, 40, 3, 2), (24, 6, 37, 5, 2),
         (200, 7, 7, 5, 1), (16, 3, 8, 3, 1), (24, 4, 8, 5, 1), (8, 3, 9, 5, 1), (32, 3, 10, 5, 1), (48, 5, 16, 3, 1),
-        (264, 3, 12, 5, 1), (8, 4, 56, 3, 1),
+        (264, 3, 12, 5, 1), (8, 4, 56, 3, 1), (16, 5, 7, 3, 1), (24, 7, 7, 3, 1),
     ], threadCounts)
     func depthwise(shape: (channels: Int, height: Int, width: Int, kernel: Int, stride: Int), threads: Int) {
         let (c, h, w, k, s) = shape
