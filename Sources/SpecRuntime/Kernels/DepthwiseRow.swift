@@ -41,7 +41,8 @@ extension Kernels {
         // ran 11% and 42% slower in octets than pixels and quads do.
         if g.strideWidth == 1 && (k == 3 || k == 5) && g.inWidth == g.outWidth && 2 * g.padLeft == k - 1
             && !(k == 3 && g.inChannels % 512 == 0)
-            && (g.outWidth == 7 || g.outWidth == 8 || g.outWidth >= 8 + g.padLeft) && channels.lowerBound % 8 == 0 && channels.count % 8 == 0 {
+            && (g.outWidth == 7 || g.outWidth == 8 || g.outWidth >= 8 + g.padLeft)
+            && channels.lowerBound % 8 == 0 && channels.count % 8 == 0 {
             let perChannel = (8 + k - 1) * g.kernelHeight * MemoryLayout<Float>.size
             let block = channels.count * perChannel <= 16 * 1024 ? channels.count : max(16, 16 * 1024 / perChannel / 16 * 16)
             var start = channels.lowerBound
@@ -116,10 +117,11 @@ extension Kernels {
     /// A whole stride-1 row of 3 or 5 taps, padded to keep its width, in octets of 8 pixels,
     /// edges included: the first octet skips the `pad` input columns left of the row, the last
     /// the `pad` right of it, and when the width is not a multiple of 8 the last octet overlaps
-    /// the one before it (those pixels are computed twice, the same way). Edge pixels one at a
-    /// time, with bounds, had taken a quarter of a 56-pixel row's time. Octets go outermost
-    /// and channel strips innermost, so each input pixel's cache lines serve all their strips
-    /// while in L1: the caller sends only rows whose octet span of every channel fits in 16 KB.
+    /// the one before it (those pixels are computed twice, the same way); a row 8 or 7 wide
+    /// is one octet with both edges. Edge pixels one at a time, with bounds, had taken a
+    /// quarter of a 56-pixel row's time. Octets go outermost and channel strips innermost, so
+    /// each input pixel's cache lines serve all their strips while in L1: the caller passes
+    /// blocks of channels whose octet spans fit in 16 KB.
     @inlinable @inline(__always)
     static func depthwiseOctetRow<A: ActivationFunction>(
         rows: UnsafePointer<UnsafePointer<Float>>, taps: Range<Int>, geometry g: ConvGeometry,
@@ -173,10 +175,10 @@ extension Kernels {
         }
     }
 
-    /// Eight pixels of a stride-1 row of 3 or 5 taps (W) for one strip of V.scalarCount
-    /// channels. Each input column is loaded once and feeds the up to W outputs that read
-    /// it: a row of 3 taps costs 10 input and 3 weight loads for 24 FMAs (the quad kernel:
-    /// one load per FMA). Input column j of tap row kh is at `rows[kh] + offset + j·pixel`
+    /// Eight pixels of a stride-1 row of 3 or 5 taps (W, a known width) for one strip of
+    /// V.scalarCount channels. Each input column is loaded once and feeds the up to W outputs
+    /// that read it: a row of 3 taps costs 10 input and 3 weight loads for 24 FMAs (the quad
+    /// kernel: one load per FMA). Input column j of tap row kh is at `rows[kh] + offset + j·pixel`
     /// and output pixel i at `output + i·pixel`; `weights` and `bias` start at the strip's
     /// channel. Columns the edge E leaves out lie outside the row: they are zero, which adds
     /// exactly nothing, and are not read.
