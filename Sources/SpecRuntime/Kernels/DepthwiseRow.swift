@@ -131,20 +131,15 @@ extension Kernels {
         let pixel = g.inChannels
         let wide = Kernels.has32VectorRegisters && channels.count % 16 == 0
         let lastOctet = g.outWidth - 8
-        @inline(__always) func octets<E: OctetEdge>(at ow: Int, _: E.Type) {
+        @inline(__always) func strips<E: OctetEdge, V: SIMD>(at ow: Int, _: E.Type, _: V.Type) where V.Scalar == Float {
             let offset = (ow - g.padLeft) * pixel
-            var c = channels.lowerBound
-            while c < channels.upperBound {
-                if wide {
-                    depthwiseOctetStrip(rows: rows, taps: taps, g, weights: weights, bias: bias, padded: padded,
-                                        output: output + ow * pixel, offset: offset, channel: c, A.self, SIMD16<Float>.self, E.self)
-                    c += 16
-                } else {
-                    depthwiseOctetStrip(rows: rows, taps: taps, g, weights: weights, bias: bias, padded: padded,
-                                        output: output + ow * pixel, offset: offset, channel: c, A.self, SIMD8<Float>.self, E.self)
-                    c += 8
-                }
+            for c in stride(from: channels.lowerBound, to: channels.upperBound, by: V.scalarCount) {
+                depthwiseOctetStrip(rows: rows, taps: taps, g, weights: weights, bias: bias, padded: padded,
+                                    output: output + ow * pixel, offset: offset, channel: c, A.self, V.self, E.self)
             }
+        }
+        @inline(__always) func octets<E: OctetEdge>(at ow: Int, _: E.Type) {
+            if wide { strips(at: ow, E.self, SIMD16<Float>.self) } else { strips(at: ow, E.self, SIMD8<Float>.self) }
         }
         if lastOctet <= 0 {
             if lastOctet == 0 { octets(at: 0, BothEdges.self) } else { octets(at: 0, SevenWide.self) }
@@ -380,7 +375,6 @@ public protocol ChannelVector { static func count(_ runtime: Int) -> Int }
 public enum FullVector: ChannelVector { @inlinable @inline(__always) public static func count(_: Int) -> Int { 16 } }
 public enum PartialVector: ChannelVector { @inlinable @inline(__always) public static func count(_ runtime: Int) -> Int { runtime } }
 
-
 /// Which edge of a row an octet lies on: there its span reaches `pad` columns past the row
 /// (left, right, or both when the row is one octet wide, or seven), which are not read.
 public protocol OctetEdge {
@@ -390,18 +384,15 @@ public protocol OctetEdge {
     static var pixels: Int { get }
 }
 extension OctetEdge {
+    @inlinable @inline(__always) public static var left: Bool { false }
+    @inlinable @inline(__always) public static var right: Bool { false }
     @inlinable @inline(__always) public static var pixels: Int { 8 }
 }
-public enum NoEdge: OctetEdge {
-    @inlinable @inline(__always) public static var left: Bool { false }
-    @inlinable @inline(__always) public static var right: Bool { false }
-}
+public enum NoEdge: OctetEdge {}
 public enum LeftEdge: OctetEdge {
     @inlinable @inline(__always) public static var left: Bool { true }
-    @inlinable @inline(__always) public static var right: Bool { false }
 }
 public enum RightEdge: OctetEdge {
-    @inlinable @inline(__always) public static var left: Bool { false }
     @inlinable @inline(__always) public static var right: Bool { true }
 }
 public enum BothEdges: OctetEdge {

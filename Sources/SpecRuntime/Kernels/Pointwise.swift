@@ -229,20 +229,13 @@ extension Kernels {
         // A full panel, nearly every tile, without the general epilogue's per-row checks:
         // with 16 input channels those cost a third as many instructions as the k loop.
         if validColumns == 16 {
+            // One branch on the residual for the whole tile, not one per row.
             if let residual {
-                store(A.apply(c0 + beta) + load(residual), row(0))
-                store(A.apply(c1 + beta) + load(residual + ldc), row(1))
-                store(A.apply(c2 + beta) + load(residual + 2 &* ldc), row(2))
-                store(A.apply(c3 + beta) + load(residual + 3 &* ldc), row(3))
-                store(A.apply(c4 + beta) + load(residual + 4 &* ldc), row(4))
-                store(A.apply(c5 + beta) + load(residual + 5 &* ldc), row(5))
+                @inline(__always) func put(_ i: Int, _ acc: Vec) { store(A.apply(acc + beta) + load(residual + i &* ldc), row(i)) }
+                put(0, c0); put(1, c1); put(2, c2); put(3, c3); put(4, c4); put(5, c5)
             } else {
-                store(A.apply(c0 + beta), row(0))
-                store(A.apply(c1 + beta), row(1))
-                store(A.apply(c2 + beta), row(2))
-                store(A.apply(c3 + beta), row(3))
-                store(A.apply(c4 + beta), row(4))
-                store(A.apply(c5 + beta), row(5))
+                @inline(__always) func put(_ i: Int, _ acc: Vec) { store(A.apply(acc + beta), row(i)) }
+                put(0, c0); put(1, c1); put(2, c2); put(3, c3); put(4, c4); put(5, c5)
             }
             return
         }
@@ -263,15 +256,15 @@ extension Kernels {
     static func accumulate6x16(a: UnsafePointer<Float>, lda: Int, k: Int, b: UnsafePointer<Float>) -> (Vec, Vec, Vec, Vec, Vec, Vec) {
         var c0 = Vec.zero, c1 = Vec.zero, c2 = Vec.zero, c3 = Vec.zero, c4 = Vec.zero, c5 = Vec.zero
         var p = a, q = a + 3 &* lda, w = b
-        let l1 = lda, l2 = 2 &* lda
+        let lda2 = 2 &* lda
         @inline(__always) func step(_ j: Int) {
             let wj = load(w + j &* 16)
             c0 = c0.addingProduct(Vec(repeating: p[j]), wj)
-            c1 = c1.addingProduct(Vec(repeating: p[l1 &+ j]), wj)
-            c2 = c2.addingProduct(Vec(repeating: p[l2 &+ j]), wj)
+            c1 = c1.addingProduct(Vec(repeating: p[lda &+ j]), wj)
+            c2 = c2.addingProduct(Vec(repeating: p[lda2 &+ j]), wj)
             c3 = c3.addingProduct(Vec(repeating: q[j]), wj)
-            c4 = c4.addingProduct(Vec(repeating: q[l1 &+ j]), wj)
-            c5 = c5.addingProduct(Vec(repeating: q[l2 &+ j]), wj)
+            c4 = c4.addingProduct(Vec(repeating: q[lda &+ j]), wj)
+            c5 = c5.addingProduct(Vec(repeating: q[lda2 &+ j]), wj)
         }
         var i = 0
         while i &+ 4 <= k {
