@@ -146,8 +146,8 @@ public final class MicronetM0: CompiledNetwork {
         state = try NetworkState(Self.info, checkpoint: checkpoint, convention: convention, threads: threads)
     }
 
-    public func run(image: UnsafePointer<Float>, logits: UnsafeMutablePointer<Float>, timeline: UnsafeMutablePointer<UInt64>?) {
-        let a = state.arena.pointer, w = UnsafePointer(state.weights.pointer), threads = state.threads
+    public func run(image: UnsafePointer<Float>, logits: UnsafeMutablePointer<Float>, arena a: UnsafeMutablePointer<Float>, threads: ThreadPool, timeline: UnsafeMutablePointer<UInt64>?) {
+        let w = UnsafePointer(state.weights.pointer)
 
         // %0 input: input -> 3x224x224
         // Read where it is: the stem reads the CHW image directly.

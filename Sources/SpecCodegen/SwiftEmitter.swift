@@ -61,8 +61,8 @@ public enum SwiftEmitter {
                 w.line("state = try NetworkState(Self.info, checkpoint: checkpoint, convention: convention, threads: threads)")
             }
             w.line()
-            try w.block("public func run(image: UnsafePointer<Float>, logits: UnsafeMutablePointer<Float>, timeline: UnsafeMutablePointer<UInt64>?)") { (w: inout SwiftWriter) throws in
-                w.line("let a = state.arena.pointer, w = UnsafePointer(state.weights.pointer), threads = state.threads")
+            try w.block("public func run(image: UnsafePointer<Float>, logits: UnsafeMutablePointer<Float>, arena a: UnsafeMutablePointer<Float>, threads: ThreadPool, timeline: UnsafeMutablePointer<UInt64>?)") { (w: inout SwiftWriter) throws in
+                w.line("let w = UnsafePointer(state.weights.pointer)")
                 for (index, layer) in layers.enumerated() {
                     w.line()
                     try layer.emitCall(graph: graph, plan: plan, into: &w)

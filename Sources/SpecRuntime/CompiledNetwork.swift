@@ -40,6 +40,11 @@ public final class NetworkState: @unchecked Sendable {
     public let weights: AlignedBuffer
     public let arena: AlignedBuffer
     public let threads: ThreadPool
+    /// With more than one thread, one arena per thread (the first is `arena`): a batch runs
+    /// that many images side by side, each on one core. Memory is then threads × arenaBytes.
+    public let imageArenas: [AlignedBuffer]
+    /// The pool an image run side by side with others uses: itself, no workers.
+    public let serial: ThreadPool
     /// The convention the checkpoint was read with.
     public let convention: Convention
 
@@ -49,6 +54,9 @@ public final class NetworkState: @unchecked Sendable {
         self.convention = try WeightLoader.load(info, from: checkpoint, convention: convention, into: weights.pointer)
         arena = AlignedBuffer(bytes: info.arenaBytes)
         self.threads = ThreadPool(threads: threads)
+        let lanes = self.threads.threadCount
+        imageArenas = [arena] + (1..<max(1, lanes)).map { _ in AlignedBuffer(bytes: info.arenaBytes) }
+        serial = lanes == 1 ? self.threads : ThreadPool(threads: 1)
     }
 }
 
@@ -58,22 +66,41 @@ public protocol CompiledNetwork: AnyObject, Sendable {
     var state: NetworkState { get }
     /// Reads weights (see `WeightLoader`) and creates `threads` - 1 worker threads.
     init(checkpoint: some Checkpoint, convention: String?, threads: Int) throws
-    /// One image: `image` holds channels × height × width floats (CHW, as PyTorch holds
-    /// an image), `logits` receives `classes` floats. With a `timeline` of
-    /// `info.kernels.count` slots, each layer's end time (ns) is recorded there.
-    func run(image: UnsafePointer<Float>, logits: UnsafeMutablePointer<Float>, timeline: UnsafeMutablePointer<UInt64>?)
+    /// One image through `arena` (`info.arenaBytes`), its layers split over `threads`.
+    func run(image: UnsafePointer<Float>, logits: UnsafeMutablePointer<Float>, arena: UnsafeMutablePointer<Float>,
+             threads: ThreadPool, timeline: UnsafeMutablePointer<UInt64>?)
 }
 
 extension CompiledNetwork {
+    /// One image: `image` holds channels × height × width floats (CHW, as PyTorch holds
+    /// an image), `logits` receives `classes` floats. With a `timeline` of
+    /// `info.kernels.count` slots, each layer's end time (ns) is recorded there.
+    public func run(image: UnsafePointer<Float>, logits: UnsafeMutablePointer<Float>, timeline: UnsafeMutablePointer<UInt64>?) {
+        run(image: image, logits: logits, arena: state.arena.pointer, threads: state.threads, timeline: timeline)
+    }
+
     public func run(image: UnsafePointer<Float>, logits: UnsafeMutablePointer<Float>) {
         run(image: image, logits: logits, timeline: nil)
     }
 
-    /// A batch: `images` is N×C×H×W (NCHW), `logits` N×classes. Images run one after
-    /// another through the same arena.
+    /// A batch: `images` is N×C×H×W (NCHW), `logits` N×classes. With T threads, images go
+    /// T side by side, each whole image on one thread in its own arena: no layer waits for
+    /// the slower thread, and late layers, too small to split well, run at one core's
+    /// speed on each. What is left over (N mod T) runs one image at a time over all threads.
+    /// Every image's logits are the same, bit for bit, either way.
     public func predict(images: UnsafePointer<Float>, count: Int, logits: UnsafeMutablePointer<Float>) {
-        let info = Self.info
-        for n in 0..<count {
+        let info = Self.info, lanes = state.imageArenas.count
+        let sideBySide = lanes > 1 ? count / lanes * lanes : 0
+        if sideBySide > 0 {
+            // One task per arena. The job is this concrete type's, not parallelChunks' generic
+            // one, whose context unoptimized builds allocate.
+            withUnsafePointer(to: ImageLanes(network: self, images: images, count: sideBySide, logits: logits)) { job in
+                state.threads.dispatch(UnsafeRawPointer(job), items: lanes, tasks: lanes) { job, range in
+                    job.assumingMemoryBound(to: ImageLanes.self).pointee.run(range)
+                }
+            }
+        }
+        for n in sideBySide..<count {
             run(image: images + n * info.inputElements, logits: logits + n * info.classes)
         }
     }
@@ -90,6 +117,25 @@ extension CompiledNetwork {
             }
         }
         return logits
+    }
+}
+
+/// A batch's images split into one contiguous share per arena. The pool runs task i once,
+/// on whichever thread claims it, so share i always has arena i to itself.
+struct ImageLanes: ParallelWork {
+    let network: any CompiledNetwork
+    let images: UnsafePointer<Float>
+    let count: Int
+    let logits: UnsafeMutablePointer<Float>
+
+    func run(_ lanes: Range<Int>) {
+        let info = network.state.info, state = network.state, arenas = state.imageArenas.count
+        for lane in lanes {
+            for n in (count * lane / arenas)..<(count * (lane + 1) / arenas) {
+                network.run(image: images + n * info.inputElements, logits: logits + n * info.classes,
+                            arena: state.imageArenas[lane].pointer, threads: state.serial, timeline: nil)
+            }
+        }
     }
 }
 

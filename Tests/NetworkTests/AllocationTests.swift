@@ -21,6 +21,24 @@ import Testing
         try inferenceDoesNotAllocate(network: name, threads: 2)
     }
 
+    @Test("a batch on two threads, images side by side, allocates nothing")
+    func batchSideBySide() throws {
+        let info = ParityV3LargeTimm.info
+        let model = try ParityV3LargeTimm(checkpoint: SyntheticCheckpoint(info), threads: 2)
+        let count = 3
+        let images = UnsafeMutablePointer<Float>.allocate(capacity: count * info.inputElements)
+        let logits = UnsafeMutablePointer<Float>.allocate(capacity: count * info.classes)
+        defer { images.deallocate(); logits.deallocate() }
+        images.initialize(repeating: 0.5, count: count * info.inputElements)
+        model.predict(images: images, count: count, logits: logits)  // warm-up
+
+        let before = allocation_count_this_thread()
+        for _ in 0..<2 { model.predict(images: images, count: count, logits: logits) }
+        let after = allocation_count_this_thread()
+
+        #expect(after - before == 0, "\(after - before) allocations in 2 batches")
+    }
+
     func inferenceDoesNotAllocate(network name: String, threads: Int) throws {
         let network = try #require(Self.networks.first { $0.info.name == name })
         let info = network.info

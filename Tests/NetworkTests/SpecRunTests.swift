@@ -150,9 +150,34 @@ import Testing
         let array = try NPY.read(path: Repository.fixture(name + ".input.npy"))
         let single = try ParityV3LargeTimm(checkpoint: checkpoint, threads: 1)
         let double = try ParityV3LargeTimm(checkpoint: checkpoint, threads: 2)
-        let one = single.predict(images: array.values)
-        let two = double.predict(images: array.values)
+        let info = ParityV3LargeTimm.info
+        // One image at a time: every layer split over both threads.
+        let image = Array(array.values[0..<info.inputElements])
+        var one = [Float](repeating: 0, count: info.classes), two = one
+        single.run(image: image, logits: &one)
+        double.run(image: image, logits: &two)
         let identical = one == two
         #expect(identical)
+        #expect(one.contains { $0 != 0 })
+    }
+
+    @Test("a batch on two threads runs images side by side, with the logits of one thread")
+    func batchSideBySide() throws {
+        let name = "parity_v3_large_timm"
+        let checkpoint = try SafeTensorsFile(path: Repository.fixture(name + ".safetensors"))
+        let array = try NPY.read(path: Repository.fixture(name + ".input.npy"))
+        let single = try ParityV3LargeTimm(checkpoint: checkpoint, threads: 1)
+        let double = try ParityV3LargeTimm(checkpoint: checkpoint, threads: 2)
+        // Three different images: two side by side, one left over that runs over both threads.
+        let count = ParityV3LargeTimm.info.inputElements
+        let images = array.values + array.values[0..<count].map { -$0 }
+        let one = single.predict(images: images)
+        let two = double.predict(images: images)
+        let identical = one == two
+        #expect(identical)
+        // Each image's logits are its own, not another lane's.
+        let classes = ParityV3LargeTimm.info.classes
+        #expect(two[0..<classes] != two[classes..<(2 * classes)])
+        #expect(two[0..<classes] != two[(2 * classes)...])
     }
 }
