@@ -25,24 +25,24 @@ public final class MobilenetV1025: CompiledNetwork {
             LayerWeights(.depthwise, "block2.expand_dw.dw", out: 32, in: 1, kernel: (3, 3), weight: ["blocks.1.1.conv_dw"], norm: ["blocks.1.1.bn1"], at: 1456),
             LayerWeights(.pointwise, "block3.expand_dw.expand", out: 32, in: 32, weight: ["blocks.1.1.conv_pw"], norm: ["blocks.1.1.bn2"], at: 1776),
             LayerWeights(.depthwise, "block3.expand_dw.dw", out: 32, in: 1, kernel: (3, 3), weight: ["blocks.2.0.conv_dw"], norm: ["blocks.2.0.bn1"], at: 2832),
-            LayerWeights(.pointwise, "block4.expand_dw.expand", out: 64, in: 32, weight: ["blocks.2.0.conv_pw"], norm: ["blocks.2.0.bn2"], at: 3152),
-            LayerWeights(.depthwise, "block4.expand_dw.dw", out: 64, in: 1, kernel: (3, 3), weight: ["blocks.2.1.conv_dw"], norm: ["blocks.2.1.bn1"], at: 5264),
-            LayerWeights(.pointwise, "block5.expand_dw.expand", out: 64, in: 64, weight: ["blocks.2.1.conv_pw"], norm: ["blocks.2.1.bn2"], at: 5904),
-            LayerWeights(.depthwise, "block5.expand_dw.dw", out: 64, in: 1, kernel: (3, 3), weight: ["blocks.3.0.conv_dw"], norm: ["blocks.3.0.bn1"], at: 10_064),
-            LayerWeights(.pointwise, "block6.expand_dw.expand", out: 128, in: 64, weight: ["blocks.3.0.conv_pw"], norm: ["blocks.3.0.bn2"], at: 10_704),
-            LayerWeights(.depthwise, "block6.expand_dw.dw", out: 128, in: 1, kernel: (3, 3), weight: ["blocks.3.1.conv_dw"], norm: ["blocks.3.1.bn1"], at: 19_024),
-            LayerWeights(.pointwise, "block7.expand_dw.expand", out: 128, in: 128, weight: ["blocks.3.1.conv_pw"], norm: ["blocks.3.1.bn2"], at: 20_304),
-            LayerWeights(.depthwise, "block7.expand_dw.dw", out: 128, in: 1, kernel: (3, 3), weight: ["blocks.3.2.conv_dw"], norm: ["blocks.3.2.bn1"], at: 36_816),
-            LayerWeights(.pointwise, "block8.expand_dw.expand", out: 128, in: 128, weight: ["blocks.3.2.conv_pw"], norm: ["blocks.3.2.bn2"], at: 38_096),
-            LayerWeights(.depthwise, "block8.expand_dw.dw", out: 128, in: 1, kernel: (3, 3), weight: ["blocks.3.3.conv_dw"], norm: ["blocks.3.3.bn1"], at: 54_608),
-            LayerWeights(.pointwise, "block9.expand_dw.expand", out: 128, in: 128, weight: ["blocks.3.3.conv_pw"], norm: ["blocks.3.3.bn2"], at: 55_888),
-            LayerWeights(.depthwise, "block9.expand_dw.dw", out: 128, in: 1, kernel: (3, 3), weight: ["blocks.3.4.conv_dw"], norm: ["blocks.3.4.bn1"], at: 72_400),
-            LayerWeights(.pointwise, "block10.expand_dw.expand", out: 128, in: 128, weight: ["blocks.3.4.conv_pw"], norm: ["blocks.3.4.bn2"], at: 73_680),
-            LayerWeights(.depthwise, "block10.expand_dw.dw", out: 128, in: 1, kernel: (3, 3), weight: ["blocks.3.5.conv_dw"], norm: ["blocks.3.5.bn1"], at: 90_192),
-            LayerWeights(.pointwise, "block11.expand_dw.expand", out: 128, in: 128, weight: ["blocks.3.5.conv_pw"], norm: ["blocks.3.5.bn2"], at: 91_472),
-            LayerWeights(.depthwise, "block11.expand_dw.dw", out: 128, in: 1, kernel: (3, 3), weight: ["blocks.4.0.conv_dw"], norm: ["blocks.4.0.bn1"], at: 107_984),
-            LayerWeights(.pointwise, "block12.expand_dw.expand", out: 256, in: 128, weight: ["blocks.4.0.conv_pw"], norm: ["blocks.4.0.bn2"], at: 109_264),
-            LayerWeights(.depthwise, "block12.expand_dw.dw", out: 256, in: 1, kernel: (3, 3), weight: ["blocks.4.1.conv_dw"], norm: ["blocks.4.1.bn1"], at: 142_288),
+            LayerWeights(.pointwise, "block3.pw", out: 64, in: 32, weight: ["blocks.2.0.conv_pw"], norm: ["blocks.2.0.bn2"], at: 3152),
+            LayerWeights(.depthwise, "block4.dw", out: 64, in: 1, kernel: (3, 3), weight: ["blocks.2.1.conv_dw"], norm: ["blocks.2.1.bn1"], at: 5264),
+            LayerWeights(.pointwise, "block4.pw", out: 64, in: 64, weight: ["blocks.2.1.conv_pw"], norm: ["blocks.2.1.bn2"], at: 5904),
+            LayerWeights(.depthwise, "block5.dw", out: 64, in: 1, kernel: (3, 3), weight: ["blocks.3.0.conv_dw"], norm: ["blocks.3.0.bn1"], at: 10_064),
+            LayerWeights(.pointwise, "block5.pw", out: 128, in: 64, weight: ["blocks.3.0.conv_pw"], norm: ["blocks.3.0.bn2"], at: 10_704),
+            LayerWeights(.depthwise, "block6.dw", out: 128, in: 1, kernel: (3, 3), weight: ["blocks.3.1.conv_dw"], norm: ["blocks.3.1.bn1"], at: 19_024),
+            LayerWeights(.pointwise, "block6.pw", out: 128, in: 128, weight: ["blocks.3.1.conv_pw"], norm: ["blocks.3.1.bn2"], at: 20_304),
+            LayerWeights(.depthwise, "block7.dw", out: 128, in: 1, kernel: (3, 3), weight: ["blocks.3.2.conv_dw"], norm: ["blocks.3.2.bn1"], at: 36_816),
+            LayerWeights(.pointwise, "block7.pw", out: 128, in: 128, weight: ["blocks.3.2.conv_pw"], norm: ["blocks.3.2.bn2"], at: 38_096),
+            LayerWeights(.depthwise, "block8.dw", out: 128, in: 1, kernel: (3, 3), weight: ["blocks.3.3.conv_dw"], norm: ["blocks.3.3.bn1"], at: 54_608),
+            LayerWeights(.pointwise, "block8.pw", out: 128, in: 128, weight: ["blocks.3.3.conv_pw"], norm: ["blocks.3.3.bn2"], at: 55_888),
+            LayerWeights(.depthwise, "block9.dw", out: 128, in: 1, kernel: (3, 3), weight: ["blocks.3.4.conv_dw"], norm: ["blocks.3.4.bn1"], at: 72_400),
+            LayerWeights(.pointwise, "block9.pw", out: 128, in: 128, weight: ["blocks.3.4.conv_pw"], norm: ["blocks.3.4.bn2"], at: 73_680),
+            LayerWeights(.depthwise, "block10.dw", out: 128, in: 1, kernel: (3, 3), weight: ["blocks.3.5.conv_dw"], norm: ["blocks.3.5.bn1"], at: 90_192),
+            LayerWeights(.pointwise, "block10.pw", out: 128, in: 128, weight: ["blocks.3.5.conv_pw"], norm: ["blocks.3.5.bn2"], at: 91_472),
+            LayerWeights(.depthwise, "block11.dw", out: 128, in: 1, kernel: (3, 3), weight: ["blocks.4.0.conv_dw"], norm: ["blocks.4.0.bn1"], at: 107_984),
+            LayerWeights(.pointwise, "block11.pw", out: 256, in: 128, weight: ["blocks.4.0.conv_pw"], norm: ["blocks.4.0.bn2"], at: 109_264),
+            LayerWeights(.depthwise, "block12.dw", out: 256, in: 1, kernel: (3, 3), weight: ["blocks.4.1.conv_dw"], norm: ["blocks.4.1.bn1"], at: 142_288),
             LayerWeights(.pointwise, "block12.pw", out: 256, in: 256, weight: ["blocks.4.1.conv_pw"], norm: ["blocks.4.1.bn2"], at: 144_848),
             LayerWeights(.dense, "head.linear", out: 1000, in: 256, linear: true, weight: ["classifier"], bias: true, at: 210_640),
         ],
@@ -53,15 +53,24 @@ public final class MobilenetV1025: CompiledNetwork {
             KernelInfo("block1.expand_dw", "conv2d_bn_relu6+dwconv2d_bn_relu6_banded", macs: 2_057_216),
             KernelInfo("block2.expand_dw", "conv2d_bn_relu6+dwconv2d_bn_relu6_banded", macs: 2_508_800),
             KernelInfo("block3.expand_dw", "conv2d_bn_relu6+dwconv2d_bn_relu6_banded", macs: 3_437_056),
-            KernelInfo("block4.expand_dw", "conv2d_bn_relu6+dwconv2d_bn_relu6_banded", macs: 2_057_216),
-            KernelInfo("block5.expand_dw", "conv2d_bn_relu6+dwconv2d_bn_relu6_banded", macs: 3_324_160),
-            KernelInfo("block6.expand_dw", "conv2d_bn_relu6+dwconv2d_bn_relu6_banded", macs: 1_831_424),
-            KernelInfo("block7.expand_dw", "conv2d_bn_relu6+dwconv2d_bn_relu6_banded", macs: 3_437_056),
-            KernelInfo("block8.expand_dw", "conv2d_bn_relu6+dwconv2d_bn_relu6_banded", macs: 3_437_056),
-            KernelInfo("block9.expand_dw", "conv2d_bn_relu6+dwconv2d_bn_relu6_banded", macs: 3_437_056),
-            KernelInfo("block10.expand_dw", "conv2d_bn_relu6+dwconv2d_bn_relu6_banded", macs: 3_437_056),
-            KernelInfo("block11.expand_dw", "conv2d_bn_relu6+dwconv2d_bn_relu6_banded", macs: 3_267_712),
-            KernelInfo("block12.expand_dw", "conv2d_bn_relu6+dwconv2d_bn_relu6_banded", macs: 1_718_528),
+            KernelInfo("block3.pw", "conv2d_bn_relu6", macs: 1_605_632),
+            KernelInfo("block4.dw", "dwconv2d_bn_relu6", macs: 451_584),
+            KernelInfo("block4.pw", "conv2d_bn_relu6", macs: 3_211_264),
+            KernelInfo("block5.dw", "dwconv2d_bn_relu6", macs: 112_896),
+            KernelInfo("block5.pw", "conv2d_bn_relu6", macs: 1_605_632),
+            KernelInfo("block6.dw", "dwconv2d_bn_relu6", macs: 225_792),
+            KernelInfo("block6.pw", "conv2d_bn_relu6", macs: 3_211_264),
+            KernelInfo("block7.dw", "dwconv2d_bn_relu6", macs: 225_792),
+            KernelInfo("block7.pw", "conv2d_bn_relu6", macs: 3_211_264),
+            KernelInfo("block8.dw", "dwconv2d_bn_relu6", macs: 225_792),
+            KernelInfo("block8.pw", "conv2d_bn_relu6", macs: 3_211_264),
+            KernelInfo("block9.dw", "dwconv2d_bn_relu6", macs: 225_792),
+            KernelInfo("block9.pw", "conv2d_bn_relu6", macs: 3_211_264),
+            KernelInfo("block10.dw", "dwconv2d_bn_relu6", macs: 225_792),
+            KernelInfo("block10.pw", "conv2d_bn_relu6", macs: 3_211_264),
+            KernelInfo("block11.dw", "dwconv2d_bn_relu6", macs: 56_448),
+            KernelInfo("block11.pw", "conv2d_bn_relu6", macs: 1_605_632),
+            KernelInfo("block12.dw", "dwconv2d_bn_relu6", macs: 112_896),
             KernelInfo("block12.pw", "conv2d_bn_relu6", macs: 3_211_264),
             KernelInfo("head.avgpool", "global_avg_pool", macs: 0),
             KernelInfo("head.linear", "linear", macs: 256_000),
@@ -139,127 +148,208 @@ public final class MobilenetV1025: CompiledNetwork {
             scratch: a + 125_440, bands: 2, threads: threads)
         Profiling.mark(timeline, 5)
 
-        // %28 block4.expand_dw: conv2d_bn_relu6+dwconv2d_bn_relu6_banded %22 -> 64x28x28
-        // mobilenet_v1.spec:30: 256    1   (out s)
-        // Band by band: the 64x28x28 expansion lives only as a ring of 3 rows per band.
-        Kernels.expandDepthwise(
-            input: a + 100_352, inChannels: 32, inHeight: 28, inWidth: 28,
-            expandWeights: w + 3152, expanded: 64, expandActivation: ReLU6.self,
-            depthwiseWeights: w + 5264, kernel: 3, stride: 1, pad: 1,
-            output: a + 0, outHeight: 28, outWidth: 28, depthwiseActivation: ReLU6.self,
-            scratch: a + 50_176, bands: 2, threads: threads)
+        // %25 block3.pw: conv2d_bn_relu6 %22 -> 64x28x28
+        // mobilenet_v1.spec:29: 256    2   (out s)
+        Kernels.pointwiseConv(
+            input: a + 100_352, pixels: 784, inChannels: 32,
+            weights: w + 3152, outChannels: 64,
+            residual: nil, output: a + 0,
+            activation: ReLU6.self, threads: threads)
         Profiling.mark(timeline, 6)
 
-        // %34 block5.expand_dw: conv2d_bn_relu6+dwconv2d_bn_relu6_banded %28 -> 64x14x14
-        // mobilenet_v1.spec:32: 512    2   (out s)
-        // Band by band: the 64x28x28 expansion lives only as a ring of 3 rows per band.
-        Kernels.expandDepthwise(
-            input: a + 0, inChannels: 64, inHeight: 28, inWidth: 28,
-            expandWeights: w + 5904, expanded: 64, expandActivation: ReLU6.self,
-            depthwiseWeights: w + 10_064, kernel: 3, stride: 2, pad: 1,
-            output: a + 50_176, outHeight: 14, outWidth: 14, depthwiseActivation: ReLU6.self,
-            scratch: a + 62_720, bands: 2, threads: threads)
+        // %28 block4.dw: dwconv2d_bn_relu6 %25 -> 64x28x28
+        // mobilenet_v1.spec:30: 256    1   (out s)
+        // In place over %25, keeping 14336 bytes of rows aside.
+        Kernels.depthwiseConvInPlace(
+            a + 0, channels: 64, inHeight: 28, inWidth: 28,
+            weights: w + 5264, kernelHeight: 3, kernelWidth: 3,
+            strideHeight: 1, strideWidth: 1, padTop: 1, padLeft: 1,
+            outHeight: 28, outWidth: 28, scratch: a + 50_176,
+            activation: ReLU6.self, threads: threads)
         Profiling.mark(timeline, 7)
 
-        // %40 block6.expand_dw: conv2d_bn_relu6+dwconv2d_bn_relu6_banded %34 -> 128x14x14
-        // mobilenet_v1.spec:33: 512    1   x5   (out s)
-        // Band by band: the 128x14x14 expansion lives only as a ring of 3 rows per band.
-        Kernels.expandDepthwise(
-            input: a + 50_176, inChannels: 64, inHeight: 14, inWidth: 14,
-            expandWeights: w + 10_704, expanded: 128, expandActivation: ReLU6.self,
-            depthwiseWeights: w + 19_024, kernel: 3, stride: 1, pad: 1,
-            output: a + 0, outHeight: 14, outWidth: 14, depthwiseActivation: ReLU6.self,
-            scratch: a + 25_088, bands: 2, threads: threads)
+        // %31 block4.pw: conv2d_bn_relu6 %28 -> 64x28x28
+        // mobilenet_v1.spec:30: 256    1   (out s)
+        Kernels.pointwiseConv(
+            input: a + 0, pixels: 784, inChannels: 64,
+            weights: w + 5904, outChannels: 64,
+            residual: nil, output: a + 50_176,
+            activation: ReLU6.self, threads: threads)
         Profiling.mark(timeline, 8)
 
-        // %46 block7.expand_dw: conv2d_bn_relu6+dwconv2d_bn_relu6_banded %40 -> 128x14x14
-        // mobilenet_v1.spec:33: 512    1   x5   (out s)
-        // Band by band: the 128x14x14 expansion lives only as a ring of 3 rows per band.
-        Kernels.expandDepthwise(
-            input: a + 0, inChannels: 128, inHeight: 14, inWidth: 14,
-            expandWeights: w + 20_304, expanded: 128, expandActivation: ReLU6.self,
-            depthwiseWeights: w + 36_816, kernel: 3, stride: 1, pad: 1,
-            output: a + 25_088, outHeight: 14, outWidth: 14, depthwiseActivation: ReLU6.self,
-            scratch: a + 50_176, bands: 2, threads: threads)
+        // %34 block5.dw: dwconv2d_bn_relu6 %31 -> 64x14x14
+        // mobilenet_v1.spec:32: 512    2   (out s)
+        // In place over %31, keeping 3584 bytes of rows aside.
+        Kernels.depthwiseConvInPlace(
+            a + 50_176, channels: 64, inHeight: 28, inWidth: 28,
+            weights: w + 10_064, kernelHeight: 3, kernelWidth: 3,
+            strideHeight: 2, strideWidth: 2, padTop: 1, padLeft: 1,
+            outHeight: 14, outWidth: 14, scratch: a + 0,
+            activation: ReLU6.self, threads: threads)
         Profiling.mark(timeline, 9)
 
-        // %52 block8.expand_dw: conv2d_bn_relu6+dwconv2d_bn_relu6_banded %46 -> 128x14x14
-        // mobilenet_v1.spec:33: 512    1   x5   (out s)
-        // Band by band: the 128x14x14 expansion lives only as a ring of 3 rows per band.
-        Kernels.expandDepthwise(
-            input: a + 25_088, inChannels: 128, inHeight: 14, inWidth: 14,
-            expandWeights: w + 38_096, expanded: 128, expandActivation: ReLU6.self,
-            depthwiseWeights: w + 54_608, kernel: 3, stride: 1, pad: 1,
-            output: a + 0, outHeight: 14, outWidth: 14, depthwiseActivation: ReLU6.self,
-            scratch: a + 50_176, bands: 2, threads: threads)
+        // %37 block5.pw: conv2d_bn_relu6 %34 -> 128x14x14
+        // mobilenet_v1.spec:32: 512    2   (out s)
+        Kernels.pointwiseConv(
+            input: a + 50_176, pixels: 196, inChannels: 64,
+            weights: w + 10_704, outChannels: 128,
+            residual: nil, output: a + 0,
+            activation: ReLU6.self, threads: threads)
         Profiling.mark(timeline, 10)
 
-        // %58 block9.expand_dw: conv2d_bn_relu6+dwconv2d_bn_relu6_banded %52 -> 128x14x14
+        // %40 block6.dw: dwconv2d_bn_relu6 %37 -> 128x14x14
         // mobilenet_v1.spec:33: 512    1   x5   (out s)
-        // Band by band: the 128x14x14 expansion lives only as a ring of 3 rows per band.
-        Kernels.expandDepthwise(
-            input: a + 0, inChannels: 128, inHeight: 14, inWidth: 14,
-            expandWeights: w + 55_888, expanded: 128, expandActivation: ReLU6.self,
-            depthwiseWeights: w + 72_400, kernel: 3, stride: 1, pad: 1,
-            output: a + 25_088, outHeight: 14, outWidth: 14, depthwiseActivation: ReLU6.self,
-            scratch: a + 50_176, bands: 2, threads: threads)
+        // In place over %37, keeping 14336 bytes of rows aside.
+        Kernels.depthwiseConvInPlace(
+            a + 0, channels: 128, inHeight: 14, inWidth: 14,
+            weights: w + 19_024, kernelHeight: 3, kernelWidth: 3,
+            strideHeight: 1, strideWidth: 1, padTop: 1, padLeft: 1,
+            outHeight: 14, outWidth: 14, scratch: a + 25_088,
+            activation: ReLU6.self, threads: threads)
         Profiling.mark(timeline, 11)
 
-        // %64 block10.expand_dw: conv2d_bn_relu6+dwconv2d_bn_relu6_banded %58 -> 128x14x14
+        // %43 block6.pw: conv2d_bn_relu6 %40 -> 128x14x14
         // mobilenet_v1.spec:33: 512    1   x5   (out s)
-        // Band by band: the 128x14x14 expansion lives only as a ring of 3 rows per band.
-        Kernels.expandDepthwise(
-            input: a + 25_088, inChannels: 128, inHeight: 14, inWidth: 14,
-            expandWeights: w + 73_680, expanded: 128, expandActivation: ReLU6.self,
-            depthwiseWeights: w + 90_192, kernel: 3, stride: 1, pad: 1,
-            output: a + 0, outHeight: 14, outWidth: 14, depthwiseActivation: ReLU6.self,
-            scratch: a + 50_176, bands: 2, threads: threads)
+        Kernels.pointwiseConv(
+            input: a + 0, pixels: 196, inChannels: 128,
+            weights: w + 20_304, outChannels: 128,
+            residual: nil, output: a + 25_088,
+            activation: ReLU6.self, threads: threads)
         Profiling.mark(timeline, 12)
 
-        // %70 block11.expand_dw: conv2d_bn_relu6+dwconv2d_bn_relu6_banded %64 -> 128x7x7
-        // mobilenet_v1.spec:35: 1024   2   (out s)
-        // Band by band: the 128x14x14 expansion lives only as a ring of 3 rows per band.
-        Kernels.expandDepthwise(
-            input: a + 0, inChannels: 128, inHeight: 14, inWidth: 14,
-            expandWeights: w + 91_472, expanded: 128, expandActivation: ReLU6.self,
-            depthwiseWeights: w + 107_984, kernel: 3, stride: 2, pad: 1,
-            output: a + 37_120, outHeight: 7, outWidth: 7, depthwiseActivation: ReLU6.self,
-            scratch: a + 25_088, bands: 2, threads: threads)
+        // %46 block7.dw: dwconv2d_bn_relu6 %43 -> 128x14x14
+        // mobilenet_v1.spec:33: 512    1   x5   (out s)
+        // In place over %43, keeping 14336 bytes of rows aside.
+        Kernels.depthwiseConvInPlace(
+            a + 25_088, channels: 128, inHeight: 14, inWidth: 14,
+            weights: w + 36_816, kernelHeight: 3, kernelWidth: 3,
+            strideHeight: 1, strideWidth: 1, padTop: 1, padLeft: 1,
+            outHeight: 14, outWidth: 14, scratch: a + 0,
+            activation: ReLU6.self, threads: threads)
         Profiling.mark(timeline, 13)
 
-        // %76 block12.expand_dw: conv2d_bn_relu6+dwconv2d_bn_relu6_banded %70 -> 256x7x7
-        // mobilenet_v1.spec:36: 1024   1   (out s)
-        // Band by band: the 256x7x7 expansion lives only as a ring of 3 rows per band.
-        Kernels.expandDepthwise(
-            input: a + 37_120, inChannels: 128, inHeight: 7, inWidth: 7,
-            expandWeights: w + 109_264, expanded: 256, expandActivation: ReLU6.self,
-            depthwiseWeights: w + 142_288, kernel: 3, stride: 1, pad: 1,
-            output: a + 13_312, outHeight: 7, outWidth: 7, depthwiseActivation: ReLU6.self,
-            scratch: a + 0, bands: 2, threads: threads)
+        // %49 block7.pw: conv2d_bn_relu6 %46 -> 128x14x14
+        // mobilenet_v1.spec:33: 512    1   x5   (out s)
+        Kernels.pointwiseConv(
+            input: a + 25_088, pixels: 196, inChannels: 128,
+            weights: w + 38_096, outChannels: 128,
+            residual: nil, output: a + 0,
+            activation: ReLU6.self, threads: threads)
         Profiling.mark(timeline, 14)
+
+        // %52 block8.dw: dwconv2d_bn_relu6 %49 -> 128x14x14
+        // mobilenet_v1.spec:33: 512    1   x5   (out s)
+        // In place over %49, keeping 14336 bytes of rows aside.
+        Kernels.depthwiseConvInPlace(
+            a + 0, channels: 128, inHeight: 14, inWidth: 14,
+            weights: w + 54_608, kernelHeight: 3, kernelWidth: 3,
+            strideHeight: 1, strideWidth: 1, padTop: 1, padLeft: 1,
+            outHeight: 14, outWidth: 14, scratch: a + 25_088,
+            activation: ReLU6.self, threads: threads)
+        Profiling.mark(timeline, 15)
+
+        // %55 block8.pw: conv2d_bn_relu6 %52 -> 128x14x14
+        // mobilenet_v1.spec:33: 512    1   x5   (out s)
+        Kernels.pointwiseConv(
+            input: a + 0, pixels: 196, inChannels: 128,
+            weights: w + 55_888, outChannels: 128,
+            residual: nil, output: a + 25_088,
+            activation: ReLU6.self, threads: threads)
+        Profiling.mark(timeline, 16)
+
+        // %58 block9.dw: dwconv2d_bn_relu6 %55 -> 128x14x14
+        // mobilenet_v1.spec:33: 512    1   x5   (out s)
+        // In place over %55, keeping 14336 bytes of rows aside.
+        Kernels.depthwiseConvInPlace(
+            a + 25_088, channels: 128, inHeight: 14, inWidth: 14,
+            weights: w + 72_400, kernelHeight: 3, kernelWidth: 3,
+            strideHeight: 1, strideWidth: 1, padTop: 1, padLeft: 1,
+            outHeight: 14, outWidth: 14, scratch: a + 0,
+            activation: ReLU6.self, threads: threads)
+        Profiling.mark(timeline, 17)
+
+        // %61 block9.pw: conv2d_bn_relu6 %58 -> 128x14x14
+        // mobilenet_v1.spec:33: 512    1   x5   (out s)
+        Kernels.pointwiseConv(
+            input: a + 25_088, pixels: 196, inChannels: 128,
+            weights: w + 73_680, outChannels: 128,
+            residual: nil, output: a + 0,
+            activation: ReLU6.self, threads: threads)
+        Profiling.mark(timeline, 18)
+
+        // %64 block10.dw: dwconv2d_bn_relu6 %61 -> 128x14x14
+        // mobilenet_v1.spec:33: 512    1   x5   (out s)
+        // In place over %61, keeping 14336 bytes of rows aside.
+        Kernels.depthwiseConvInPlace(
+            a + 0, channels: 128, inHeight: 14, inWidth: 14,
+            weights: w + 90_192, kernelHeight: 3, kernelWidth: 3,
+            strideHeight: 1, strideWidth: 1, padTop: 1, padLeft: 1,
+            outHeight: 14, outWidth: 14, scratch: a + 25_088,
+            activation: ReLU6.self, threads: threads)
+        Profiling.mark(timeline, 19)
+
+        // %67 block10.pw: conv2d_bn_relu6 %64 -> 128x14x14
+        // mobilenet_v1.spec:33: 512    1   x5   (out s)
+        Kernels.pointwiseConv(
+            input: a + 0, pixels: 196, inChannels: 128,
+            weights: w + 91_472, outChannels: 128,
+            residual: nil, output: a + 25_088,
+            activation: ReLU6.self, threads: threads)
+        Profiling.mark(timeline, 20)
+
+        // %70 block11.dw: dwconv2d_bn_relu6 %67 -> 128x7x7
+        // mobilenet_v1.spec:35: 1024   2   (out s)
+        // In place over %67, keeping 3584 bytes of rows aside.
+        Kernels.depthwiseConvInPlace(
+            a + 25_088, channels: 128, inHeight: 14, inWidth: 14,
+            weights: w + 107_984, kernelHeight: 3, kernelWidth: 3,
+            strideHeight: 2, strideWidth: 2, padTop: 1, padLeft: 1,
+            outHeight: 7, outWidth: 7, scratch: a + 0,
+            activation: ReLU6.self, threads: threads)
+        Profiling.mark(timeline, 21)
+
+        // %73 block11.pw: conv2d_bn_relu6 %70 -> 256x7x7
+        // mobilenet_v1.spec:35: 1024   2   (out s)
+        Kernels.pointwiseConv(
+            input: a + 25_088, pixels: 49, inChannels: 128,
+            weights: w + 109_264, outChannels: 256,
+            residual: nil, output: a + 0,
+            activation: ReLU6.self, threads: threads)
+        Profiling.mark(timeline, 22)
+
+        // %76 block12.dw: dwconv2d_bn_relu6 %73 -> 256x7x7
+        // mobilenet_v1.spec:36: 1024   1   (out s)
+        // In place over %73, keeping 14336 bytes of rows aside.
+        Kernels.depthwiseConvInPlace(
+            a + 0, channels: 256, inHeight: 7, inWidth: 7,
+            weights: w + 142_288, kernelHeight: 3, kernelWidth: 3,
+            strideHeight: 1, strideWidth: 1, padTop: 1, padLeft: 1,
+            outHeight: 7, outWidth: 7, scratch: a + 12_544,
+            activation: ReLU6.self, threads: threads)
+        Profiling.mark(timeline, 23)
 
         // %79 block12.pw: conv2d_bn_relu6 %76 -> 256x7x7
         // mobilenet_v1.spec:36: 1024   1   (out s)
         Kernels.pointwiseConv(
-            input: a + 13_312, pixels: 49, inChannels: 256,
+            input: a + 0, pixels: 49, inChannels: 256,
             weights: w + 144_848, outChannels: 256,
-            residual: nil, output: a + 0,
+            residual: nil, output: a + 12_544,
             activation: ReLU6.self, threads: threads)
-        Profiling.mark(timeline, 15)
+        Profiling.mark(timeline, 24)
 
         // %82 head.avgpool: global_avg_pool %79 -> 256x1x1
         // mobilenet_v1.spec:40: avgpool
         Kernels.globalAveragePool(
-            input: a + 0, pixels: 49, channels: 256, output: a + 12_544,
+            input: a + 12_544, pixels: 49, channels: 256, output: a + 1008,
             before: Identity.self, after: Identity.self)
-        Profiling.mark(timeline, 16)
+        Profiling.mark(timeline, 25)
 
         // %83 head.linear: linear %82 -> 1000x1x1
         // mobilenet_v1.spec:42: linear out=classes bias   timm=classifier
         Kernels.dense(
-            input: a + 12_544, inFeatures: 256,
+            input: a + 1008, inFeatures: 256,
             weights: w + 210_640, outFeatures: 1000,
             output: logits, activation: Identity.self, threads: threads)
-        Profiling.mark(timeline, 17)
+        Profiling.mark(timeline, 26)
     }
 }

@@ -29,20 +29,20 @@ public final class MobilenetV1050: CompiledNetwork {
             LayerWeights(.depthwise, "block4.expand_dw.dw", out: 128, in: 1, kernel: (3, 3), weight: ["blocks.2.1.conv_dw"], norm: ["blocks.2.1.bn1"], at: 17_344),
             LayerWeights(.pointwise, "block5.expand_dw.expand", out: 128, in: 128, weight: ["blocks.2.1.conv_pw"], norm: ["blocks.2.1.bn2"], at: 18_624),
             LayerWeights(.depthwise, "block5.expand_dw.dw", out: 128, in: 1, kernel: (3, 3), weight: ["blocks.3.0.conv_dw"], norm: ["blocks.3.0.bn1"], at: 35_136),
-            LayerWeights(.pointwise, "block6.expand_dw.expand", out: 256, in: 128, weight: ["blocks.3.0.conv_pw"], norm: ["blocks.3.0.bn2"], at: 36_416),
-            LayerWeights(.depthwise, "block6.expand_dw.dw", out: 256, in: 1, kernel: (3, 3), weight: ["blocks.3.1.conv_dw"], norm: ["blocks.3.1.bn1"], at: 69_440),
-            LayerWeights(.pointwise, "block7.expand_dw.expand", out: 256, in: 256, weight: ["blocks.3.1.conv_pw"], norm: ["blocks.3.1.bn2"], at: 72_000),
-            LayerWeights(.depthwise, "block7.expand_dw.dw", out: 256, in: 1, kernel: (3, 3), weight: ["blocks.3.2.conv_dw"], norm: ["blocks.3.2.bn1"], at: 137_792),
-            LayerWeights(.pointwise, "block8.expand_dw.expand", out: 256, in: 256, weight: ["blocks.3.2.conv_pw"], norm: ["blocks.3.2.bn2"], at: 140_352),
-            LayerWeights(.depthwise, "block8.expand_dw.dw", out: 256, in: 1, kernel: (3, 3), weight: ["blocks.3.3.conv_dw"], norm: ["blocks.3.3.bn1"], at: 206_144),
-            LayerWeights(.pointwise, "block9.expand_dw.expand", out: 256, in: 256, weight: ["blocks.3.3.conv_pw"], norm: ["blocks.3.3.bn2"], at: 208_704),
-            LayerWeights(.depthwise, "block9.expand_dw.dw", out: 256, in: 1, kernel: (3, 3), weight: ["blocks.3.4.conv_dw"], norm: ["blocks.3.4.bn1"], at: 274_496),
-            LayerWeights(.pointwise, "block10.expand_dw.expand", out: 256, in: 256, weight: ["blocks.3.4.conv_pw"], norm: ["blocks.3.4.bn2"], at: 277_056),
-            LayerWeights(.depthwise, "block10.expand_dw.dw", out: 256, in: 1, kernel: (3, 3), weight: ["blocks.3.5.conv_dw"], norm: ["blocks.3.5.bn1"], at: 342_848),
-            LayerWeights(.pointwise, "block11.expand_dw.expand", out: 256, in: 256, weight: ["blocks.3.5.conv_pw"], norm: ["blocks.3.5.bn2"], at: 345_408),
-            LayerWeights(.depthwise, "block11.expand_dw.dw", out: 256, in: 1, kernel: (3, 3), weight: ["blocks.4.0.conv_dw"], norm: ["blocks.4.0.bn1"], at: 411_200),
-            LayerWeights(.pointwise, "block12.expand_dw.expand", out: 512, in: 256, weight: ["blocks.4.0.conv_pw"], norm: ["blocks.4.0.bn2"], at: 413_760),
-            LayerWeights(.depthwise, "block12.expand_dw.dw", out: 512, in: 1, kernel: (3, 3), weight: ["blocks.4.1.conv_dw"], norm: ["blocks.4.1.bn1"], at: 545_344),
+            LayerWeights(.pointwise, "block5.pw", out: 256, in: 128, weight: ["blocks.3.0.conv_pw"], norm: ["blocks.3.0.bn2"], at: 36_416),
+            LayerWeights(.depthwise, "block6.dw", out: 256, in: 1, kernel: (3, 3), weight: ["blocks.3.1.conv_dw"], norm: ["blocks.3.1.bn1"], at: 69_440),
+            LayerWeights(.pointwise, "block6.pw", out: 256, in: 256, weight: ["blocks.3.1.conv_pw"], norm: ["blocks.3.1.bn2"], at: 72_000),
+            LayerWeights(.depthwise, "block7.dw", out: 256, in: 1, kernel: (3, 3), weight: ["blocks.3.2.conv_dw"], norm: ["blocks.3.2.bn1"], at: 137_792),
+            LayerWeights(.pointwise, "block7.pw", out: 256, in: 256, weight: ["blocks.3.2.conv_pw"], norm: ["blocks.3.2.bn2"], at: 140_352),
+            LayerWeights(.depthwise, "block8.dw", out: 256, in: 1, kernel: (3, 3), weight: ["blocks.3.3.conv_dw"], norm: ["blocks.3.3.bn1"], at: 206_144),
+            LayerWeights(.pointwise, "block8.pw", out: 256, in: 256, weight: ["blocks.3.3.conv_pw"], norm: ["blocks.3.3.bn2"], at: 208_704),
+            LayerWeights(.depthwise, "block9.dw", out: 256, in: 1, kernel: (3, 3), weight: ["blocks.3.4.conv_dw"], norm: ["blocks.3.4.bn1"], at: 274_496),
+            LayerWeights(.pointwise, "block9.pw", out: 256, in: 256, weight: ["blocks.3.4.conv_pw"], norm: ["blocks.3.4.bn2"], at: 277_056),
+            LayerWeights(.depthwise, "block10.dw", out: 256, in: 1, kernel: (3, 3), weight: ["blocks.3.5.conv_dw"], norm: ["blocks.3.5.bn1"], at: 342_848),
+            LayerWeights(.pointwise, "block10.pw", out: 256, in: 256, weight: ["blocks.3.5.conv_pw"], norm: ["blocks.3.5.bn2"], at: 345_408),
+            LayerWeights(.depthwise, "block11.dw", out: 256, in: 1, kernel: (3, 3), weight: ["blocks.4.0.conv_dw"], norm: ["blocks.4.0.bn1"], at: 411_200),
+            LayerWeights(.pointwise, "block11.pw", out: 512, in: 256, weight: ["blocks.4.0.conv_pw"], norm: ["blocks.4.0.bn2"], at: 413_760),
+            LayerWeights(.depthwise, "block12.dw", out: 512, in: 1, kernel: (3, 3), weight: ["blocks.4.1.conv_dw"], norm: ["blocks.4.1.bn1"], at: 545_344),
             LayerWeights(.pointwise, "block12.pw", out: 512, in: 512, weight: ["blocks.4.1.conv_pw"], norm: ["blocks.4.1.bn2"], at: 550_464),
             LayerWeights(.dense, "head.linear", out: 1000, in: 512, linear: true, weight: ["classifier"], bias: true, at: 813_120),
         ],
@@ -55,13 +55,20 @@ public final class MobilenetV1050: CompiledNetwork {
             KernelInfo("block3.expand_dw", "conv2d_bn_relu6+dwconv2d_bn_relu6_banded", macs: 13_296_640),
             KernelInfo("block4.expand_dw", "conv2d_bn_relu6+dwconv2d_bn_relu6_banded", macs: 7_325_696),
             KernelInfo("block5.expand_dw", "conv2d_bn_relu6+dwconv2d_bn_relu6_banded", macs: 13_070_848),
-            KernelInfo("block6.expand_dw", "conv2d_bn_relu6+dwconv2d_bn_relu6_banded", macs: 6_874_112),
-            KernelInfo("block7.expand_dw", "conv2d_bn_relu6+dwconv2d_bn_relu6_banded", macs: 13_296_640),
-            KernelInfo("block8.expand_dw", "conv2d_bn_relu6+dwconv2d_bn_relu6_banded", macs: 13_296_640),
-            KernelInfo("block9.expand_dw", "conv2d_bn_relu6+dwconv2d_bn_relu6_banded", macs: 13_296_640),
-            KernelInfo("block10.expand_dw", "conv2d_bn_relu6+dwconv2d_bn_relu6_banded", macs: 13_296_640),
-            KernelInfo("block11.expand_dw", "conv2d_bn_relu6+dwconv2d_bn_relu6_banded", macs: 12_957_952),
-            KernelInfo("block12.expand_dw", "conv2d_bn_relu6+dwconv2d_bn_relu6_banded", macs: 6_648_320),
+            KernelInfo("block5.pw", "conv2d_bn_relu6", macs: 6_422_528),
+            KernelInfo("block6.dw", "dwconv2d_bn_relu6", macs: 451_584),
+            KernelInfo("block6.pw", "conv2d_bn_relu6", macs: 12_845_056),
+            KernelInfo("block7.dw", "dwconv2d_bn_relu6", macs: 451_584),
+            KernelInfo("block7.pw", "conv2d_bn_relu6", macs: 12_845_056),
+            KernelInfo("block8.dw", "dwconv2d_bn_relu6", macs: 451_584),
+            KernelInfo("block8.pw", "conv2d_bn_relu6", macs: 12_845_056),
+            KernelInfo("block9.dw", "dwconv2d_bn_relu6", macs: 451_584),
+            KernelInfo("block9.pw", "conv2d_bn_relu6", macs: 12_845_056),
+            KernelInfo("block10.dw", "dwconv2d_bn_relu6", macs: 451_584),
+            KernelInfo("block10.pw", "conv2d_bn_relu6", macs: 12_845_056),
+            KernelInfo("block11.dw", "dwconv2d_bn_relu6", macs: 112_896),
+            KernelInfo("block11.pw", "conv2d_bn_relu6", macs: 6_422_528),
+            KernelInfo("block12.dw", "dwconv2d_bn_relu6", macs: 225_792),
             KernelInfo("block12.pw", "conv2d_bn_relu6", macs: 12_845_056),
             KernelInfo("head.avgpool", "global_avg_pool", macs: 0),
             KernelInfo("head.linear", "linear", macs: 512_000),
@@ -161,105 +168,168 @@ public final class MobilenetV1050: CompiledNetwork {
             scratch: a + 125_440, bands: 2, threads: threads)
         Profiling.mark(timeline, 7)
 
-        // %40 block6.expand_dw: conv2d_bn_relu6+dwconv2d_bn_relu6_banded %34 -> 256x14x14
-        // mobilenet_v1.spec:33: 512    1   x5   (out s)
-        // Band by band: the 256x14x14 expansion lives only as a ring of 3 rows per band.
-        Kernels.expandDepthwise(
-            input: a + 100_352, inChannels: 128, inHeight: 14, inWidth: 14,
-            expandWeights: w + 36_416, expanded: 256, expandActivation: ReLU6.self,
-            depthwiseWeights: w + 69_440, kernel: 3, stride: 1, pad: 1,
-            output: a + 0, outHeight: 14, outWidth: 14, depthwiseActivation: ReLU6.self,
-            scratch: a + 50_176, bands: 2, threads: threads)
+        // %37 block5.pw: conv2d_bn_relu6 %34 -> 256x14x14
+        // mobilenet_v1.spec:32: 512    2   (out s)
+        Kernels.pointwiseConv(
+            input: a + 100_352, pixels: 196, inChannels: 128,
+            weights: w + 36_416, outChannels: 256,
+            residual: nil, output: a + 0,
+            activation: ReLU6.self, threads: threads)
         Profiling.mark(timeline, 8)
 
-        // %46 block7.expand_dw: conv2d_bn_relu6+dwconv2d_bn_relu6_banded %40 -> 256x14x14
+        // %40 block6.dw: dwconv2d_bn_relu6 %37 -> 256x14x14
         // mobilenet_v1.spec:33: 512    1   x5   (out s)
-        // Band by band: the 256x14x14 expansion lives only as a ring of 3 rows per band.
-        Kernels.expandDepthwise(
-            input: a + 0, inChannels: 256, inHeight: 14, inWidth: 14,
-            expandWeights: w + 72_000, expanded: 256, expandActivation: ReLU6.self,
-            depthwiseWeights: w + 137_792, kernel: 3, stride: 1, pad: 1,
-            output: a + 50_176, outHeight: 14, outWidth: 14, depthwiseActivation: ReLU6.self,
-            scratch: a + 100_352, bands: 2, threads: threads)
+        // In place over %37, keeping 28672 bytes of rows aside.
+        Kernels.depthwiseConvInPlace(
+            a + 0, channels: 256, inHeight: 14, inWidth: 14,
+            weights: w + 69_440, kernelHeight: 3, kernelWidth: 3,
+            strideHeight: 1, strideWidth: 1, padTop: 1, padLeft: 1,
+            outHeight: 14, outWidth: 14, scratch: a + 50_176,
+            activation: ReLU6.self, threads: threads)
         Profiling.mark(timeline, 9)
 
-        // %52 block8.expand_dw: conv2d_bn_relu6+dwconv2d_bn_relu6_banded %46 -> 256x14x14
+        // %43 block6.pw: conv2d_bn_relu6 %40 -> 256x14x14
         // mobilenet_v1.spec:33: 512    1   x5   (out s)
-        // Band by band: the 256x14x14 expansion lives only as a ring of 3 rows per band.
-        Kernels.expandDepthwise(
-            input: a + 50_176, inChannels: 256, inHeight: 14, inWidth: 14,
-            expandWeights: w + 140_352, expanded: 256, expandActivation: ReLU6.self,
-            depthwiseWeights: w + 206_144, kernel: 3, stride: 1, pad: 1,
-            output: a + 0, outHeight: 14, outWidth: 14, depthwiseActivation: ReLU6.self,
-            scratch: a + 100_352, bands: 2, threads: threads)
+        Kernels.pointwiseConv(
+            input: a + 0, pixels: 196, inChannels: 256,
+            weights: w + 72_000, outChannels: 256,
+            residual: nil, output: a + 50_176,
+            activation: ReLU6.self, threads: threads)
         Profiling.mark(timeline, 10)
 
-        // %58 block9.expand_dw: conv2d_bn_relu6+dwconv2d_bn_relu6_banded %52 -> 256x14x14
+        // %46 block7.dw: dwconv2d_bn_relu6 %43 -> 256x14x14
         // mobilenet_v1.spec:33: 512    1   x5   (out s)
-        // Band by band: the 256x14x14 expansion lives only as a ring of 3 rows per band.
-        Kernels.expandDepthwise(
-            input: a + 0, inChannels: 256, inHeight: 14, inWidth: 14,
-            expandWeights: w + 208_704, expanded: 256, expandActivation: ReLU6.self,
-            depthwiseWeights: w + 274_496, kernel: 3, stride: 1, pad: 1,
-            output: a + 50_176, outHeight: 14, outWidth: 14, depthwiseActivation: ReLU6.self,
-            scratch: a + 100_352, bands: 2, threads: threads)
+        // In place over %43, keeping 28672 bytes of rows aside.
+        Kernels.depthwiseConvInPlace(
+            a + 50_176, channels: 256, inHeight: 14, inWidth: 14,
+            weights: w + 137_792, kernelHeight: 3, kernelWidth: 3,
+            strideHeight: 1, strideWidth: 1, padTop: 1, padLeft: 1,
+            outHeight: 14, outWidth: 14, scratch: a + 0,
+            activation: ReLU6.self, threads: threads)
         Profiling.mark(timeline, 11)
 
-        // %64 block10.expand_dw: conv2d_bn_relu6+dwconv2d_bn_relu6_banded %58 -> 256x14x14
+        // %49 block7.pw: conv2d_bn_relu6 %46 -> 256x14x14
         // mobilenet_v1.spec:33: 512    1   x5   (out s)
-        // Band by band: the 256x14x14 expansion lives only as a ring of 3 rows per band.
-        Kernels.expandDepthwise(
-            input: a + 50_176, inChannels: 256, inHeight: 14, inWidth: 14,
-            expandWeights: w + 277_056, expanded: 256, expandActivation: ReLU6.self,
-            depthwiseWeights: w + 342_848, kernel: 3, stride: 1, pad: 1,
-            output: a + 0, outHeight: 14, outWidth: 14, depthwiseActivation: ReLU6.self,
-            scratch: a + 100_352, bands: 2, threads: threads)
+        Kernels.pointwiseConv(
+            input: a + 50_176, pixels: 196, inChannels: 256,
+            weights: w + 140_352, outChannels: 256,
+            residual: nil, output: a + 0,
+            activation: ReLU6.self, threads: threads)
         Profiling.mark(timeline, 12)
 
-        // %70 block11.expand_dw: conv2d_bn_relu6+dwconv2d_bn_relu6_banded %64 -> 256x7x7
-        // mobilenet_v1.spec:35: 1024   2   (out s)
-        // Band by band: the 256x14x14 expansion lives only as a ring of 3 rows per band.
-        Kernels.expandDepthwise(
-            input: a + 0, inChannels: 256, inHeight: 14, inWidth: 14,
-            expandWeights: w + 345_408, expanded: 256, expandActivation: ReLU6.self,
-            depthwiseWeights: w + 411_200, kernel: 3, stride: 2, pad: 1,
-            output: a + 74_240, outHeight: 7, outWidth: 7, depthwiseActivation: ReLU6.self,
-            scratch: a + 50_176, bands: 2, threads: threads)
+        // %52 block8.dw: dwconv2d_bn_relu6 %49 -> 256x14x14
+        // mobilenet_v1.spec:33: 512    1   x5   (out s)
+        // In place over %49, keeping 28672 bytes of rows aside.
+        Kernels.depthwiseConvInPlace(
+            a + 0, channels: 256, inHeight: 14, inWidth: 14,
+            weights: w + 206_144, kernelHeight: 3, kernelWidth: 3,
+            strideHeight: 1, strideWidth: 1, padTop: 1, padLeft: 1,
+            outHeight: 14, outWidth: 14, scratch: a + 50_176,
+            activation: ReLU6.self, threads: threads)
         Profiling.mark(timeline, 13)
 
-        // %76 block12.expand_dw: conv2d_bn_relu6+dwconv2d_bn_relu6_banded %70 -> 512x7x7
-        // mobilenet_v1.spec:36: 1024   1   (out s)
-        // Band by band: the 512x7x7 expansion lives only as a ring of 3 rows per band.
-        Kernels.expandDepthwise(
-            input: a + 74_240, inChannels: 256, inHeight: 7, inWidth: 7,
-            expandWeights: w + 413_760, expanded: 512, expandActivation: ReLU6.self,
-            depthwiseWeights: w + 545_344, kernel: 3, stride: 1, pad: 1,
-            output: a + 26_624, outHeight: 7, outWidth: 7, depthwiseActivation: ReLU6.self,
-            scratch: a + 0, bands: 2, threads: threads)
+        // %55 block8.pw: conv2d_bn_relu6 %52 -> 256x14x14
+        // mobilenet_v1.spec:33: 512    1   x5   (out s)
+        Kernels.pointwiseConv(
+            input: a + 0, pixels: 196, inChannels: 256,
+            weights: w + 208_704, outChannels: 256,
+            residual: nil, output: a + 50_176,
+            activation: ReLU6.self, threads: threads)
         Profiling.mark(timeline, 14)
+
+        // %58 block9.dw: dwconv2d_bn_relu6 %55 -> 256x14x14
+        // mobilenet_v1.spec:33: 512    1   x5   (out s)
+        // In place over %55, keeping 28672 bytes of rows aside.
+        Kernels.depthwiseConvInPlace(
+            a + 50_176, channels: 256, inHeight: 14, inWidth: 14,
+            weights: w + 274_496, kernelHeight: 3, kernelWidth: 3,
+            strideHeight: 1, strideWidth: 1, padTop: 1, padLeft: 1,
+            outHeight: 14, outWidth: 14, scratch: a + 0,
+            activation: ReLU6.self, threads: threads)
+        Profiling.mark(timeline, 15)
+
+        // %61 block9.pw: conv2d_bn_relu6 %58 -> 256x14x14
+        // mobilenet_v1.spec:33: 512    1   x5   (out s)
+        Kernels.pointwiseConv(
+            input: a + 50_176, pixels: 196, inChannels: 256,
+            weights: w + 277_056, outChannels: 256,
+            residual: nil, output: a + 0,
+            activation: ReLU6.self, threads: threads)
+        Profiling.mark(timeline, 16)
+
+        // %64 block10.dw: dwconv2d_bn_relu6 %61 -> 256x14x14
+        // mobilenet_v1.spec:33: 512    1   x5   (out s)
+        // In place over %61, keeping 28672 bytes of rows aside.
+        Kernels.depthwiseConvInPlace(
+            a + 0, channels: 256, inHeight: 14, inWidth: 14,
+            weights: w + 342_848, kernelHeight: 3, kernelWidth: 3,
+            strideHeight: 1, strideWidth: 1, padTop: 1, padLeft: 1,
+            outHeight: 14, outWidth: 14, scratch: a + 50_176,
+            activation: ReLU6.self, threads: threads)
+        Profiling.mark(timeline, 17)
+
+        // %67 block10.pw: conv2d_bn_relu6 %64 -> 256x14x14
+        // mobilenet_v1.spec:33: 512    1   x5   (out s)
+        Kernels.pointwiseConv(
+            input: a + 0, pixels: 196, inChannels: 256,
+            weights: w + 345_408, outChannels: 256,
+            residual: nil, output: a + 50_176,
+            activation: ReLU6.self, threads: threads)
+        Profiling.mark(timeline, 18)
+
+        // %70 block11.dw: dwconv2d_bn_relu6 %67 -> 256x7x7
+        // mobilenet_v1.spec:35: 1024   2   (out s)
+        // In place over %67, keeping 7168 bytes of rows aside.
+        Kernels.depthwiseConvInPlace(
+            a + 50_176, channels: 256, inHeight: 14, inWidth: 14,
+            weights: w + 411_200, kernelHeight: 3, kernelWidth: 3,
+            strideHeight: 2, strideWidth: 2, padTop: 1, padLeft: 1,
+            outHeight: 7, outWidth: 7, scratch: a + 0,
+            activation: ReLU6.self, threads: threads)
+        Profiling.mark(timeline, 19)
+
+        // %73 block11.pw: conv2d_bn_relu6 %70 -> 512x7x7
+        // mobilenet_v1.spec:35: 1024   2   (out s)
+        Kernels.pointwiseConv(
+            input: a + 50_176, pixels: 49, inChannels: 256,
+            weights: w + 413_760, outChannels: 512,
+            residual: nil, output: a + 0,
+            activation: ReLU6.self, threads: threads)
+        Profiling.mark(timeline, 20)
+
+        // %76 block12.dw: dwconv2d_bn_relu6 %73 -> 512x7x7
+        // mobilenet_v1.spec:36: 1024   1   (out s)
+        // In place over %73, keeping 28672 bytes of rows aside.
+        Kernels.depthwiseConvInPlace(
+            a + 0, channels: 512, inHeight: 7, inWidth: 7,
+            weights: w + 545_344, kernelHeight: 3, kernelWidth: 3,
+            strideHeight: 1, strideWidth: 1, padTop: 1, padLeft: 1,
+            outHeight: 7, outWidth: 7, scratch: a + 25_088,
+            activation: ReLU6.self, threads: threads)
+        Profiling.mark(timeline, 21)
 
         // %79 block12.pw: conv2d_bn_relu6 %76 -> 512x7x7
         // mobilenet_v1.spec:36: 1024   1   (out s)
         Kernels.pointwiseConv(
-            input: a + 26_624, pixels: 49, inChannels: 512,
+            input: a + 0, pixels: 49, inChannels: 512,
             weights: w + 550_464, outChannels: 512,
-            residual: nil, output: a + 0,
+            residual: nil, output: a + 25_088,
             activation: ReLU6.self, threads: threads)
-        Profiling.mark(timeline, 15)
+        Profiling.mark(timeline, 22)
 
         // %82 head.avgpool: global_avg_pool %79 -> 512x1x1
         // mobilenet_v1.spec:40: avgpool
         Kernels.globalAveragePool(
-            input: a + 0, pixels: 49, channels: 512, output: a + 25_088,
+            input: a + 25_088, pixels: 49, channels: 512, output: a + 1008,
             before: Identity.self, after: Identity.self)
-        Profiling.mark(timeline, 16)
+        Profiling.mark(timeline, 23)
 
         // %83 head.linear: linear %82 -> 1000x1x1
         // mobilenet_v1.spec:42: linear out=classes bias   timm=classifier
         Kernels.dense(
-            input: a + 25_088, inFeatures: 512,
+            input: a + 1008, inFeatures: 512,
             weights: w + 813_120, outFeatures: 1000,
             output: logits, activation: Identity.self, threads: threads)
-        Profiling.mark(timeline, 17)
+        Profiling.mark(timeline, 24)
     }
 }

@@ -60,14 +60,14 @@ public final class MobilenetV2: CompiledNetwork {
             LayerWeights(.pointwise, "block13.expand_dw.expand", out: 576, in: 96, weight: ["blocks.5.0.conv_pw", "features.14.conv.0.0"], norm: ["blocks.5.0.bn1", "features.14.conv.0.1"], at: 536_400),
             LayerWeights(.depthwise, "block13.expand_dw.dw", out: 576, in: 1, kernel: (3, 3), weight: ["blocks.5.0.conv_dw", "features.14.conv.1.0"], norm: ["blocks.5.0.bn2", "features.14.conv.1.1"], at: 592_272),
             LayerWeights(.pointwise, "block13.project", out: 160, in: 576, weight: ["blocks.5.0.conv_pwl", "features.14.conv.2"], norm: ["blocks.5.0.bn3", "features.14.conv.3"], at: 598_032),
-            LayerWeights(.pointwise, "block14.expand_dw.expand", out: 960, in: 160, weight: ["blocks.5.1.conv_pw", "features.15.conv.0.0"], norm: ["blocks.5.1.bn1", "features.15.conv.0.1"], at: 690_352),
-            LayerWeights(.depthwise, "block14.expand_dw.dw", out: 960, in: 1, kernel: (3, 3), weight: ["blocks.5.1.conv_dw", "features.15.conv.1.0"], norm: ["blocks.5.1.bn2", "features.15.conv.1.1"], at: 844_912),
+            LayerWeights(.pointwise, "block14.expand", out: 960, in: 160, weight: ["blocks.5.1.conv_pw", "features.15.conv.0.0"], norm: ["blocks.5.1.bn1", "features.15.conv.0.1"], at: 690_352),
+            LayerWeights(.depthwise, "block14.dw", out: 960, in: 1, kernel: (3, 3), weight: ["blocks.5.1.conv_dw", "features.15.conv.1.0"], norm: ["blocks.5.1.bn2", "features.15.conv.1.1"], at: 844_912),
             LayerWeights(.pointwise, "block14.project", out: 160, in: 960, weight: ["blocks.5.1.conv_pwl", "features.15.conv.2"], norm: ["blocks.5.1.bn3", "features.15.conv.3"], at: 854_512),
-            LayerWeights(.pointwise, "block15.expand_dw.expand", out: 960, in: 160, weight: ["blocks.5.2.conv_pw", "features.16.conv.0.0"], norm: ["blocks.5.2.bn1", "features.16.conv.0.1"], at: 1_008_272),
-            LayerWeights(.depthwise, "block15.expand_dw.dw", out: 960, in: 1, kernel: (3, 3), weight: ["blocks.5.2.conv_dw", "features.16.conv.1.0"], norm: ["blocks.5.2.bn2", "features.16.conv.1.1"], at: 1_162_832),
+            LayerWeights(.pointwise, "block15.expand", out: 960, in: 160, weight: ["blocks.5.2.conv_pw", "features.16.conv.0.0"], norm: ["blocks.5.2.bn1", "features.16.conv.0.1"], at: 1_008_272),
+            LayerWeights(.depthwise, "block15.dw", out: 960, in: 1, kernel: (3, 3), weight: ["blocks.5.2.conv_dw", "features.16.conv.1.0"], norm: ["blocks.5.2.bn2", "features.16.conv.1.1"], at: 1_162_832),
             LayerWeights(.pointwise, "block15.project", out: 160, in: 960, weight: ["blocks.5.2.conv_pwl", "features.16.conv.2"], norm: ["blocks.5.2.bn3", "features.16.conv.3"], at: 1_172_432),
-            LayerWeights(.pointwise, "block16.expand_dw.expand", out: 960, in: 160, weight: ["blocks.6.0.conv_pw", "features.17.conv.0.0"], norm: ["blocks.6.0.bn1", "features.17.conv.0.1"], at: 1_326_192),
-            LayerWeights(.depthwise, "block16.expand_dw.dw", out: 960, in: 1, kernel: (3, 3), weight: ["blocks.6.0.conv_dw", "features.17.conv.1.0"], norm: ["blocks.6.0.bn2", "features.17.conv.1.1"], at: 1_480_752),
+            LayerWeights(.pointwise, "block16.expand", out: 960, in: 160, weight: ["blocks.6.0.conv_pw", "features.17.conv.0.0"], norm: ["blocks.6.0.bn1", "features.17.conv.0.1"], at: 1_326_192),
+            LayerWeights(.depthwise, "block16.dw", out: 960, in: 1, kernel: (3, 3), weight: ["blocks.6.0.conv_dw", "features.17.conv.1.0"], norm: ["blocks.6.0.bn2", "features.17.conv.1.1"], at: 1_480_752),
             LayerWeights(.pointwise, "block16.project", out: 320, in: 960, weight: ["blocks.6.0.conv_pwl", "features.17.conv.2"], norm: ["blocks.6.0.bn3", "features.17.conv.3"], at: 1_490_352),
             LayerWeights(.pointwise, "head.conv", out: 1280, in: 320, weight: ["conv_head", "features.18.0"], norm: ["bn2", "features.18.1"], at: 1_797_872),
             LayerWeights(.dense, "head.linear", out: 1000, in: 1280, linear: true, weight: ["classifier", "classifier.1"], bias: true, at: 2_208_752),
@@ -103,11 +103,14 @@ public final class MobilenetV2: CompiledNetwork {
             KernelInfo("block12.project", "conv2d_bn_add", macs: 10_838_016),
             KernelInfo("block13.expand_dw", "conv2d_bn_relu6+dwconv2d_bn_relu6_banded", macs: 11_092_032),
             KernelInfo("block13.project", "conv2d_bn", macs: 4_515_840),
-            KernelInfo("block14.expand_dw", "conv2d_bn_relu6+dwconv2d_bn_relu6_banded", macs: 7_949_760),
+            KernelInfo("block14.expand", "conv2d_bn_relu6", macs: 7_526_400),
+            KernelInfo("block14.dw", "dwconv2d_bn_relu6", macs: 423_360),
             KernelInfo("block14.project", "conv2d_bn_add", macs: 7_526_400),
-            KernelInfo("block15.expand_dw", "conv2d_bn_relu6+dwconv2d_bn_relu6_banded", macs: 7_949_760),
+            KernelInfo("block15.expand", "conv2d_bn_relu6", macs: 7_526_400),
+            KernelInfo("block15.dw", "dwconv2d_bn_relu6", macs: 423_360),
             KernelInfo("block15.project", "conv2d_bn_add", macs: 7_526_400),
-            KernelInfo("block16.expand_dw", "conv2d_bn_relu6+dwconv2d_bn_relu6_banded", macs: 7_949_760),
+            KernelInfo("block16.expand", "conv2d_bn_relu6", macs: 7_526_400),
+            KernelInfo("block16.dw", "dwconv2d_bn_relu6", macs: 423_360),
             KernelInfo("block16.project", "conv2d_bn", macs: 15_052_800),
             KernelInfo("head.conv", "conv2d_bn_relu6", macs: 20_070_400),
             KernelInfo("head.avgpool", "global_avg_pool", macs: 0),
@@ -418,85 +421,112 @@ public final class MobilenetV2: CompiledNetwork {
         Kernels.pointwiseConv(
             input: a + 54_144, pixels: 49, inChannels: 576,
             weights: w + 598_032, outChannels: 160,
-            residual: nil, output: a + 96_960,
+            residual: nil, output: a + 82_368,
             activation: Identity.self, threads: threads)
         Profiling.mark(timeline, 29)
 
-        // %124 block14.expand_dw: conv2d_bn_relu6+dwconv2d_bn_relu6_banded %119 -> 960x7x7
+        // %121 block14.expand: conv2d_bn_relu6 %119 -> 960x7x7
         // mobilenet_v2.spec:33: 6    160   3    2   (t c n s)
-        // Band by band: the 960x7x7 expansion lives only as a ring of 3 rows per band.
-        Kernels.expandDepthwise(
-            input: a + 96_960, inChannels: 160, inHeight: 7, inWidth: 7,
-            expandWeights: w + 690_352, expanded: 960, expandActivation: ReLU6.self,
-            depthwiseWeights: w + 844_912, kernel: 3, stride: 1, pad: 1,
-            output: a + 49_920, outHeight: 7, outWidth: 7, depthwiseActivation: ReLU6.self,
-            scratch: a + 0, bands: 2, threads: threads)
+        Kernels.pointwiseConv(
+            input: a + 82_368, pixels: 49, inChannels: 160,
+            weights: w + 690_352, outChannels: 960,
+            residual: nil, output: a + 0,
+            activation: ReLU6.self, threads: threads)
         Profiling.mark(timeline, 30)
+
+        // %124 block14.dw: dwconv2d_bn_relu6 %121 -> 960x7x7
+        // mobilenet_v2.spec:33: 6    160   3    2   (t c n s)
+        // In place over %121, keeping 53760 bytes of rows aside.
+        Kernels.depthwiseConvInPlace(
+            a + 0, channels: 960, inHeight: 7, inWidth: 7,
+            weights: w + 844_912, kernelHeight: 3, kernelWidth: 3,
+            strideHeight: 1, strideWidth: 1, padTop: 1, padLeft: 1,
+            outHeight: 7, outWidth: 7, scratch: a + 47_040,
+            activation: ReLU6.self, threads: threads)
+        Profiling.mark(timeline, 31)
 
         // %127 block14.project: conv2d_bn_add %124, %119 -> 160x7x7
         // mobilenet_v2.spec:33: 6    160   3    2   (t c n s)
         Kernels.pointwiseConv(
-            input: a + 49_920, pixels: 49, inChannels: 960,
+            input: a + 0, pixels: 49, inChannels: 960,
             weights: w + 854_512, outChannels: 160,
-            residual: a + 96_960, output: a + 96_960,
+            residual: a + 82_368, output: a + 82_368,
             activation: Identity.self, threads: threads)
-        Profiling.mark(timeline, 31)
-
-        // %133 block15.expand_dw: conv2d_bn_relu6+dwconv2d_bn_relu6_banded %127 -> 960x7x7
-        // mobilenet_v2.spec:33: 6    160   3    2   (t c n s)
-        // Band by band: the 960x7x7 expansion lives only as a ring of 3 rows per band.
-        Kernels.expandDepthwise(
-            input: a + 96_960, inChannels: 160, inHeight: 7, inWidth: 7,
-            expandWeights: w + 1_008_272, expanded: 960, expandActivation: ReLU6.self,
-            depthwiseWeights: w + 1_162_832, kernel: 3, stride: 1, pad: 1,
-            output: a + 49_920, outHeight: 7, outWidth: 7, depthwiseActivation: ReLU6.self,
-            scratch: a + 0, bands: 2, threads: threads)
         Profiling.mark(timeline, 32)
+
+        // %130 block15.expand: conv2d_bn_relu6 %127 -> 960x7x7
+        // mobilenet_v2.spec:33: 6    160   3    2   (t c n s)
+        Kernels.pointwiseConv(
+            input: a + 82_368, pixels: 49, inChannels: 160,
+            weights: w + 1_008_272, outChannels: 960,
+            residual: nil, output: a + 0,
+            activation: ReLU6.self, threads: threads)
+        Profiling.mark(timeline, 33)
+
+        // %133 block15.dw: dwconv2d_bn_relu6 %130 -> 960x7x7
+        // mobilenet_v2.spec:33: 6    160   3    2   (t c n s)
+        // In place over %130, keeping 53760 bytes of rows aside.
+        Kernels.depthwiseConvInPlace(
+            a + 0, channels: 960, inHeight: 7, inWidth: 7,
+            weights: w + 1_162_832, kernelHeight: 3, kernelWidth: 3,
+            strideHeight: 1, strideWidth: 1, padTop: 1, padLeft: 1,
+            outHeight: 7, outWidth: 7, scratch: a + 47_040,
+            activation: ReLU6.self, threads: threads)
+        Profiling.mark(timeline, 34)
 
         // %136 block15.project: conv2d_bn_add %133, %127 -> 160x7x7
         // mobilenet_v2.spec:33: 6    160   3    2   (t c n s)
         Kernels.pointwiseConv(
-            input: a + 49_920, pixels: 49, inChannels: 960,
+            input: a + 0, pixels: 49, inChannels: 960,
             weights: w + 1_172_432, outChannels: 160,
-            residual: a + 96_960, output: a + 96_960,
+            residual: a + 82_368, output: a + 82_368,
             activation: Identity.self, threads: threads)
-        Profiling.mark(timeline, 33)
+        Profiling.mark(timeline, 35)
 
-        // %142 block16.expand_dw: conv2d_bn_relu6+dwconv2d_bn_relu6_banded %136 -> 960x7x7
+        // %139 block16.expand: conv2d_bn_relu6 %136 -> 960x7x7
         // mobilenet_v2.spec:34: 6    320   1    1   (t c n s)
-        // Band by band: the 960x7x7 expansion lives only as a ring of 3 rows per band.
-        Kernels.expandDepthwise(
-            input: a + 96_960, inChannels: 160, inHeight: 7, inWidth: 7,
-            expandWeights: w + 1_326_192, expanded: 960, expandActivation: ReLU6.self,
-            depthwiseWeights: w + 1_480_752, kernel: 3, stride: 1, pad: 1,
-            output: a + 49_920, outHeight: 7, outWidth: 7, depthwiseActivation: ReLU6.self,
-            scratch: a + 0, bands: 2, threads: threads)
-        Profiling.mark(timeline, 34)
+        Kernels.pointwiseConv(
+            input: a + 82_368, pixels: 49, inChannels: 160,
+            weights: w + 1_326_192, outChannels: 960,
+            residual: nil, output: a + 0,
+            activation: ReLU6.self, threads: threads)
+        Profiling.mark(timeline, 36)
+
+        // %142 block16.dw: dwconv2d_bn_relu6 %139 -> 960x7x7
+        // mobilenet_v2.spec:34: 6    320   1    1   (t c n s)
+        // In place over %139, keeping 53760 bytes of rows aside.
+        Kernels.depthwiseConvInPlace(
+            a + 0, channels: 960, inHeight: 7, inWidth: 7,
+            weights: w + 1_480_752, kernelHeight: 3, kernelWidth: 3,
+            strideHeight: 1, strideWidth: 1, padTop: 1, padLeft: 1,
+            outHeight: 7, outWidth: 7, scratch: a + 47_040,
+            activation: ReLU6.self, threads: threads)
+        Profiling.mark(timeline, 37)
 
         // %145 block16.project: conv2d_bn %142 -> 320x7x7
         // mobilenet_v2.spec:34: 6    320   1    1   (t c n s)
         Kernels.pointwiseConv(
-            input: a + 49_920, pixels: 49, inChannels: 960,
+            input: a + 0, pixels: 49, inChannels: 960,
             weights: w + 1_490_352, outChannels: 320,
-            residual: nil, output: a + 96_960,
+            residual: nil, output: a + 62_720,
             activation: Identity.self, threads: threads)
-        Profiling.mark(timeline, 35)
+        Profiling.mark(timeline, 38)
 
         // %147 head.conv: conv2d_bn_relu6 %145 -> 1280x7x7
         // mobilenet_v2.spec:38: conv k=1 out=1280 bn act=RE6 scale=head_width   timm=conv_head,bn2  torchvision=features.18.0,features.18.1
         Kernels.pointwiseConv(
-            input: a + 96_960, pixels: 49, inChannels: 320,
+            input: a + 62_720, pixels: 49, inChannels: 320,
             weights: w + 1_797_872, outChannels: 1280,
             residual: nil, output: a + 0,
             activation: ReLU6.self, threads: threads)
-        Profiling.mark(timeline, 36)
+        Profiling.mark(timeline, 39)
 
         // %150 head.avgpool: global_avg_pool %147 -> 1280x1x1
         // mobilenet_v2.spec:39: avgpool
         Kernels.globalAveragePool(
             input: a + 0, pixels: 49, channels: 1280, output: a + 62_720,
             before: Identity.self, after: Identity.self)
-        Profiling.mark(timeline, 37)
+        Profiling.mark(timeline, 40)
 
         // %151 head.linear: linear %150 -> 1000x1x1
         // mobilenet_v2.spec:41: linear out=classes bias                         timm=classifier  torchvision=classifier.1
@@ -504,6 +534,6 @@ public final class MobilenetV2: CompiledNetwork {
             input: a + 62_720, inFeatures: 1280,
             weights: w + 2_208_752, outFeatures: 1000,
             output: logits, activation: Identity.self, threads: threads)
-        Profiling.mark(timeline, 38)
+        Profiling.mark(timeline, 41)
     }
 }

@@ -45,14 +45,14 @@ public final class MobilenetV3Large: CompiledNetwork {
             LayerWeights(.pointwise, "block6.expand_dw.expand", out: 240, in: 40, weight: ["blocks.3.0.conv_pw", "features.7.block.0.0"], norm: ["blocks.3.0.bn1", "features.7.block.0.1"], at: 66_704),
             LayerWeights(.depthwise, "block6.expand_dw.dw", out: 240, in: 1, kernel: (3, 3), weight: ["blocks.3.0.conv_dw", "features.7.block.1.0"], norm: ["blocks.3.0.bn2", "features.7.block.1.1"], at: 76_544),
             LayerWeights(.pointwise, "block6.project", out: 80, in: 240, weight: ["blocks.3.0.conv_pwl", "features.7.block.2.0"], norm: ["blocks.3.0.bn3", "features.7.block.2.1"], at: 78_944),
-            LayerWeights(.pointwise, "block7.expand_dw.expand", out: 200, in: 80, weight: ["blocks.3.1.conv_pw", "features.8.block.0.0"], norm: ["blocks.3.1.bn1", "features.8.block.0.1"], at: 98_224),
-            LayerWeights(.depthwise, "block7.expand_dw.dw", out: 200, in: 1, kernel: (3, 3), weight: ["blocks.3.1.conv_dw", "features.8.block.1.0"], norm: ["blocks.3.1.bn2", "features.8.block.1.1"], at: 115_072),
+            LayerWeights(.pointwise, "block7.expand", out: 200, in: 80, weight: ["blocks.3.1.conv_pw", "features.8.block.0.0"], norm: ["blocks.3.1.bn1", "features.8.block.0.1"], at: 98_224),
+            LayerWeights(.depthwise, "block7.dw", out: 200, in: 1, kernel: (3, 3), weight: ["blocks.3.1.conv_dw", "features.8.block.1.0"], norm: ["blocks.3.1.bn2", "features.8.block.1.1"], at: 115_072),
             LayerWeights(.pointwise, "block7.project", out: 80, in: 200, weight: ["blocks.3.1.conv_pwl", "features.8.block.2.0"], norm: ["blocks.3.1.bn3", "features.8.block.2.1"], at: 117_152),
-            LayerWeights(.pointwise, "block8.expand_dw.expand", out: 184, in: 80, weight: ["blocks.3.2.conv_pw", "features.9.block.0.0"], norm: ["blocks.3.2.bn1", "features.9.block.0.1"], at: 133_232),
-            LayerWeights(.depthwise, "block8.expand_dw.dw", out: 184, in: 1, kernel: (3, 3), weight: ["blocks.3.2.conv_dw", "features.9.block.1.0"], norm: ["blocks.3.2.bn2", "features.9.block.1.1"], at: 148_784),
+            LayerWeights(.pointwise, "block8.expand", out: 184, in: 80, weight: ["blocks.3.2.conv_pw", "features.9.block.0.0"], norm: ["blocks.3.2.bn1", "features.9.block.0.1"], at: 133_232),
+            LayerWeights(.depthwise, "block8.dw", out: 184, in: 1, kernel: (3, 3), weight: ["blocks.3.2.conv_dw", "features.9.block.1.0"], norm: ["blocks.3.2.bn2", "features.9.block.1.1"], at: 148_784),
             LayerWeights(.pointwise, "block8.project", out: 80, in: 184, weight: ["blocks.3.2.conv_pwl", "features.9.block.2.0"], norm: ["blocks.3.2.bn3", "features.9.block.2.1"], at: 150_704),
-            LayerWeights(.pointwise, "block9.expand_dw.expand", out: 184, in: 80, weight: ["blocks.3.3.conv_pw", "features.10.block.0.0"], norm: ["blocks.3.3.bn1", "features.10.block.0.1"], at: 165_504),
-            LayerWeights(.depthwise, "block9.expand_dw.dw", out: 184, in: 1, kernel: (3, 3), weight: ["blocks.3.3.conv_dw", "features.10.block.1.0"], norm: ["blocks.3.3.bn2", "features.10.block.1.1"], at: 181_056),
+            LayerWeights(.pointwise, "block9.expand", out: 184, in: 80, weight: ["blocks.3.3.conv_pw", "features.10.block.0.0"], norm: ["blocks.3.3.bn1", "features.10.block.0.1"], at: 165_504),
+            LayerWeights(.depthwise, "block9.dw", out: 184, in: 1, kernel: (3, 3), weight: ["blocks.3.3.conv_dw", "features.10.block.1.0"], norm: ["blocks.3.3.bn2", "features.10.block.1.1"], at: 181_056),
             LayerWeights(.pointwise, "block9.project", out: 80, in: 184, weight: ["blocks.3.3.conv_pwl", "features.10.block.2.0"], norm: ["blocks.3.3.bn3", "features.10.block.2.1"], at: 182_976),
             LayerWeights(.pointwise, "block10.expand_dw.expand", out: 480, in: 80, weight: ["blocks.4.0.conv_pw", "features.11.block.0.0"], norm: ["blocks.4.0.bn1", "features.11.block.0.1"], at: 197_776),
             LayerWeights(.depthwise, "block10.expand_dw.dw", out: 480, in: 1, kernel: (3, 3), weight: ["blocks.4.0.conv_dw", "features.11.block.1.0"], norm: ["blocks.4.0.bn2", "features.11.block.1.1"], at: 236_656),
@@ -103,11 +103,14 @@ public final class MobilenetV3Large: CompiledNetwork {
             KernelInfo("block5.project", "conv2d_bn_add", macs: 3_763_200),
             KernelInfo("block6.expand_dw", "conv2d_bn_hardswish+dwconv2d_bn_hardswish_banded", macs: 7_949_760),
             KernelInfo("block6.project", "conv2d_bn", macs: 3_763_200),
-            KernelInfo("block7.expand_dw", "conv2d_bn_hardswish+dwconv2d_bn_hardswish_banded", macs: 3_488_800),
+            KernelInfo("block7.expand", "conv2d_bn_hardswish", macs: 3_136_000),
+            KernelInfo("block7.dw", "dwconv2d_bn_hardswish", macs: 352_800),
             KernelInfo("block7.project", "conv2d_bn_add", macs: 3_136_000),
-            KernelInfo("block8.expand_dw", "conv2d_bn_hardswish+dwconv2d_bn_hardswish_banded", macs: 3_209_696),
+            KernelInfo("block8.expand", "conv2d_bn_hardswish", macs: 2_885_120),
+            KernelInfo("block8.dw", "dwconv2d_bn_hardswish", macs: 324_576),
             KernelInfo("block8.project", "conv2d_bn_add", macs: 2_885_120),
-            KernelInfo("block9.expand_dw", "conv2d_bn_hardswish+dwconv2d_bn_hardswish_banded", macs: 3_209_696),
+            KernelInfo("block9.expand", "conv2d_bn_hardswish", macs: 2_885_120),
+            KernelInfo("block9.dw", "dwconv2d_bn_hardswish", macs: 324_576),
             KernelInfo("block9.project", "conv2d_bn_add", macs: 2_885_120),
             KernelInfo("block10.expand_dw", "conv2d_bn_hardswish+dwconv2d_bn_hardswish_banded", macs: 8_373_120),
             KernelInfo("block10.se", "squeeze_excite", macs: 115_200),
@@ -326,16 +329,25 @@ public final class MobilenetV3Large: CompiledNetwork {
             activation: Identity.self, threads: threads)
         Profiling.mark(timeline, 18)
 
-        // %82 block7.expand_dw: conv2d_bn_hardswish+dwconv2d_bn_hardswish_banded %77 -> 200x14x14
+        // %79 block7.expand: conv2d_bn_hardswish %77 -> 200x14x14
         // mobilenet_v3_large.spec:45: 3   200   80    -    HS   1   (k exp out se nl s)
-        // Band by band: the 200x14x14 expansion lives only as a ring of 3 rows per band.
-        Kernels.expandDepthwise(
-            input: a + 0, inChannels: 80, inHeight: 14, inWidth: 14,
-            expandWeights: w + 98_224, expanded: 200, expandActivation: HardSwish.self,
-            depthwiseWeights: w + 115_072, kernel: 3, stride: 1, pad: 1,
-            output: a + 15_680, outHeight: 14, outWidth: 14, depthwiseActivation: HardSwish.self,
-            scratch: a + 54_880, bands: 2, threads: threads)
+        Kernels.pointwiseConv(
+            input: a + 0, pixels: 196, inChannels: 80,
+            weights: w + 98_224, outChannels: 200,
+            residual: nil, output: a + 15_680,
+            activation: HardSwish.self, threads: threads)
         Profiling.mark(timeline, 19)
+
+        // %82 block7.dw: dwconv2d_bn_hardswish %79 -> 200x14x14
+        // mobilenet_v3_large.spec:45: 3   200   80    -    HS   1   (k exp out se nl s)
+        // In place over %79, keeping 22400 bytes of rows aside.
+        Kernels.depthwiseConvInPlace(
+            a + 15_680, channels: 200, inHeight: 14, inWidth: 14,
+            weights: w + 115_072, kernelHeight: 3, kernelWidth: 3,
+            strideHeight: 1, strideWidth: 1, padTop: 1, padLeft: 1,
+            outHeight: 14, outWidth: 14, scratch: a + 54_880,
+            activation: HardSwish.self, threads: threads)
+        Profiling.mark(timeline, 20)
 
         // %85 block7.project: conv2d_bn_add %82, %77 -> 80x14x14
         // mobilenet_v3_large.spec:45: 3   200   80    -    HS   1   (k exp out se nl s)
@@ -344,18 +356,27 @@ public final class MobilenetV3Large: CompiledNetwork {
             weights: w + 117_152, outChannels: 80,
             residual: a + 0, output: a + 0,
             activation: Identity.self, threads: threads)
-        Profiling.mark(timeline, 20)
-
-        // %91 block8.expand_dw: conv2d_bn_hardswish+dwconv2d_bn_hardswish_banded %85 -> 184x14x14
-        // mobilenet_v3_large.spec:46: 3   184   80    -    HS   1   (k exp out se nl s)
-        // Band by band: the 184x14x14 expansion lives only as a ring of 3 rows per band.
-        Kernels.expandDepthwise(
-            input: a + 0, inChannels: 80, inHeight: 14, inWidth: 14,
-            expandWeights: w + 133_232, expanded: 184, expandActivation: HardSwish.self,
-            depthwiseWeights: w + 148_784, kernel: 3, stride: 1, pad: 1,
-            output: a + 15_680, outHeight: 14, outWidth: 14, depthwiseActivation: HardSwish.self,
-            scratch: a + 51_744, bands: 2, threads: threads)
         Profiling.mark(timeline, 21)
+
+        // %88 block8.expand: conv2d_bn_hardswish %85 -> 184x14x14
+        // mobilenet_v3_large.spec:46: 3   184   80    -    HS   1   (k exp out se nl s)
+        Kernels.pointwiseConv(
+            input: a + 0, pixels: 196, inChannels: 80,
+            weights: w + 133_232, outChannels: 184,
+            residual: nil, output: a + 15_680,
+            activation: HardSwish.self, threads: threads)
+        Profiling.mark(timeline, 22)
+
+        // %91 block8.dw: dwconv2d_bn_hardswish %88 -> 184x14x14
+        // mobilenet_v3_large.spec:46: 3   184   80    -    HS   1   (k exp out se nl s)
+        // In place over %88, keeping 20608 bytes of rows aside.
+        Kernels.depthwiseConvInPlace(
+            a + 15_680, channels: 184, inHeight: 14, inWidth: 14,
+            weights: w + 148_784, kernelHeight: 3, kernelWidth: 3,
+            strideHeight: 1, strideWidth: 1, padTop: 1, padLeft: 1,
+            outHeight: 14, outWidth: 14, scratch: a + 51_744,
+            activation: HardSwish.self, threads: threads)
+        Profiling.mark(timeline, 23)
 
         // %94 block8.project: conv2d_bn_add %91, %85 -> 80x14x14
         // mobilenet_v3_large.spec:46: 3   184   80    -    HS   1   (k exp out se nl s)
@@ -364,18 +385,27 @@ public final class MobilenetV3Large: CompiledNetwork {
             weights: w + 150_704, outChannels: 80,
             residual: a + 0, output: a + 0,
             activation: Identity.self, threads: threads)
-        Profiling.mark(timeline, 22)
+        Profiling.mark(timeline, 24)
 
-        // %100 block9.expand_dw: conv2d_bn_hardswish+dwconv2d_bn_hardswish_banded %94 -> 184x14x14
+        // %97 block9.expand: conv2d_bn_hardswish %94 -> 184x14x14
         // mobilenet_v3_large.spec:47: 3   184   80    -    HS   1   (k exp out se nl s)
-        // Band by band: the 184x14x14 expansion lives only as a ring of 3 rows per band.
-        Kernels.expandDepthwise(
-            input: a + 0, inChannels: 80, inHeight: 14, inWidth: 14,
-            expandWeights: w + 165_504, expanded: 184, expandActivation: HardSwish.self,
-            depthwiseWeights: w + 181_056, kernel: 3, stride: 1, pad: 1,
-            output: a + 15_680, outHeight: 14, outWidth: 14, depthwiseActivation: HardSwish.self,
-            scratch: a + 51_744, bands: 2, threads: threads)
-        Profiling.mark(timeline, 23)
+        Kernels.pointwiseConv(
+            input: a + 0, pixels: 196, inChannels: 80,
+            weights: w + 165_504, outChannels: 184,
+            residual: nil, output: a + 15_680,
+            activation: HardSwish.self, threads: threads)
+        Profiling.mark(timeline, 25)
+
+        // %100 block9.dw: dwconv2d_bn_hardswish %97 -> 184x14x14
+        // mobilenet_v3_large.spec:47: 3   184   80    -    HS   1   (k exp out se nl s)
+        // In place over %97, keeping 20608 bytes of rows aside.
+        Kernels.depthwiseConvInPlace(
+            a + 15_680, channels: 184, inHeight: 14, inWidth: 14,
+            weights: w + 181_056, kernelHeight: 3, kernelWidth: 3,
+            strideHeight: 1, strideWidth: 1, padTop: 1, padLeft: 1,
+            outHeight: 14, outWidth: 14, scratch: a + 51_744,
+            activation: HardSwish.self, threads: threads)
+        Profiling.mark(timeline, 26)
 
         // %103 block9.project: conv2d_bn_add %100, %94 -> 80x14x14
         // mobilenet_v3_large.spec:47: 3   184   80    -    HS   1   (k exp out se nl s)
@@ -384,7 +414,7 @@ public final class MobilenetV3Large: CompiledNetwork {
             weights: w + 182_976, outChannels: 80,
             residual: a + 0, output: a + 0,
             activation: Identity.self, threads: threads)
-        Profiling.mark(timeline, 24)
+        Profiling.mark(timeline, 27)
 
         // %109 block10.expand_dw: conv2d_bn_hardswish+dwconv2d_bn_hardswish_banded %103 -> 480x14x14
         // mobilenet_v3_large.spec:49: 3   480   112   SE   HS   1   (k exp out se nl s)
@@ -395,7 +425,7 @@ public final class MobilenetV3Large: CompiledNetwork {
             depthwiseWeights: w + 236_656, kernel: 3, stride: 1, pad: 1,
             output: a + 15_680, outHeight: 14, outWidth: 14, depthwiseActivation: HardSwish.self,
             scratch: a + 109_760, bands: 2, threads: threads)
-        Profiling.mark(timeline, 25)
+        Profiling.mark(timeline, 28)
 
         // %117 block10.se: squeeze_excite %109 -> 480x14x14
         // mobilenet_v3_large.spec:49: 3   480   112   SE   HS   1   (k exp out se nl s)
@@ -404,7 +434,7 @@ public final class MobilenetV3Large: CompiledNetwork {
             reduce: w + 241_456, expand: w + 303_024,
             scratch: a + 0,
             inner: ReLU.self, gate: HardSigmoid.self, threads: threads)
-        Profiling.mark(timeline, 26)
+        Profiling.mark(timeline, 29)
 
         // %118 block10.project: conv2d_bn %117 -> 112x14x14
         // mobilenet_v3_large.spec:49: 3   480   112   SE   HS   1   (k exp out se nl s)
@@ -413,7 +443,7 @@ public final class MobilenetV3Large: CompiledNetwork {
             weights: w + 361_104, outChannels: 112,
             residual: nil, output: a + 109_760,
             activation: Identity.self, threads: threads)
-        Profiling.mark(timeline, 27)
+        Profiling.mark(timeline, 30)
 
         // %123 block11.expand_dw: conv2d_bn_hardswish+dwconv2d_bn_hardswish_banded %118 -> 672x14x14
         // mobilenet_v3_large.spec:50: 3   672   112   SE   HS   1   (k exp out se nl s)
@@ -424,7 +454,7 @@ public final class MobilenetV3Large: CompiledNetwork {
             depthwiseWeights: w + 490_912, kernel: 3, stride: 1, pad: 1,
             output: a + 131_712, outHeight: 14, outWidth: 14, depthwiseActivation: HardSwish.self,
             scratch: a + 0, bands: 2, threads: threads)
-        Profiling.mark(timeline, 28)
+        Profiling.mark(timeline, 31)
 
         // %131 block11.se: squeeze_excite %123 -> 672x14x14
         // mobilenet_v3_large.spec:50: 3   672   112   SE   HS   1   (k exp out se nl s)
@@ -433,7 +463,7 @@ public final class MobilenetV3Large: CompiledNetwork {
             reduce: w + 497_632, expand: w + 616_080,
             scratch: a + 0,
             inner: ReLU.self, gate: HardSigmoid.self, threads: threads)
-        Profiling.mark(timeline, 29)
+        Profiling.mark(timeline, 32)
 
         // %132 block11.project: conv2d_bn_add %131, %118 -> 112x14x14
         // mobilenet_v3_large.spec:50: 3   672   112   SE   HS   1   (k exp out se nl s)
@@ -442,7 +472,7 @@ public final class MobilenetV3Large: CompiledNetwork {
             weights: w + 729_648, outChannels: 112,
             residual: a + 109_760, output: a + 109_760,
             activation: Identity.self, threads: threads)
-        Profiling.mark(timeline, 30)
+        Profiling.mark(timeline, 33)
 
         // %138 block12.expand_dw: conv2d_bn_hardswish+dwconv2d_bn_hardswish_banded %132 -> 672x7x7
         // mobilenet_v3_large.spec:52: 5   672   160   SE   HS   2   (k exp out se nl s)
@@ -453,7 +483,7 @@ public final class MobilenetV3Large: CompiledNetwork {
             depthwiseWeights: w + 880_960, kernel: 5, stride: 2, pad: 2,
             output: a + 131_712, outHeight: 7, outWidth: 7, depthwiseActivation: HardSwish.self,
             scratch: a + 0, bands: 2, threads: threads)
-        Profiling.mark(timeline, 31)
+        Profiling.mark(timeline, 34)
 
         // %146 block12.se: squeeze_excite %138 -> 672x7x7
         // mobilenet_v3_large.spec:52: 5   672   160   SE   HS   2   (k exp out se nl s)
@@ -462,7 +492,7 @@ public final class MobilenetV3Large: CompiledNetwork {
             reduce: w + 898_432, expand: w + 1_016_880,
             scratch: a + 0,
             inner: ReLU.self, gate: HardSigmoid.self, threads: threads)
-        Profiling.mark(timeline, 32)
+        Profiling.mark(timeline, 35)
 
         // %147 block12.project: conv2d_bn %146 -> 160x7x7
         // mobilenet_v3_large.spec:52: 5   672   160   SE   HS   2   (k exp out se nl s)
@@ -471,7 +501,7 @@ public final class MobilenetV3Large: CompiledNetwork {
             weights: w + 1_130_448, outChannels: 160,
             residual: nil, output: a + 0,
             activation: Identity.self, threads: threads)
-        Profiling.mark(timeline, 33)
+        Profiling.mark(timeline, 36)
 
         // %149 block13.expand: conv2d_bn_hardswish %147 -> 960x7x7
         // mobilenet_v3_large.spec:53: 5   960   160   SE   HS   1   (k exp out se nl s)
@@ -480,7 +510,7 @@ public final class MobilenetV3Large: CompiledNetwork {
             weights: w + 1_238_128, outChannels: 960,
             residual: nil, output: a + 7840,
             activation: HardSwish.self, threads: threads)
-        Profiling.mark(timeline, 34)
+        Profiling.mark(timeline, 37)
 
         // %152 block13.dw: dwconv2d_bn_hardswish %149 -> 960x7x7
         // mobilenet_v3_large.spec:53: 5   960   160   SE   HS   1   (k exp out se nl s)
@@ -491,7 +521,7 @@ public final class MobilenetV3Large: CompiledNetwork {
             strideHeight: 1, strideWidth: 1, padTop: 2, padLeft: 2,
             outHeight: 7, outWidth: 7, scratch: a + 54_880,
             activation: HardSwish.self, threads: threads)
-        Profiling.mark(timeline, 35)
+        Profiling.mark(timeline, 38)
 
         // %160 block13.se: squeeze_excite %152 -> 960x7x7
         // mobilenet_v3_large.spec:53: 5   960   160   SE   HS   1   (k exp out se nl s)
@@ -500,7 +530,7 @@ public final class MobilenetV3Large: CompiledNetwork {
             reduce: w + 1_417_648, expand: w + 1_648_288,
             scratch: a + 54_880,
             inner: ReLU.self, gate: HardSigmoid.self, threads: threads)
-        Profiling.mark(timeline, 36)
+        Profiling.mark(timeline, 39)
 
         // %161 block13.project: conv2d_bn_add %160, %147 -> 160x7x7
         // mobilenet_v3_large.spec:53: 5   960   160   SE   HS   1   (k exp out se nl s)
@@ -509,7 +539,7 @@ public final class MobilenetV3Large: CompiledNetwork {
             weights: w + 1_879_648, outChannels: 160,
             residual: a + 0, output: a + 0,
             activation: Identity.self, threads: threads)
-        Profiling.mark(timeline, 37)
+        Profiling.mark(timeline, 40)
 
         // %164 block14.expand: conv2d_bn_hardswish %161 -> 960x7x7
         // mobilenet_v3_large.spec:54: 5   960   160   SE   HS   1   (k exp out se nl s)
@@ -518,7 +548,7 @@ public final class MobilenetV3Large: CompiledNetwork {
             weights: w + 2_033_408, outChannels: 960,
             residual: nil, output: a + 7840,
             activation: HardSwish.self, threads: threads)
-        Profiling.mark(timeline, 38)
+        Profiling.mark(timeline, 41)
 
         // %167 block14.dw: dwconv2d_bn_hardswish %164 -> 960x7x7
         // mobilenet_v3_large.spec:54: 5   960   160   SE   HS   1   (k exp out se nl s)
@@ -529,7 +559,7 @@ public final class MobilenetV3Large: CompiledNetwork {
             strideHeight: 1, strideWidth: 1, padTop: 2, padLeft: 2,
             outHeight: 7, outWidth: 7, scratch: a + 54_880,
             activation: HardSwish.self, threads: threads)
-        Profiling.mark(timeline, 39)
+        Profiling.mark(timeline, 42)
 
         // %175 block14.se: squeeze_excite %167 -> 960x7x7
         // mobilenet_v3_large.spec:54: 5   960   160   SE   HS   1   (k exp out se nl s)
@@ -538,7 +568,7 @@ public final class MobilenetV3Large: CompiledNetwork {
             reduce: w + 2_212_928, expand: w + 2_443_568,
             scratch: a + 54_880,
             inner: ReLU.self, gate: HardSigmoid.self, threads: threads)
-        Profiling.mark(timeline, 40)
+        Profiling.mark(timeline, 43)
 
         // %176 block14.project: conv2d_bn_add %175, %161 -> 160x7x7
         // mobilenet_v3_large.spec:54: 5   960   160   SE   HS   1   (k exp out se nl s)
@@ -547,7 +577,7 @@ public final class MobilenetV3Large: CompiledNetwork {
             weights: w + 2_674_928, outChannels: 160,
             residual: a + 0, output: a + 0,
             activation: Identity.self, threads: threads)
-        Profiling.mark(timeline, 41)
+        Profiling.mark(timeline, 44)
 
         // %179 head.conv: conv2d_bn_hardswish %176 -> 960x7x7
         // mobilenet_v3_large.spec:58: conv k=1 out=960 bn act=HS                           timm=blocks.6.0.conv,blocks.6.0.bn1  torchvision=features.16.0,features.16.1
@@ -556,14 +586,14 @@ public final class MobilenetV3Large: CompiledNetwork {
             weights: w + 2_828_688, outChannels: 960,
             residual: nil, output: a + 7840,
             activation: HardSwish.self, threads: threads)
-        Profiling.mark(timeline, 42)
+        Profiling.mark(timeline, 45)
 
         // %182 head.avgpool: global_avg_pool %179 -> 960x1x1
         // mobilenet_v3_large.spec:59: avgpool
         Kernels.globalAveragePool(
             input: a + 7840, pixels: 49, channels: 960, output: a + 0,
             before: Identity.self, after: Identity.self)
-        Profiling.mark(timeline, 43)
+        Profiling.mark(timeline, 46)
 
         // %183 head.conv2: conv2d_hardswish %182 -> 1280x1x1
         // mobilenet_v3_large.spec:60: conv k=1 out=1280 bias act=HS scale=head_width       timm=conv_head  torchvision=classifier.0
@@ -571,7 +601,7 @@ public final class MobilenetV3Large: CompiledNetwork {
             input: a + 0, inFeatures: 960,
             weights: w + 2_983_248, outFeatures: 1280,
             output: a + 960, activation: HardSwish.self, threads: threads)
-        Profiling.mark(timeline, 44)
+        Profiling.mark(timeline, 47)
 
         // %185 head.linear: linear %183 -> 1000x1x1
         // mobilenet_v3_large.spec:62: linear out=classes bias                              timm=classifier  torchvision=classifier.3
@@ -579,6 +609,6 @@ public final class MobilenetV3Large: CompiledNetwork {
             input: a + 960, inFeatures: 1280,
             weights: w + 4_213_328, outFeatures: 1000,
             output: logits, activation: Identity.self, threads: threads)
-        Profiling.mark(timeline, 45)
+        Profiling.mark(timeline, 48)
     }
 }

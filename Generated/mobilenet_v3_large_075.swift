@@ -45,14 +45,14 @@ public final class MobilenetV3Large075: CompiledNetwork {
             LayerWeights(.pointwise, "block6.expand_dw.expand", out: 192, in: 32, weight: ["blocks.3.0.conv_pw", "features.7.block.0.0"], norm: ["blocks.3.0.bn1", "features.7.block.0.1"], at: 49_120),
             LayerWeights(.depthwise, "block6.expand_dw.dw", out: 192, in: 1, kernel: (3, 3), weight: ["blocks.3.0.conv_dw", "features.7.block.1.0"], norm: ["blocks.3.0.bn2", "features.7.block.1.1"], at: 55_456),
             LayerWeights(.pointwise, "block6.project", out: 64, in: 192, weight: ["blocks.3.0.conv_pwl", "features.7.block.2.0"], norm: ["blocks.3.0.bn3", "features.7.block.2.1"], at: 57_376),
-            LayerWeights(.pointwise, "block7.expand_dw.expand", out: 160, in: 64, weight: ["blocks.3.1.conv_pw", "features.8.block.0.0"], norm: ["blocks.3.1.bn1", "features.8.block.0.1"], at: 69_728),
-            LayerWeights(.depthwise, "block7.expand_dw.dw", out: 160, in: 1, kernel: (3, 3), weight: ["blocks.3.1.conv_dw", "features.8.block.1.0"], norm: ["blocks.3.1.bn2", "features.8.block.1.1"], at: 80_128),
+            LayerWeights(.pointwise, "block7.expand", out: 160, in: 64, weight: ["blocks.3.1.conv_pw", "features.8.block.0.0"], norm: ["blocks.3.1.bn1", "features.8.block.0.1"], at: 69_728),
+            LayerWeights(.depthwise, "block7.dw", out: 160, in: 1, kernel: (3, 3), weight: ["blocks.3.1.conv_dw", "features.8.block.1.0"], norm: ["blocks.3.1.bn2", "features.8.block.1.1"], at: 80_128),
             LayerWeights(.pointwise, "block7.project", out: 64, in: 160, weight: ["blocks.3.1.conv_pwl", "features.8.block.2.0"], norm: ["blocks.3.1.bn3", "features.8.block.2.1"], at: 81_728),
-            LayerWeights(.pointwise, "block8.expand_dw.expand", out: 144, in: 64, weight: ["blocks.3.2.conv_pw", "features.9.block.0.0"], norm: ["blocks.3.2.bn1", "features.9.block.0.1"], at: 92_032),
-            LayerWeights(.depthwise, "block8.expand_dw.dw", out: 144, in: 1, kernel: (3, 3), weight: ["blocks.3.2.conv_dw", "features.9.block.1.0"], norm: ["blocks.3.2.bn2", "features.9.block.1.1"], at: 101_392),
+            LayerWeights(.pointwise, "block8.expand", out: 144, in: 64, weight: ["blocks.3.2.conv_pw", "features.9.block.0.0"], norm: ["blocks.3.2.bn1", "features.9.block.0.1"], at: 92_032),
+            LayerWeights(.depthwise, "block8.dw", out: 144, in: 1, kernel: (3, 3), weight: ["blocks.3.2.conv_dw", "features.9.block.1.0"], norm: ["blocks.3.2.bn2", "features.9.block.1.1"], at: 101_392),
             LayerWeights(.pointwise, "block8.project", out: 64, in: 144, weight: ["blocks.3.2.conv_pwl", "features.9.block.2.0"], norm: ["blocks.3.2.bn3", "features.9.block.2.1"], at: 102_832),
-            LayerWeights(.pointwise, "block9.expand_dw.expand", out: 144, in: 64, weight: ["blocks.3.3.conv_pw", "features.10.block.0.0"], norm: ["blocks.3.3.bn1", "features.10.block.0.1"], at: 112_112),
-            LayerWeights(.depthwise, "block9.expand_dw.dw", out: 144, in: 1, kernel: (3, 3), weight: ["blocks.3.3.conv_dw", "features.10.block.1.0"], norm: ["blocks.3.3.bn2", "features.10.block.1.1"], at: 121_472),
+            LayerWeights(.pointwise, "block9.expand", out: 144, in: 64, weight: ["blocks.3.3.conv_pw", "features.10.block.0.0"], norm: ["blocks.3.3.bn1", "features.10.block.0.1"], at: 112_112),
+            LayerWeights(.depthwise, "block9.dw", out: 144, in: 1, kernel: (3, 3), weight: ["blocks.3.3.conv_dw", "features.10.block.1.0"], norm: ["blocks.3.3.bn2", "features.10.block.1.1"], at: 121_472),
             LayerWeights(.pointwise, "block9.project", out: 64, in: 144, weight: ["blocks.3.3.conv_pwl", "features.10.block.2.0"], norm: ["blocks.3.3.bn3", "features.10.block.2.1"], at: 122_912),
             LayerWeights(.pointwise, "block10.expand_dw.expand", out: 384, in: 64, weight: ["blocks.4.0.conv_pw", "features.11.block.0.0"], norm: ["blocks.4.0.bn1", "features.11.block.0.1"], at: 132_192),
             LayerWeights(.depthwise, "block10.expand_dw.dw", out: 384, in: 1, kernel: (3, 3), weight: ["blocks.4.0.conv_dw", "features.11.block.1.0"], norm: ["blocks.4.0.bn2", "features.11.block.1.1"], at: 157_152),
@@ -103,11 +103,14 @@ public final class MobilenetV3Large075: CompiledNetwork {
             KernelInfo("block5.project", "conv2d_bn_add", macs: 2_408_448),
             KernelInfo("block6.expand_dw", "conv2d_bn_hardswish+dwconv2d_bn_hardswish_banded", macs: 5_155_584),
             KernelInfo("block6.project", "conv2d_bn", macs: 2_408_448),
-            KernelInfo("block7.expand_dw", "conv2d_bn_hardswish+dwconv2d_bn_hardswish_banded", macs: 2_289_280),
+            KernelInfo("block7.expand", "conv2d_bn_hardswish", macs: 2_007_040),
+            KernelInfo("block7.dw", "dwconv2d_bn_hardswish", macs: 282_240),
             KernelInfo("block7.project", "conv2d_bn_add", macs: 2_007_040),
-            KernelInfo("block8.expand_dw", "conv2d_bn_hardswish+dwconv2d_bn_hardswish_banded", macs: 2_060_352),
+            KernelInfo("block8.expand", "conv2d_bn_hardswish", macs: 1_806_336),
+            KernelInfo("block8.dw", "dwconv2d_bn_hardswish", macs: 254_016),
             KernelInfo("block8.project", "conv2d_bn_add", macs: 1_806_336),
-            KernelInfo("block9.expand_dw", "conv2d_bn_hardswish+dwconv2d_bn_hardswish_banded", macs: 2_060_352),
+            KernelInfo("block9.expand", "conv2d_bn_hardswish", macs: 1_806_336),
+            KernelInfo("block9.dw", "dwconv2d_bn_hardswish", macs: 254_016),
             KernelInfo("block9.project", "conv2d_bn_add", macs: 1_806_336),
             KernelInfo("block10.expand_dw", "conv2d_bn_hardswish+dwconv2d_bn_hardswish_banded", macs: 5_494_272),
             KernelInfo("block10.se", "squeeze_excite", macs: 73_728),
@@ -326,16 +329,25 @@ public final class MobilenetV3Large075: CompiledNetwork {
             activation: Identity.self, threads: threads)
         Profiling.mark(timeline, 18)
 
-        // %82 block7.expand_dw: conv2d_bn_hardswish+dwconv2d_bn_hardswish_banded %77 -> 160x14x14
+        // %79 block7.expand: conv2d_bn_hardswish %77 -> 160x14x14
         // mobilenet_v3_large.spec:45: 3   200   80    -    HS   1   (k exp out se nl s)
-        // Band by band: the 160x14x14 expansion lives only as a ring of 3 rows per band.
-        Kernels.expandDepthwise(
-            input: a + 0, inChannels: 64, inHeight: 14, inWidth: 14,
-            expandWeights: w + 69_728, expanded: 160, expandActivation: HardSwish.self,
-            depthwiseWeights: w + 80_128, kernel: 3, stride: 1, pad: 1,
-            output: a + 12_544, outHeight: 14, outWidth: 14, depthwiseActivation: HardSwish.self,
-            scratch: a + 43_904, bands: 2, threads: threads)
+        Kernels.pointwiseConv(
+            input: a + 0, pixels: 196, inChannels: 64,
+            weights: w + 69_728, outChannels: 160,
+            residual: nil, output: a + 12_544,
+            activation: HardSwish.self, threads: threads)
         Profiling.mark(timeline, 19)
+
+        // %82 block7.dw: dwconv2d_bn_hardswish %79 -> 160x14x14
+        // mobilenet_v3_large.spec:45: 3   200   80    -    HS   1   (k exp out se nl s)
+        // In place over %79, keeping 17920 bytes of rows aside.
+        Kernels.depthwiseConvInPlace(
+            a + 12_544, channels: 160, inHeight: 14, inWidth: 14,
+            weights: w + 80_128, kernelHeight: 3, kernelWidth: 3,
+            strideHeight: 1, strideWidth: 1, padTop: 1, padLeft: 1,
+            outHeight: 14, outWidth: 14, scratch: a + 43_904,
+            activation: HardSwish.self, threads: threads)
+        Profiling.mark(timeline, 20)
 
         // %85 block7.project: conv2d_bn_add %82, %77 -> 64x14x14
         // mobilenet_v3_large.spec:45: 3   200   80    -    HS   1   (k exp out se nl s)
@@ -344,18 +356,27 @@ public final class MobilenetV3Large075: CompiledNetwork {
             weights: w + 81_728, outChannels: 64,
             residual: a + 0, output: a + 0,
             activation: Identity.self, threads: threads)
-        Profiling.mark(timeline, 20)
-
-        // %91 block8.expand_dw: conv2d_bn_hardswish+dwconv2d_bn_hardswish_banded %85 -> 144x14x14
-        // mobilenet_v3_large.spec:46: 3   184   80    -    HS   1   (k exp out se nl s)
-        // Band by band: the 144x14x14 expansion lives only as a ring of 3 rows per band.
-        Kernels.expandDepthwise(
-            input: a + 0, inChannels: 64, inHeight: 14, inWidth: 14,
-            expandWeights: w + 92_032, expanded: 144, expandActivation: HardSwish.self,
-            depthwiseWeights: w + 101_392, kernel: 3, stride: 1, pad: 1,
-            output: a + 12_544, outHeight: 14, outWidth: 14, depthwiseActivation: HardSwish.self,
-            scratch: a + 40_768, bands: 2, threads: threads)
         Profiling.mark(timeline, 21)
+
+        // %88 block8.expand: conv2d_bn_hardswish %85 -> 144x14x14
+        // mobilenet_v3_large.spec:46: 3   184   80    -    HS   1   (k exp out se nl s)
+        Kernels.pointwiseConv(
+            input: a + 0, pixels: 196, inChannels: 64,
+            weights: w + 92_032, outChannels: 144,
+            residual: nil, output: a + 12_544,
+            activation: HardSwish.self, threads: threads)
+        Profiling.mark(timeline, 22)
+
+        // %91 block8.dw: dwconv2d_bn_hardswish %88 -> 144x14x14
+        // mobilenet_v3_large.spec:46: 3   184   80    -    HS   1   (k exp out se nl s)
+        // In place over %88, keeping 16128 bytes of rows aside.
+        Kernels.depthwiseConvInPlace(
+            a + 12_544, channels: 144, inHeight: 14, inWidth: 14,
+            weights: w + 101_392, kernelHeight: 3, kernelWidth: 3,
+            strideHeight: 1, strideWidth: 1, padTop: 1, padLeft: 1,
+            outHeight: 14, outWidth: 14, scratch: a + 40_768,
+            activation: HardSwish.self, threads: threads)
+        Profiling.mark(timeline, 23)
 
         // %94 block8.project: conv2d_bn_add %91, %85 -> 64x14x14
         // mobilenet_v3_large.spec:46: 3   184   80    -    HS   1   (k exp out se nl s)
@@ -364,18 +385,27 @@ public final class MobilenetV3Large075: CompiledNetwork {
             weights: w + 102_832, outChannels: 64,
             residual: a + 0, output: a + 0,
             activation: Identity.self, threads: threads)
-        Profiling.mark(timeline, 22)
+        Profiling.mark(timeline, 24)
 
-        // %100 block9.expand_dw: conv2d_bn_hardswish+dwconv2d_bn_hardswish_banded %94 -> 144x14x14
+        // %97 block9.expand: conv2d_bn_hardswish %94 -> 144x14x14
         // mobilenet_v3_large.spec:47: 3   184   80    -    HS   1   (k exp out se nl s)
-        // Band by band: the 144x14x14 expansion lives only as a ring of 3 rows per band.
-        Kernels.expandDepthwise(
-            input: a + 0, inChannels: 64, inHeight: 14, inWidth: 14,
-            expandWeights: w + 112_112, expanded: 144, expandActivation: HardSwish.self,
-            depthwiseWeights: w + 121_472, kernel: 3, stride: 1, pad: 1,
-            output: a + 12_544, outHeight: 14, outWidth: 14, depthwiseActivation: HardSwish.self,
-            scratch: a + 40_768, bands: 2, threads: threads)
-        Profiling.mark(timeline, 23)
+        Kernels.pointwiseConv(
+            input: a + 0, pixels: 196, inChannels: 64,
+            weights: w + 112_112, outChannels: 144,
+            residual: nil, output: a + 12_544,
+            activation: HardSwish.self, threads: threads)
+        Profiling.mark(timeline, 25)
+
+        // %100 block9.dw: dwconv2d_bn_hardswish %97 -> 144x14x14
+        // mobilenet_v3_large.spec:47: 3   184   80    -    HS   1   (k exp out se nl s)
+        // In place over %97, keeping 16128 bytes of rows aside.
+        Kernels.depthwiseConvInPlace(
+            a + 12_544, channels: 144, inHeight: 14, inWidth: 14,
+            weights: w + 121_472, kernelHeight: 3, kernelWidth: 3,
+            strideHeight: 1, strideWidth: 1, padTop: 1, padLeft: 1,
+            outHeight: 14, outWidth: 14, scratch: a + 40_768,
+            activation: HardSwish.self, threads: threads)
+        Profiling.mark(timeline, 26)
 
         // %103 block9.project: conv2d_bn_add %100, %94 -> 64x14x14
         // mobilenet_v3_large.spec:47: 3   184   80    -    HS   1   (k exp out se nl s)
@@ -384,7 +414,7 @@ public final class MobilenetV3Large075: CompiledNetwork {
             weights: w + 122_912, outChannels: 64,
             residual: a + 0, output: a + 0,
             activation: Identity.self, threads: threads)
-        Profiling.mark(timeline, 24)
+        Profiling.mark(timeline, 27)
 
         // %109 block10.expand_dw: conv2d_bn_hardswish+dwconv2d_bn_hardswish_banded %103 -> 384x14x14
         // mobilenet_v3_large.spec:49: 3   480   112   SE   HS   1   (k exp out se nl s)
@@ -395,7 +425,7 @@ public final class MobilenetV3Large075: CompiledNetwork {
             depthwiseWeights: w + 157_152, kernel: 3, stride: 1, pad: 1,
             output: a + 12_544, outHeight: 14, outWidth: 14, depthwiseActivation: HardSwish.self,
             scratch: a + 87_808, bands: 2, threads: threads)
-        Profiling.mark(timeline, 25)
+        Profiling.mark(timeline, 28)
 
         // %117 block10.se: squeeze_excite %109 -> 384x14x14
         // mobilenet_v3_large.spec:49: 3   480   112   SE   HS   1   (k exp out se nl s)
@@ -404,7 +434,7 @@ public final class MobilenetV3Large075: CompiledNetwork {
             reduce: w + 160_992, expand: w + 197_952,
             scratch: a + 0,
             inner: ReLU.self, gate: HardSigmoid.self, threads: threads)
-        Profiling.mark(timeline, 26)
+        Profiling.mark(timeline, 29)
 
         // %118 block10.project: conv2d_bn %117 -> 88x14x14
         // mobilenet_v3_large.spec:49: 3   480   112   SE   HS   1   (k exp out se nl s)
@@ -413,7 +443,7 @@ public final class MobilenetV3Large075: CompiledNetwork {
             weights: w + 235_200, outChannels: 88,
             residual: nil, output: a + 87_808,
             activation: Identity.self, threads: threads)
-        Profiling.mark(timeline, 27)
+        Profiling.mark(timeline, 30)
 
         // %123 block11.expand_dw: conv2d_bn_hardswish+dwconv2d_bn_hardswish_banded %118 -> 528x14x14
         // mobilenet_v3_large.spec:50: 3   672   112   SE   HS   1   (k exp out se nl s)
@@ -424,7 +454,7 @@ public final class MobilenetV3Large075: CompiledNetwork {
             depthwiseWeights: w + 319_152, kernel: 3, stride: 1, pad: 1,
             output: a + 105_056, outHeight: 14, outWidth: 14, depthwiseActivation: HardSwish.self,
             scratch: a + 0, bands: 2, threads: threads)
-        Profiling.mark(timeline, 28)
+        Profiling.mark(timeline, 31)
 
         // %131 block11.se: squeeze_excite %123 -> 528x14x14
         // mobilenet_v3_large.spec:50: 3   672   112   SE   HS   1   (k exp out se nl s)
@@ -433,7 +463,7 @@ public final class MobilenetV3Large075: CompiledNetwork {
             reduce: w + 324_432, expand: w + 400_608,
             scratch: a + 0,
             inner: ReLU.self, gate: HardSigmoid.self, threads: threads)
-        Profiling.mark(timeline, 29)
+        Profiling.mark(timeline, 32)
 
         // %132 block11.project: conv2d_bn_add %131, %118 -> 88x14x14
         // mobilenet_v3_large.spec:50: 3   672   112   SE   HS   1   (k exp out se nl s)
@@ -442,7 +472,7 @@ public final class MobilenetV3Large075: CompiledNetwork {
             weights: w + 472_944, outChannels: 88,
             residual: a + 87_808, output: a + 87_808,
             activation: Identity.self, threads: threads)
-        Profiling.mark(timeline, 30)
+        Profiling.mark(timeline, 33)
 
         // %138 block12.expand_dw: conv2d_bn_hardswish+dwconv2d_bn_hardswish_banded %132 -> 528x7x7
         // mobilenet_v3_large.spec:52: 5   672   160   SE   HS   2   (k exp out se nl s)
@@ -453,7 +483,7 @@ public final class MobilenetV3Large075: CompiledNetwork {
             depthwiseWeights: w + 570_720, kernel: 5, stride: 2, pad: 2,
             output: a + 105_056, outHeight: 7, outWidth: 7, depthwiseActivation: HardSwish.self,
             scratch: a + 0, bands: 2, threads: threads)
-        Profiling.mark(timeline, 31)
+        Profiling.mark(timeline, 34)
 
         // %146 block12.se: squeeze_excite %138 -> 528x7x7
         // mobilenet_v3_large.spec:52: 5   672   160   SE   HS   2   (k exp out se nl s)
@@ -462,7 +492,7 @@ public final class MobilenetV3Large075: CompiledNetwork {
             reduce: w + 584_448, expand: w + 660_624,
             scratch: a + 0,
             inner: ReLU.self, gate: HardSigmoid.self, threads: threads)
-        Profiling.mark(timeline, 32)
+        Profiling.mark(timeline, 35)
 
         // %147 block12.project: conv2d_bn %146 -> 120x7x7
         // mobilenet_v3_large.spec:52: 5   672   160   SE   HS   2   (k exp out se nl s)
@@ -471,7 +501,7 @@ public final class MobilenetV3Large075: CompiledNetwork {
             weights: w + 732_960, outChannels: 120,
             residual: nil, output: a + 0,
             activation: Identity.self, threads: threads)
-        Profiling.mark(timeline, 33)
+        Profiling.mark(timeline, 36)
 
         // %149 block13.expand: conv2d_bn_hardswish %147 -> 720x7x7
         // mobilenet_v3_large.spec:53: 5   960   160   SE   HS   1   (k exp out se nl s)
@@ -480,7 +510,7 @@ public final class MobilenetV3Large075: CompiledNetwork {
             weights: w + 800_672, outChannels: 720,
             residual: nil, output: a + 5888,
             activation: HardSwish.self, threads: threads)
-        Profiling.mark(timeline, 34)
+        Profiling.mark(timeline, 37)
 
         // %152 block13.dw: dwconv2d_bn_hardswish %149 -> 720x7x7
         // mobilenet_v3_large.spec:53: 5   960   160   SE   HS   1   (k exp out se nl s)
@@ -491,7 +521,7 @@ public final class MobilenetV3Large075: CompiledNetwork {
             strideHeight: 1, strideWidth: 1, padTop: 2, padLeft: 2,
             outHeight: 7, outWidth: 7, scratch: a + 41_168,
             activation: HardSwish.self, threads: threads)
-        Profiling.mark(timeline, 35)
+        Profiling.mark(timeline, 38)
 
         // %160 block13.se: squeeze_excite %152 -> 720x7x7
         // mobilenet_v3_large.spec:53: 5   960   160   SE   HS   1   (k exp out se nl s)
@@ -500,7 +530,7 @@ public final class MobilenetV3Large075: CompiledNetwork {
             reduce: w + 906_512, expand: w + 1_044_944,
             scratch: a + 41_168,
             inner: ReLU.self, gate: HardSigmoid.self, threads: threads)
-        Profiling.mark(timeline, 36)
+        Profiling.mark(timeline, 39)
 
         // %161 block13.project: conv2d_bn_add %160, %147 -> 120x7x7
         // mobilenet_v3_large.spec:53: 5   960   160   SE   HS   1   (k exp out se nl s)
@@ -509,7 +539,7 @@ public final class MobilenetV3Large075: CompiledNetwork {
             weights: w + 1_178_144, outChannels: 120,
             residual: a + 0, output: a + 0,
             activation: Identity.self, threads: threads)
-        Profiling.mark(timeline, 37)
+        Profiling.mark(timeline, 40)
 
         // %164 block14.expand: conv2d_bn_hardswish %161 -> 720x7x7
         // mobilenet_v3_large.spec:54: 5   960   160   SE   HS   1   (k exp out se nl s)
@@ -518,7 +548,7 @@ public final class MobilenetV3Large075: CompiledNetwork {
             weights: w + 1_270_432, outChannels: 720,
             residual: nil, output: a + 5888,
             activation: HardSwish.self, threads: threads)
-        Profiling.mark(timeline, 38)
+        Profiling.mark(timeline, 41)
 
         // %167 block14.dw: dwconv2d_bn_hardswish %164 -> 720x7x7
         // mobilenet_v3_large.spec:54: 5   960   160   SE   HS   1   (k exp out se nl s)
@@ -529,7 +559,7 @@ public final class MobilenetV3Large075: CompiledNetwork {
             strideHeight: 1, strideWidth: 1, padTop: 2, padLeft: 2,
             outHeight: 7, outWidth: 7, scratch: a + 41_168,
             activation: HardSwish.self, threads: threads)
-        Profiling.mark(timeline, 39)
+        Profiling.mark(timeline, 42)
 
         // %175 block14.se: squeeze_excite %167 -> 720x7x7
         // mobilenet_v3_large.spec:54: 5   960   160   SE   HS   1   (k exp out se nl s)
@@ -538,7 +568,7 @@ public final class MobilenetV3Large075: CompiledNetwork {
             reduce: w + 1_376_272, expand: w + 1_514_704,
             scratch: a + 41_168,
             inner: ReLU.self, gate: HardSigmoid.self, threads: threads)
-        Profiling.mark(timeline, 40)
+        Profiling.mark(timeline, 43)
 
         // %176 block14.project: conv2d_bn_add %175, %161 -> 120x7x7
         // mobilenet_v3_large.spec:54: 5   960   160   SE   HS   1   (k exp out se nl s)
@@ -547,7 +577,7 @@ public final class MobilenetV3Large075: CompiledNetwork {
             weights: w + 1_647_904, outChannels: 120,
             residual: a + 0, output: a + 0,
             activation: Identity.self, threads: threads)
-        Profiling.mark(timeline, 41)
+        Profiling.mark(timeline, 44)
 
         // %179 head.conv: conv2d_bn_hardswish %176 -> 720x7x7
         // mobilenet_v3_large.spec:58: conv k=1 out=960 bn act=HS                           timm=blocks.6.0.conv,blocks.6.0.bn1  torchvision=features.16.0,features.16.1
@@ -556,14 +586,14 @@ public final class MobilenetV3Large075: CompiledNetwork {
             weights: w + 1_740_192, outChannels: 720,
             residual: nil, output: a + 5888,
             activation: HardSwish.self, threads: threads)
-        Profiling.mark(timeline, 42)
+        Profiling.mark(timeline, 45)
 
         // %182 head.avgpool: global_avg_pool %179 -> 720x1x1
         // mobilenet_v3_large.spec:59: avgpool
         Kernels.globalAveragePool(
             input: a + 5888, pixels: 49, channels: 720, output: a + 0,
             before: Identity.self, after: Identity.self)
-        Profiling.mark(timeline, 43)
+        Profiling.mark(timeline, 46)
 
         // %183 head.conv2: conv2d_hardswish %182 -> 1280x1x1
         // mobilenet_v3_large.spec:60: conv k=1 out=1280 bias act=HS scale=head_width       timm=conv_head  torchvision=classifier.0
@@ -571,7 +601,7 @@ public final class MobilenetV3Large075: CompiledNetwork {
             input: a + 0, inFeatures: 720,
             weights: w + 1_827_312, outFeatures: 1280,
             output: a + 720, activation: HardSwish.self, threads: threads)
-        Profiling.mark(timeline, 44)
+        Profiling.mark(timeline, 47)
 
         // %185 head.linear: linear %183 -> 1000x1x1
         // mobilenet_v3_large.spec:62: linear out=classes bias                              timm=classifier  torchvision=classifier.3
@@ -579,6 +609,6 @@ public final class MobilenetV3Large075: CompiledNetwork {
             input: a + 720, inFeatures: 1280,
             weights: w + 2_750_192, outFeatures: 1000,
             output: logits, activation: Identity.self, threads: threads)
-        Profiling.mark(timeline, 45)
+        Profiling.mark(timeline, 48)
     }
 }

@@ -34,28 +34,28 @@ public final class MobilenetV3Small: CompiledNetwork {
             LayerWeights(.dense, "block3.se.reduce", out: 24, in: 96, weight: ["blocks.2.0.se.conv_reduce", "features.4.block.2.fc1"], bias: true, at: 16_896),
             LayerWeights(.dense, "block3.se.expand", out: 96, in: 24, weight: ["blocks.2.0.se.conv_expand", "features.4.block.2.fc2"], bias: true, at: 20_000),
             LayerWeights(.pointwise, "block3.project", out: 40, in: 96, weight: ["blocks.2.0.conv_pwl", "features.4.block.3.0"], norm: ["blocks.2.0.bn3", "features.4.block.3.1"], at: 22_400),
-            LayerWeights(.pointwise, "block4.expand_dw.expand", out: 240, in: 40, weight: ["blocks.2.1.conv_pw", "features.5.block.0.0"], norm: ["blocks.2.1.bn1", "features.5.block.0.1"], at: 27_056),
-            LayerWeights(.depthwise, "block4.expand_dw.dw", out: 240, in: 1, kernel: (5, 5), weight: ["blocks.2.1.conv_dw", "features.5.block.1.0"], norm: ["blocks.2.1.bn2", "features.5.block.1.1"], at: 36_896),
+            LayerWeights(.pointwise, "block4.expand", out: 240, in: 40, weight: ["blocks.2.1.conv_pw", "features.5.block.0.0"], norm: ["blocks.2.1.bn1", "features.5.block.0.1"], at: 27_056),
+            LayerWeights(.depthwise, "block4.dw", out: 240, in: 1, kernel: (5, 5), weight: ["blocks.2.1.conv_dw", "features.5.block.1.0"], norm: ["blocks.2.1.bn2", "features.5.block.1.1"], at: 36_896),
             LayerWeights(.dense, "block4.se.reduce", out: 64, in: 240, weight: ["blocks.2.1.se.conv_reduce", "features.5.block.2.fc1"], bias: true, at: 43_136),
             LayerWeights(.dense, "block4.se.expand", out: 240, in: 64, weight: ["blocks.2.1.se.conv_expand", "features.5.block.2.fc2"], bias: true, at: 58_560),
             LayerWeights(.pointwise, "block4.project", out: 40, in: 240, weight: ["blocks.2.1.conv_pwl", "features.5.block.3.0"], norm: ["blocks.2.1.bn3", "features.5.block.3.1"], at: 74_160),
-            LayerWeights(.pointwise, "block5.expand_dw.expand", out: 240, in: 40, weight: ["blocks.2.2.conv_pw", "features.6.block.0.0"], norm: ["blocks.2.2.bn1", "features.6.block.0.1"], at: 85_728),
-            LayerWeights(.depthwise, "block5.expand_dw.dw", out: 240, in: 1, kernel: (5, 5), weight: ["blocks.2.2.conv_dw", "features.6.block.1.0"], norm: ["blocks.2.2.bn2", "features.6.block.1.1"], at: 95_568),
+            LayerWeights(.pointwise, "block5.expand", out: 240, in: 40, weight: ["blocks.2.2.conv_pw", "features.6.block.0.0"], norm: ["blocks.2.2.bn1", "features.6.block.0.1"], at: 85_728),
+            LayerWeights(.depthwise, "block5.dw", out: 240, in: 1, kernel: (5, 5), weight: ["blocks.2.2.conv_dw", "features.6.block.1.0"], norm: ["blocks.2.2.bn2", "features.6.block.1.1"], at: 95_568),
             LayerWeights(.dense, "block5.se.reduce", out: 64, in: 240, weight: ["blocks.2.2.se.conv_reduce", "features.6.block.2.fc1"], bias: true, at: 101_808),
             LayerWeights(.dense, "block5.se.expand", out: 240, in: 64, weight: ["blocks.2.2.se.conv_expand", "features.6.block.2.fc2"], bias: true, at: 117_232),
             LayerWeights(.pointwise, "block5.project", out: 40, in: 240, weight: ["blocks.2.2.conv_pwl", "features.6.block.3.0"], norm: ["blocks.2.2.bn3", "features.6.block.3.1"], at: 132_832),
-            LayerWeights(.pointwise, "block6.expand_dw.expand", out: 120, in: 40, weight: ["blocks.3.0.conv_pw", "features.7.block.0.0"], norm: ["blocks.3.0.bn1", "features.7.block.0.1"], at: 144_400),
-            LayerWeights(.depthwise, "block6.expand_dw.dw", out: 120, in: 1, kernel: (5, 5), weight: ["blocks.3.0.conv_dw", "features.7.block.1.0"], norm: ["blocks.3.0.bn2", "features.7.block.1.1"], at: 149_648),
+            LayerWeights(.pointwise, "block6.expand", out: 120, in: 40, weight: ["blocks.3.0.conv_pw", "features.7.block.0.0"], norm: ["blocks.3.0.bn1", "features.7.block.0.1"], at: 144_400),
+            LayerWeights(.depthwise, "block6.dw", out: 120, in: 1, kernel: (5, 5), weight: ["blocks.3.0.conv_dw", "features.7.block.1.0"], norm: ["blocks.3.0.bn2", "features.7.block.1.1"], at: 149_648),
             LayerWeights(.dense, "block6.se.reduce", out: 32, in: 120, weight: ["blocks.3.0.se.conv_reduce", "features.7.block.2.fc1"], bias: true, at: 152_976),
             LayerWeights(.dense, "block6.se.expand", out: 120, in: 32, weight: ["blocks.3.0.se.conv_expand", "features.7.block.2.fc2"], bias: true, at: 156_848),
             LayerWeights(.pointwise, "block6.project", out: 48, in: 120, weight: ["blocks.3.0.conv_pwl", "features.7.block.3.0"], norm: ["blocks.3.0.bn3", "features.7.block.3.1"], at: 161_072),
-            LayerWeights(.pointwise, "block7.expand_dw.expand", out: 144, in: 48, weight: ["blocks.3.1.conv_pw", "features.8.block.0.0"], norm: ["blocks.3.1.bn1", "features.8.block.0.1"], at: 166_880),
-            LayerWeights(.depthwise, "block7.expand_dw.dw", out: 144, in: 1, kernel: (5, 5), weight: ["blocks.3.1.conv_dw", "features.8.block.1.0"], norm: ["blocks.3.1.bn2", "features.8.block.1.1"], at: 173_936),
+            LayerWeights(.pointwise, "block7.expand", out: 144, in: 48, weight: ["blocks.3.1.conv_pw", "features.8.block.0.0"], norm: ["blocks.3.1.bn1", "features.8.block.0.1"], at: 166_880),
+            LayerWeights(.depthwise, "block7.dw", out: 144, in: 1, kernel: (5, 5), weight: ["blocks.3.1.conv_dw", "features.8.block.1.0"], norm: ["blocks.3.1.bn2", "features.8.block.1.1"], at: 173_936),
             LayerWeights(.dense, "block7.se.reduce", out: 40, in: 144, weight: ["blocks.3.1.se.conv_reduce", "features.8.block.2.fc1"], bias: true, at: 177_680),
             LayerWeights(.dense, "block7.se.expand", out: 144, in: 40, weight: ["blocks.3.1.se.conv_expand", "features.8.block.2.fc2"], bias: true, at: 184_640),
             LayerWeights(.pointwise, "block7.project", out: 48, in: 144, weight: ["blocks.3.1.conv_pwl", "features.8.block.3.0"], norm: ["blocks.3.1.bn3", "features.8.block.3.1"], at: 190_544),
-            LayerWeights(.pointwise, "block8.expand_dw.expand", out: 288, in: 48, weight: ["blocks.4.0.conv_pw", "features.9.block.0.0"], norm: ["blocks.4.0.bn1", "features.9.block.0.1"], at: 197_504),
-            LayerWeights(.depthwise, "block8.expand_dw.dw", out: 288, in: 1, kernel: (5, 5), weight: ["blocks.4.0.conv_dw", "features.9.block.1.0"], norm: ["blocks.4.0.bn2", "features.9.block.1.1"], at: 211_616),
+            LayerWeights(.pointwise, "block8.expand", out: 288, in: 48, weight: ["blocks.4.0.conv_pw", "features.9.block.0.0"], norm: ["blocks.4.0.bn1", "features.9.block.0.1"], at: 197_504),
+            LayerWeights(.depthwise, "block8.dw", out: 288, in: 1, kernel: (5, 5), weight: ["blocks.4.0.conv_dw", "features.9.block.1.0"], norm: ["blocks.4.0.bn2", "features.9.block.1.1"], at: 211_616),
             LayerWeights(.dense, "block8.se.reduce", out: 72, in: 288, weight: ["blocks.4.0.se.conv_reduce", "features.9.block.2.fc1"], bias: true, at: 219_104),
             LayerWeights(.dense, "block8.se.expand", out: 288, in: 72, weight: ["blocks.4.0.se.conv_expand", "features.9.block.2.fc2"], bias: true, at: 242_224),
             LayerWeights(.pointwise, "block8.project", out: 96, in: 288, weight: ["blocks.4.0.conv_pwl", "features.9.block.3.0"], norm: ["blocks.4.0.bn3", "features.9.block.3.1"], at: 263_248),
@@ -86,19 +86,24 @@ public final class MobilenetV3Small: CompiledNetwork {
             KernelInfo("block3.expand_dw", "conv2d_bn_hardswish+dwconv2d_bn_hardswish_banded", macs: 2_276_736),
             KernelInfo("block3.se", "squeeze_excite", macs: 4608),
             KernelInfo("block3.project", "conv2d_bn", macs: 752_640),
-            KernelInfo("block4.expand_dw", "conv2d_bn_hardswish+dwconv2d_bn_hardswish_banded", macs: 3_057_600),
+            KernelInfo("block4.expand", "conv2d_bn_hardswish", macs: 1_881_600),
+            KernelInfo("block4.dw", "dwconv2d_bn_hardswish", macs: 1_176_000),
             KernelInfo("block4.se", "squeeze_excite", macs: 30_720),
             KernelInfo("block4.project", "conv2d_bn_add", macs: 1_881_600),
-            KernelInfo("block5.expand_dw", "conv2d_bn_hardswish+dwconv2d_bn_hardswish_banded", macs: 3_057_600),
+            KernelInfo("block5.expand", "conv2d_bn_hardswish", macs: 1_881_600),
+            KernelInfo("block5.dw", "dwconv2d_bn_hardswish", macs: 1_176_000),
             KernelInfo("block5.se", "squeeze_excite", macs: 30_720),
             KernelInfo("block5.project", "conv2d_bn_add", macs: 1_881_600),
-            KernelInfo("block6.expand_dw", "conv2d_bn_hardswish+dwconv2d_bn_hardswish_banded", macs: 1_528_800),
+            KernelInfo("block6.expand", "conv2d_bn_hardswish", macs: 940_800),
+            KernelInfo("block6.dw", "dwconv2d_bn_hardswish", macs: 588_000),
             KernelInfo("block6.se", "squeeze_excite", macs: 7680),
             KernelInfo("block6.project", "conv2d_bn", macs: 1_128_960),
-            KernelInfo("block7.expand_dw", "conv2d_bn_hardswish+dwconv2d_bn_hardswish_banded", macs: 2_060_352),
+            KernelInfo("block7.expand", "conv2d_bn_hardswish", macs: 1_354_752),
+            KernelInfo("block7.dw", "dwconv2d_bn_hardswish", macs: 705_600),
             KernelInfo("block7.se", "squeeze_excite", macs: 11_520),
             KernelInfo("block7.project", "conv2d_bn_add", macs: 1_354_752),
-            KernelInfo("block8.expand_dw", "conv2d_bn_hardswish+dwconv2d_bn_hardswish_banded", macs: 3_062_304),
+            KernelInfo("block8.expand", "conv2d_bn_hardswish", macs: 2_709_504),
+            KernelInfo("block8.dw", "dwconv2d_bn_hardswish", macs: 352_800),
             KernelInfo("block8.se", "squeeze_excite", macs: 41_472),
             KernelInfo("block8.project", "conv2d_bn", macs: 1_354_752),
             KernelInfo("block9.expand", "conv2d_bn_hardswish", macs: 2_709_504),
@@ -237,20 +242,29 @@ public final class MobilenetV3Small: CompiledNetwork {
         Kernels.pointwiseConv(
             input: a + 27_840, pixels: 196, inChannels: 96,
             weights: w + 22_400, outChannels: 40,
-            residual: nil, output: a + 83_040,
+            residual: nil, output: a + 57_120,
             activation: Identity.self, threads: threads)
         Profiling.mark(timeline, 11)
 
-        // %49 block4.expand_dw: conv2d_bn_hardswish+dwconv2d_bn_hardswish_banded %44 -> 240x14x14
+        // %46 block4.expand: conv2d_bn_hardswish %44 -> 240x14x14
         // mobilenet_v3_small.spec:41: 5   240   40    SE   HS   1   (k exp out se nl s)
-        // Band by band: the 240x14x14 expansion lives only as a ring of 5 rows per band.
-        Kernels.expandDepthwise(
-            input: a + 83_040, inChannels: 40, inHeight: 14, inWidth: 14,
-            expandWeights: w + 27_056, expanded: 240, expandActivation: HardSwish.self,
-            depthwiseWeights: w + 36_896, kernel: 5, stride: 1, pad: 2,
-            output: a + 0, outHeight: 14, outWidth: 14, depthwiseActivation: HardSwish.self,
-            scratch: a + 47_040, bands: 2, threads: threads)
+        Kernels.pointwiseConv(
+            input: a + 57_120, pixels: 196, inChannels: 40,
+            weights: w + 27_056, outChannels: 240,
+            residual: nil, output: a + 0,
+            activation: HardSwish.self, threads: threads)
         Profiling.mark(timeline, 12)
+
+        // %49 block4.dw: dwconv2d_bn_hardswish %46 -> 240x14x14
+        // mobilenet_v3_small.spec:41: 5   240   40    SE   HS   1   (k exp out se nl s)
+        // In place over %46, keeping 40320 bytes of rows aside.
+        Kernels.depthwiseConvInPlace(
+            a + 0, channels: 240, inHeight: 14, inWidth: 14,
+            weights: w + 36_896, kernelHeight: 5, kernelWidth: 5,
+            strideHeight: 1, strideWidth: 1, padTop: 2, padLeft: 2,
+            outHeight: 14, outWidth: 14, scratch: a + 47_040,
+            activation: HardSwish.self, threads: threads)
+        Profiling.mark(timeline, 13)
 
         // %57 block4.se: squeeze_excite %49 -> 240x14x14
         // mobilenet_v3_small.spec:41: 5   240   40    SE   HS   1   (k exp out se nl s)
@@ -259,27 +273,36 @@ public final class MobilenetV3Small: CompiledNetwork {
             reduce: w + 43_136, expand: w + 58_560,
             scratch: a + 47_040,
             inner: ReLU.self, gate: HardSigmoid.self, threads: threads)
-        Profiling.mark(timeline, 13)
+        Profiling.mark(timeline, 14)
 
         // %58 block4.project: conv2d_bn_add %57, %44 -> 40x14x14
         // mobilenet_v3_small.spec:41: 5   240   40    SE   HS   1   (k exp out se nl s)
         Kernels.pointwiseConv(
             input: a + 0, pixels: 196, inChannels: 240,
             weights: w + 74_160, outChannels: 40,
-            residual: a + 83_040, output: a + 83_040,
+            residual: a + 57_120, output: a + 57_120,
             activation: Identity.self, threads: threads)
-        Profiling.mark(timeline, 14)
-
-        // %64 block5.expand_dw: conv2d_bn_hardswish+dwconv2d_bn_hardswish_banded %58 -> 240x14x14
-        // mobilenet_v3_small.spec:42: 5   240   40    SE   HS   1   (k exp out se nl s)
-        // Band by band: the 240x14x14 expansion lives only as a ring of 5 rows per band.
-        Kernels.expandDepthwise(
-            input: a + 83_040, inChannels: 40, inHeight: 14, inWidth: 14,
-            expandWeights: w + 85_728, expanded: 240, expandActivation: HardSwish.self,
-            depthwiseWeights: w + 95_568, kernel: 5, stride: 1, pad: 2,
-            output: a + 0, outHeight: 14, outWidth: 14, depthwiseActivation: HardSwish.self,
-            scratch: a + 47_040, bands: 2, threads: threads)
         Profiling.mark(timeline, 15)
+
+        // %61 block5.expand: conv2d_bn_hardswish %58 -> 240x14x14
+        // mobilenet_v3_small.spec:42: 5   240   40    SE   HS   1   (k exp out se nl s)
+        Kernels.pointwiseConv(
+            input: a + 57_120, pixels: 196, inChannels: 40,
+            weights: w + 85_728, outChannels: 240,
+            residual: nil, output: a + 0,
+            activation: HardSwish.self, threads: threads)
+        Profiling.mark(timeline, 16)
+
+        // %64 block5.dw: dwconv2d_bn_hardswish %61 -> 240x14x14
+        // mobilenet_v3_small.spec:42: 5   240   40    SE   HS   1   (k exp out se nl s)
+        // In place over %61, keeping 40320 bytes of rows aside.
+        Kernels.depthwiseConvInPlace(
+            a + 0, channels: 240, inHeight: 14, inWidth: 14,
+            weights: w + 95_568, kernelHeight: 5, kernelWidth: 5,
+            strideHeight: 1, strideWidth: 1, padTop: 2, padLeft: 2,
+            outHeight: 14, outWidth: 14, scratch: a + 47_040,
+            activation: HardSwish.self, threads: threads)
+        Profiling.mark(timeline, 17)
 
         // %72 block5.se: squeeze_excite %64 -> 240x14x14
         // mobilenet_v3_small.spec:42: 5   240   40    SE   HS   1   (k exp out se nl s)
@@ -288,27 +311,36 @@ public final class MobilenetV3Small: CompiledNetwork {
             reduce: w + 101_808, expand: w + 117_232,
             scratch: a + 47_040,
             inner: ReLU.self, gate: HardSigmoid.self, threads: threads)
-        Profiling.mark(timeline, 16)
+        Profiling.mark(timeline, 18)
 
         // %73 block5.project: conv2d_bn_add %72, %58 -> 40x14x14
         // mobilenet_v3_small.spec:42: 5   240   40    SE   HS   1   (k exp out se nl s)
         Kernels.pointwiseConv(
             input: a + 0, pixels: 196, inChannels: 240,
             weights: w + 132_832, outChannels: 40,
-            residual: a + 83_040, output: a + 83_040,
+            residual: a + 57_120, output: a + 57_120,
             activation: Identity.self, threads: threads)
-        Profiling.mark(timeline, 17)
+        Profiling.mark(timeline, 19)
 
-        // %79 block6.expand_dw: conv2d_bn_hardswish+dwconv2d_bn_hardswish_banded %73 -> 120x14x14
+        // %76 block6.expand: conv2d_bn_hardswish %73 -> 120x14x14
         // mobilenet_v3_small.spec:44: 5   120   48    SE   HS   1   (k exp out se nl s)
-        // Band by band: the 120x14x14 expansion lives only as a ring of 5 rows per band.
-        Kernels.expandDepthwise(
-            input: a + 83_040, inChannels: 40, inHeight: 14, inWidth: 14,
-            expandWeights: w + 144_400, expanded: 120, expandActivation: HardSwish.self,
-            depthwiseWeights: w + 149_648, kernel: 5, stride: 1, pad: 2,
-            output: a + 0, outHeight: 14, outWidth: 14, depthwiseActivation: HardSwish.self,
-            scratch: a + 23_520, bands: 2, threads: threads)
-        Profiling.mark(timeline, 18)
+        Kernels.pointwiseConv(
+            input: a + 57_120, pixels: 196, inChannels: 40,
+            weights: w + 144_400, outChannels: 120,
+            residual: nil, output: a + 0,
+            activation: HardSwish.self, threads: threads)
+        Profiling.mark(timeline, 20)
+
+        // %79 block6.dw: dwconv2d_bn_hardswish %76 -> 120x14x14
+        // mobilenet_v3_small.spec:44: 5   120   48    SE   HS   1   (k exp out se nl s)
+        // In place over %76, keeping 20160 bytes of rows aside.
+        Kernels.depthwiseConvInPlace(
+            a + 0, channels: 120, inHeight: 14, inWidth: 14,
+            weights: w + 149_648, kernelHeight: 5, kernelWidth: 5,
+            strideHeight: 1, strideWidth: 1, padTop: 2, padLeft: 2,
+            outHeight: 14, outWidth: 14, scratch: a + 23_520,
+            activation: HardSwish.self, threads: threads)
+        Profiling.mark(timeline, 21)
 
         // %87 block6.se: squeeze_excite %79 -> 120x14x14
         // mobilenet_v3_small.spec:44: 5   120   48    SE   HS   1   (k exp out se nl s)
@@ -317,27 +349,36 @@ public final class MobilenetV3Small: CompiledNetwork {
             reduce: w + 152_976, expand: w + 156_848,
             scratch: a + 23_520,
             inner: ReLU.self, gate: HardSigmoid.self, threads: threads)
-        Profiling.mark(timeline, 19)
+        Profiling.mark(timeline, 22)
 
         // %88 block6.project: conv2d_bn %87 -> 48x14x14
         // mobilenet_v3_small.spec:44: 5   120   48    SE   HS   1   (k exp out se nl s)
         Kernels.pointwiseConv(
             input: a + 0, pixels: 196, inChannels: 120,
             weights: w + 161_072, outChannels: 48,
-            residual: nil, output: a + 57_312,
+            residual: nil, output: a + 56_448,
             activation: Identity.self, threads: threads)
-        Profiling.mark(timeline, 20)
+        Profiling.mark(timeline, 23)
 
-        // %93 block7.expand_dw: conv2d_bn_hardswish+dwconv2d_bn_hardswish_banded %88 -> 144x14x14
+        // %90 block7.expand: conv2d_bn_hardswish %88 -> 144x14x14
         // mobilenet_v3_small.spec:45: 5   144   48    SE   HS   1   (k exp out se nl s)
-        // Band by band: the 144x14x14 expansion lives only as a ring of 5 rows per band.
-        Kernels.expandDepthwise(
-            input: a + 57_312, inChannels: 48, inHeight: 14, inWidth: 14,
-            expandWeights: w + 166_880, expanded: 144, expandActivation: HardSwish.self,
-            depthwiseWeights: w + 173_936, kernel: 5, stride: 1, pad: 2,
-            output: a + 0, outHeight: 14, outWidth: 14, depthwiseActivation: HardSwish.self,
-            scratch: a + 28_224, bands: 2, threads: threads)
-        Profiling.mark(timeline, 21)
+        Kernels.pointwiseConv(
+            input: a + 56_448, pixels: 196, inChannels: 48,
+            weights: w + 166_880, outChannels: 144,
+            residual: nil, output: a + 0,
+            activation: HardSwish.self, threads: threads)
+        Profiling.mark(timeline, 24)
+
+        // %93 block7.dw: dwconv2d_bn_hardswish %90 -> 144x14x14
+        // mobilenet_v3_small.spec:45: 5   144   48    SE   HS   1   (k exp out se nl s)
+        // In place over %90, keeping 24192 bytes of rows aside.
+        Kernels.depthwiseConvInPlace(
+            a + 0, channels: 144, inHeight: 14, inWidth: 14,
+            weights: w + 173_936, kernelHeight: 5, kernelWidth: 5,
+            strideHeight: 1, strideWidth: 1, padTop: 2, padLeft: 2,
+            outHeight: 14, outWidth: 14, scratch: a + 28_224,
+            activation: HardSwish.self, threads: threads)
+        Profiling.mark(timeline, 25)
 
         // %101 block7.se: squeeze_excite %93 -> 144x14x14
         // mobilenet_v3_small.spec:45: 5   144   48    SE   HS   1   (k exp out se nl s)
@@ -346,54 +387,62 @@ public final class MobilenetV3Small: CompiledNetwork {
             reduce: w + 177_680, expand: w + 184_640,
             scratch: a + 28_224,
             inner: ReLU.self, gate: HardSigmoid.self, threads: threads)
-        Profiling.mark(timeline, 22)
+        Profiling.mark(timeline, 26)
 
         // %102 block7.project: conv2d_bn_add %101, %88 -> 48x14x14
         // mobilenet_v3_small.spec:45: 5   144   48    SE   HS   1   (k exp out se nl s)
         Kernels.pointwiseConv(
             input: a + 0, pixels: 196, inChannels: 144,
             weights: w + 190_544, outChannels: 48,
-            residual: a + 57_312, output: a + 57_312,
+            residual: a + 56_448, output: a + 56_448,
             activation: Identity.self, threads: threads)
-        Profiling.mark(timeline, 23)
+        Profiling.mark(timeline, 27)
 
-        // %108 block8.expand_dw: conv2d_bn_hardswish+dwconv2d_bn_hardswish_banded %102 -> 288x7x7
+        // %105 block8.expand: conv2d_bn_hardswish %102 -> 288x14x14
         // mobilenet_v3_small.spec:47: 5   288   96    SE   HS   2   (k exp out se nl s)
-        // Band by band: the 288x14x14 expansion lives only as a ring of 5 rows per band.
-        Kernels.expandDepthwise(
-            input: a + 57_312, inChannels: 48, inHeight: 14, inWidth: 14,
-            expandWeights: w + 197_504, expanded: 288, expandActivation: HardSwish.self,
-            depthwiseWeights: w + 211_616, kernel: 5, stride: 2, pad: 2,
-            output: a + 43_200, outHeight: 7, outWidth: 7, depthwiseActivation: HardSwish.self,
-            scratch: a + 0, bands: 2, threads: threads)
-        Profiling.mark(timeline, 24)
+        Kernels.pointwiseConv(
+            input: a + 56_448, pixels: 196, inChannels: 48,
+            weights: w + 197_504, outChannels: 288,
+            residual: nil, output: a + 0,
+            activation: HardSwish.self, threads: threads)
+        Profiling.mark(timeline, 28)
+
+        // %108 block8.dw: dwconv2d_bn_hardswish %105 -> 288x7x7
+        // mobilenet_v3_small.spec:47: 5   288   96    SE   HS   2   (k exp out se nl s)
+        Kernels.depthwiseConv(
+            input: a + 0, channels: 288, inHeight: 14, inWidth: 14,
+            weights: w + 211_616, kernelHeight: 5, kernelWidth: 5,
+            strideHeight: 2, strideWidth: 2, padTop: 2, padLeft: 2,
+            output: a + 56_448, outHeight: 7, outWidth: 7,
+            activation: HardSwish.self, threads: threads)
+        Profiling.mark(timeline, 29)
 
         // %116 block8.se: squeeze_excite %108 -> 288x7x7
         // mobilenet_v3_small.spec:47: 5   288   96    SE   HS   2   (k exp out se nl s)
         Kernels.squeezeExcite(
-            a + 43_200, pixels: 49, channels: 288, squeeze: 72,
+            a + 56_448, pixels: 49, channels: 288, squeeze: 72,
             reduce: w + 219_104, expand: w + 242_224,
             scratch: a + 0,
             inner: ReLU.self, gate: HardSigmoid.self, threads: threads)
-        Profiling.mark(timeline, 25)
+        Profiling.mark(timeline, 30)
 
         // %117 block8.project: conv2d_bn %116 -> 96x7x7
         // mobilenet_v3_small.spec:47: 5   288   96    SE   HS   2   (k exp out se nl s)
         Kernels.pointwiseConv(
-            input: a + 43_200, pixels: 49, inChannels: 288,
+            input: a + 56_448, pixels: 49, inChannels: 288,
             weights: w + 263_248, outChannels: 96,
-            residual: nil, output: a + 57_312,
+            residual: nil, output: a + 40_320,
             activation: Identity.self, threads: threads)
-        Profiling.mark(timeline, 26)
+        Profiling.mark(timeline, 31)
 
         // %119 block9.expand: conv2d_bn_hardswish %117 -> 576x7x7
         // mobilenet_v3_small.spec:48: 5   576   96    SE   HS   1   (k exp out se nl s)
         Kernels.pointwiseConv(
-            input: a + 57_312, pixels: 49, inChannels: 96,
+            input: a + 40_320, pixels: 49, inChannels: 96,
             weights: w + 290_992, outChannels: 576,
             residual: nil, output: a + 0,
             activation: HardSwish.self, threads: threads)
-        Profiling.mark(timeline, 27)
+        Profiling.mark(timeline, 32)
 
         // %122 block9.dw: dwconv2d_bn_hardswish %119 -> 576x7x7
         // mobilenet_v3_small.spec:48: 5   576   96    SE   HS   1   (k exp out se nl s)
@@ -404,7 +453,7 @@ public final class MobilenetV3Small: CompiledNetwork {
             strideHeight: 1, strideWidth: 1, padTop: 2, padLeft: 2,
             outHeight: 7, outWidth: 7, scratch: a + 28_224,
             activation: HardSwish.self, threads: threads)
-        Profiling.mark(timeline, 28)
+        Profiling.mark(timeline, 33)
 
         // %130 block9.se: squeeze_excite %122 -> 576x7x7
         // mobilenet_v3_small.spec:48: 5   576   96    SE   HS   1   (k exp out se nl s)
@@ -413,25 +462,25 @@ public final class MobilenetV3Small: CompiledNetwork {
             reduce: w + 361_840, expand: w + 444_928,
             scratch: a + 28_224,
             inner: ReLU.self, gate: HardSigmoid.self, threads: threads)
-        Profiling.mark(timeline, 29)
+        Profiling.mark(timeline, 34)
 
         // %131 block9.project: conv2d_bn_add %130, %117 -> 96x7x7
         // mobilenet_v3_small.spec:48: 5   576   96    SE   HS   1   (k exp out se nl s)
         Kernels.pointwiseConv(
             input: a + 0, pixels: 49, inChannels: 576,
             weights: w + 528_448, outChannels: 96,
-            residual: a + 57_312, output: a + 57_312,
+            residual: a + 40_320, output: a + 40_320,
             activation: Identity.self, threads: threads)
-        Profiling.mark(timeline, 30)
+        Profiling.mark(timeline, 35)
 
         // %134 block10.expand: conv2d_bn_hardswish %131 -> 576x7x7
         // mobilenet_v3_small.spec:49: 5   576   96    SE   HS   1   (k exp out se nl s)
         Kernels.pointwiseConv(
-            input: a + 57_312, pixels: 49, inChannels: 96,
+            input: a + 40_320, pixels: 49, inChannels: 96,
             weights: w + 583_840, outChannels: 576,
             residual: nil, output: a + 0,
             activation: HardSwish.self, threads: threads)
-        Profiling.mark(timeline, 31)
+        Profiling.mark(timeline, 36)
 
         // %137 block10.dw: dwconv2d_bn_hardswish %134 -> 576x7x7
         // mobilenet_v3_small.spec:49: 5   576   96    SE   HS   1   (k exp out se nl s)
@@ -442,7 +491,7 @@ public final class MobilenetV3Small: CompiledNetwork {
             strideHeight: 1, strideWidth: 1, padTop: 2, padLeft: 2,
             outHeight: 7, outWidth: 7, scratch: a + 28_224,
             activation: HardSwish.self, threads: threads)
-        Profiling.mark(timeline, 32)
+        Profiling.mark(timeline, 37)
 
         // %145 block10.se: squeeze_excite %137 -> 576x7x7
         // mobilenet_v3_small.spec:49: 5   576   96    SE   HS   1   (k exp out se nl s)
@@ -451,32 +500,32 @@ public final class MobilenetV3Small: CompiledNetwork {
             reduce: w + 654_688, expand: w + 737_776,
             scratch: a + 28_224,
             inner: ReLU.self, gate: HardSigmoid.self, threads: threads)
-        Profiling.mark(timeline, 33)
+        Profiling.mark(timeline, 38)
 
         // %146 block10.project: conv2d_bn_add %145, %131 -> 96x7x7
         // mobilenet_v3_small.spec:49: 5   576   96    SE   HS   1   (k exp out se nl s)
         Kernels.pointwiseConv(
             input: a + 0, pixels: 49, inChannels: 576,
             weights: w + 821_296, outChannels: 96,
-            residual: a + 57_312, output: a + 57_312,
+            residual: a + 40_320, output: a + 40_320,
             activation: Identity.self, threads: threads)
-        Profiling.mark(timeline, 34)
+        Profiling.mark(timeline, 39)
 
         // %149 head.conv: conv2d_bn_hardswish %146 -> 576x7x7
         // mobilenet_v3_small.spec:54: conv k=1 out=576 bn act=HS                           timm=blocks.5.0.conv,blocks.5.0.bn1  torchvision=features.12.0,features.12.1
         Kernels.pointwiseConv(
-            input: a + 57_312, pixels: 49, inChannels: 96,
+            input: a + 40_320, pixels: 49, inChannels: 96,
             weights: w + 876_688, outChannels: 576,
             residual: nil, output: a + 0,
             activation: HardSwish.self, threads: threads)
-        Profiling.mark(timeline, 35)
+        Profiling.mark(timeline, 40)
 
         // %152 head.avgpool: global_avg_pool %149 -> 576x1x1
         // mobilenet_v3_small.spec:55: avgpool
         Kernels.globalAveragePool(
             input: a + 0, pixels: 49, channels: 576, output: a + 28_224,
             before: Identity.self, after: Identity.self)
-        Profiling.mark(timeline, 36)
+        Profiling.mark(timeline, 41)
 
         // %153 head.conv2: conv2d_hardswish %152 -> 1024x1x1
         // mobilenet_v3_small.spec:56: conv k=1 out=1024 bias act=HS scale=head_width       timm=conv_head  torchvision=classifier.0
@@ -484,7 +533,7 @@ public final class MobilenetV3Small: CompiledNetwork {
             input: a + 28_224, inFeatures: 576,
             weights: w + 932_560, outFeatures: 1024,
             output: a + 0, activation: HardSwish.self, threads: threads)
-        Profiling.mark(timeline, 37)
+        Profiling.mark(timeline, 42)
 
         // %155 head.linear: linear %153 -> 1000x1x1
         // mobilenet_v3_small.spec:58: linear out=classes bias                              timm=classifier  torchvision=classifier.3
@@ -492,6 +541,6 @@ public final class MobilenetV3Small: CompiledNetwork {
             input: a + 0, inFeatures: 1024,
             weights: w + 1_523_408, outFeatures: 1000,
             output: logits, activation: Identity.self, threads: threads)
-        Profiling.mark(timeline, 38)
+        Profiling.mark(timeline, 43)
     }
 }

@@ -29,18 +29,18 @@ public final class PpLcnet: CompiledNetwork {
             LayerWeights(.depthwise, "block4.expand_dw.dw", out: 128, in: 1, kernel: (3, 3), weight: ["blocks.2.1.conv_dw"], norm: ["blocks.2.1.bn1"], at: 17_344),
             LayerWeights(.pointwise, "block5.expand_dw.expand", out: 128, in: 128, weight: ["blocks.2.1.conv_pw"], norm: ["blocks.2.1.bn2"], at: 18_624),
             LayerWeights(.depthwise, "block5.expand_dw.dw", out: 128, in: 1, kernel: (3, 3), weight: ["blocks.3.0.conv_dw"], norm: ["blocks.3.0.bn1"], at: 35_136),
-            LayerWeights(.pointwise, "block6.expand_dw.expand", out: 256, in: 128, weight: ["blocks.3.0.conv_pw"], norm: ["blocks.3.0.bn2"], at: 36_416),
-            LayerWeights(.depthwise, "block6.expand_dw.dw", out: 256, in: 1, kernel: (5, 5), weight: ["blocks.3.1.conv_dw"], norm: ["blocks.3.1.bn1"], at: 69_440),
-            LayerWeights(.pointwise, "block7.expand_dw.expand", out: 256, in: 256, weight: ["blocks.3.1.conv_pw"], norm: ["blocks.3.1.bn2"], at: 76_096),
-            LayerWeights(.depthwise, "block7.expand_dw.dw", out: 256, in: 1, kernel: (5, 5), weight: ["blocks.4.0.conv_dw"], norm: ["blocks.4.0.bn1"], at: 141_888),
-            LayerWeights(.pointwise, "block8.expand_dw.expand", out: 256, in: 256, weight: ["blocks.4.0.conv_pw"], norm: ["blocks.4.0.bn2"], at: 148_544),
-            LayerWeights(.depthwise, "block8.expand_dw.dw", out: 256, in: 1, kernel: (5, 5), weight: ["blocks.4.1.conv_dw"], norm: ["blocks.4.1.bn1"], at: 214_336),
-            LayerWeights(.pointwise, "block9.expand_dw.expand", out: 256, in: 256, weight: ["blocks.4.1.conv_pw"], norm: ["blocks.4.1.bn2"], at: 220_992),
-            LayerWeights(.depthwise, "block9.expand_dw.dw", out: 256, in: 1, kernel: (5, 5), weight: ["blocks.4.2.conv_dw"], norm: ["blocks.4.2.bn1"], at: 286_784),
-            LayerWeights(.pointwise, "block10.expand_dw.expand", out: 256, in: 256, weight: ["blocks.4.2.conv_pw"], norm: ["blocks.4.2.bn2"], at: 293_440),
-            LayerWeights(.depthwise, "block10.expand_dw.dw", out: 256, in: 1, kernel: (5, 5), weight: ["blocks.4.3.conv_dw"], norm: ["blocks.4.3.bn1"], at: 359_232),
-            LayerWeights(.pointwise, "block11.expand_dw.expand", out: 256, in: 256, weight: ["blocks.4.3.conv_pw"], norm: ["blocks.4.3.bn2"], at: 365_888),
-            LayerWeights(.depthwise, "block11.expand_dw.dw", out: 256, in: 1, kernel: (5, 5), weight: ["blocks.5.0.conv_dw"], norm: ["blocks.5.0.bn1"], at: 431_680),
+            LayerWeights(.pointwise, "block5.pw", out: 256, in: 128, weight: ["blocks.3.0.conv_pw"], norm: ["blocks.3.0.bn2"], at: 36_416),
+            LayerWeights(.depthwise, "block6.dw", out: 256, in: 1, kernel: (5, 5), weight: ["blocks.3.1.conv_dw"], norm: ["blocks.3.1.bn1"], at: 69_440),
+            LayerWeights(.pointwise, "block6.pw", out: 256, in: 256, weight: ["blocks.3.1.conv_pw"], norm: ["blocks.3.1.bn2"], at: 76_096),
+            LayerWeights(.depthwise, "block7.dw", out: 256, in: 1, kernel: (5, 5), weight: ["blocks.4.0.conv_dw"], norm: ["blocks.4.0.bn1"], at: 141_888),
+            LayerWeights(.pointwise, "block7.pw", out: 256, in: 256, weight: ["blocks.4.0.conv_pw"], norm: ["blocks.4.0.bn2"], at: 148_544),
+            LayerWeights(.depthwise, "block8.dw", out: 256, in: 1, kernel: (5, 5), weight: ["blocks.4.1.conv_dw"], norm: ["blocks.4.1.bn1"], at: 214_336),
+            LayerWeights(.pointwise, "block8.pw", out: 256, in: 256, weight: ["blocks.4.1.conv_pw"], norm: ["blocks.4.1.bn2"], at: 220_992),
+            LayerWeights(.depthwise, "block9.dw", out: 256, in: 1, kernel: (5, 5), weight: ["blocks.4.2.conv_dw"], norm: ["blocks.4.2.bn1"], at: 286_784),
+            LayerWeights(.pointwise, "block9.pw", out: 256, in: 256, weight: ["blocks.4.2.conv_pw"], norm: ["blocks.4.2.bn2"], at: 293_440),
+            LayerWeights(.depthwise, "block10.dw", out: 256, in: 1, kernel: (5, 5), weight: ["blocks.4.3.conv_dw"], norm: ["blocks.4.3.bn1"], at: 359_232),
+            LayerWeights(.pointwise, "block10.pw", out: 256, in: 256, weight: ["blocks.4.3.conv_pw"], norm: ["blocks.4.3.bn2"], at: 365_888),
+            LayerWeights(.depthwise, "block11.dw", out: 256, in: 1, kernel: (5, 5), weight: ["blocks.5.0.conv_dw"], norm: ["blocks.5.0.bn1"], at: 431_680),
             LayerWeights(.dense, "block11.se.reduce", out: 64, in: 256, weight: ["blocks.5.0.se.conv_reduce"], bias: true, at: 438_336),
             LayerWeights(.dense, "block11.se.expand", out: 256, in: 64, weight: ["blocks.5.0.se.conv_expand"], bias: true, at: 454_784),
             LayerWeights(.pointwise, "block11.pw", out: 512, in: 256, weight: ["blocks.5.0.conv_pw"], norm: ["blocks.5.0.bn2"], at: 471_424),
@@ -60,12 +60,18 @@ public final class PpLcnet: CompiledNetwork {
             KernelInfo("block3.expand_dw", "conv2d_bn_hardswish+dwconv2d_bn_hardswish_banded", macs: 13_296_640),
             KernelInfo("block4.expand_dw", "conv2d_bn_hardswish+dwconv2d_bn_hardswish_banded", macs: 7_325_696),
             KernelInfo("block5.expand_dw", "conv2d_bn_hardswish+dwconv2d_bn_hardswish_banded", macs: 13_070_848),
-            KernelInfo("block6.expand_dw", "conv2d_bn_hardswish+dwconv2d_bn_hardswish_banded", macs: 7_676_928),
-            KernelInfo("block7.expand_dw", "conv2d_bn_hardswish+dwconv2d_bn_hardswish_banded", macs: 14_099_456),
-            KernelInfo("block8.expand_dw", "conv2d_bn_hardswish+dwconv2d_bn_hardswish_banded", macs: 14_099_456),
-            KernelInfo("block9.expand_dw", "conv2d_bn_hardswish+dwconv2d_bn_hardswish_banded", macs: 14_099_456),
-            KernelInfo("block10.expand_dw", "conv2d_bn_hardswish+dwconv2d_bn_hardswish_banded", macs: 14_099_456),
-            KernelInfo("block11.expand_dw", "conv2d_bn_hardswish+dwconv2d_bn_hardswish_banded", macs: 13_158_656),
+            KernelInfo("block5.pw", "conv2d_bn_hardswish", macs: 6_422_528),
+            KernelInfo("block6.dw", "dwconv2d_bn_hardswish", macs: 1_254_400),
+            KernelInfo("block6.pw", "conv2d_bn_hardswish", macs: 12_845_056),
+            KernelInfo("block7.dw", "dwconv2d_bn_hardswish", macs: 1_254_400),
+            KernelInfo("block7.pw", "conv2d_bn_hardswish", macs: 12_845_056),
+            KernelInfo("block8.dw", "dwconv2d_bn_hardswish", macs: 1_254_400),
+            KernelInfo("block8.pw", "conv2d_bn_hardswish", macs: 12_845_056),
+            KernelInfo("block9.dw", "dwconv2d_bn_hardswish", macs: 1_254_400),
+            KernelInfo("block9.pw", "conv2d_bn_hardswish", macs: 12_845_056),
+            KernelInfo("block10.dw", "dwconv2d_bn_hardswish", macs: 1_254_400),
+            KernelInfo("block10.pw", "conv2d_bn_hardswish", macs: 12_845_056),
+            KernelInfo("block11.dw", "dwconv2d_bn_hardswish", macs: 313_600),
             KernelInfo("block11.se", "squeeze_excite", macs: 32_768),
             KernelInfo("block11.pw", "conv2d_bn_hardswish", macs: 6_422_528),
             KernelInfo("block12.dw", "dwconv2d_bn_hardswish", macs: 627_200),
@@ -170,89 +176,142 @@ public final class PpLcnet: CompiledNetwork {
             scratch: a + 125_440, bands: 2, threads: threads)
         Profiling.mark(timeline, 7)
 
-        // %40 block6.expand_dw: conv2d_bn_hardswish+dwconv2d_bn_hardswish_banded %34 -> 256x14x14
-        // pp_lcnet.spec:37: 5    256    256    1    -   (k in out s se)
-        // Band by band: the 256x14x14 expansion lives only as a ring of 5 rows per band.
-        Kernels.expandDepthwise(
-            input: a + 100_352, inChannels: 128, inHeight: 14, inWidth: 14,
-            expandWeights: w + 36_416, expanded: 256, expandActivation: HardSwish.self,
-            depthwiseWeights: w + 69_440, kernel: 5, stride: 1, pad: 2,
-            output: a + 0, outHeight: 14, outWidth: 14, depthwiseActivation: HardSwish.self,
-            scratch: a + 50_176, bands: 2, threads: threads)
+        // %37 block5.pw: conv2d_bn_hardswish %34 -> 256x14x14
+        // pp_lcnet.spec:36: 3    128    256    2    -   (k in out s se)
+        Kernels.pointwiseConv(
+            input: a + 100_352, pixels: 196, inChannels: 128,
+            weights: w + 36_416, outChannels: 256,
+            residual: nil, output: a + 0,
+            activation: HardSwish.self, threads: threads)
         Profiling.mark(timeline, 8)
 
-        // %46 block7.expand_dw: conv2d_bn_hardswish+dwconv2d_bn_hardswish_banded %40 -> 256x14x14
-        // pp_lcnet.spec:39: 5    256    256    1    -    x4   (k in out s se)
-        // Band by band: the 256x14x14 expansion lives only as a ring of 5 rows per band.
-        Kernels.expandDepthwise(
-            input: a + 0, inChannels: 256, inHeight: 14, inWidth: 14,
-            expandWeights: w + 76_096, expanded: 256, expandActivation: HardSwish.self,
-            depthwiseWeights: w + 141_888, kernel: 5, stride: 1, pad: 2,
-            output: a + 50_176, outHeight: 14, outWidth: 14, depthwiseActivation: HardSwish.self,
-            scratch: a + 100_352, bands: 2, threads: threads)
+        // %40 block6.dw: dwconv2d_bn_hardswish %37 -> 256x14x14
+        // pp_lcnet.spec:37: 5    256    256    1    -   (k in out s se)
+        // In place over %37, keeping 43008 bytes of rows aside.
+        Kernels.depthwiseConvInPlace(
+            a + 0, channels: 256, inHeight: 14, inWidth: 14,
+            weights: w + 69_440, kernelHeight: 5, kernelWidth: 5,
+            strideHeight: 1, strideWidth: 1, padTop: 2, padLeft: 2,
+            outHeight: 14, outWidth: 14, scratch: a + 50_176,
+            activation: HardSwish.self, threads: threads)
         Profiling.mark(timeline, 9)
 
-        // %52 block8.expand_dw: conv2d_bn_hardswish+dwconv2d_bn_hardswish_banded %46 -> 256x14x14
-        // pp_lcnet.spec:39: 5    256    256    1    -    x4   (k in out s se)
-        // Band by band: the 256x14x14 expansion lives only as a ring of 5 rows per band.
-        Kernels.expandDepthwise(
-            input: a + 50_176, inChannels: 256, inHeight: 14, inWidth: 14,
-            expandWeights: w + 148_544, expanded: 256, expandActivation: HardSwish.self,
-            depthwiseWeights: w + 214_336, kernel: 5, stride: 1, pad: 2,
-            output: a + 0, outHeight: 14, outWidth: 14, depthwiseActivation: HardSwish.self,
-            scratch: a + 100_352, bands: 2, threads: threads)
+        // %43 block6.pw: conv2d_bn_hardswish %40 -> 256x14x14
+        // pp_lcnet.spec:37: 5    256    256    1    -   (k in out s se)
+        Kernels.pointwiseConv(
+            input: a + 0, pixels: 196, inChannels: 256,
+            weights: w + 76_096, outChannels: 256,
+            residual: nil, output: a + 50_176,
+            activation: HardSwish.self, threads: threads)
         Profiling.mark(timeline, 10)
 
-        // %58 block9.expand_dw: conv2d_bn_hardswish+dwconv2d_bn_hardswish_banded %52 -> 256x14x14
+        // %46 block7.dw: dwconv2d_bn_hardswish %43 -> 256x14x14
         // pp_lcnet.spec:39: 5    256    256    1    -    x4   (k in out s se)
-        // Band by band: the 256x14x14 expansion lives only as a ring of 5 rows per band.
-        Kernels.expandDepthwise(
-            input: a + 0, inChannels: 256, inHeight: 14, inWidth: 14,
-            expandWeights: w + 220_992, expanded: 256, expandActivation: HardSwish.self,
-            depthwiseWeights: w + 286_784, kernel: 5, stride: 1, pad: 2,
-            output: a + 50_176, outHeight: 14, outWidth: 14, depthwiseActivation: HardSwish.self,
-            scratch: a + 100_352, bands: 2, threads: threads)
+        // In place over %43, keeping 43008 bytes of rows aside.
+        Kernels.depthwiseConvInPlace(
+            a + 50_176, channels: 256, inHeight: 14, inWidth: 14,
+            weights: w + 141_888, kernelHeight: 5, kernelWidth: 5,
+            strideHeight: 1, strideWidth: 1, padTop: 2, padLeft: 2,
+            outHeight: 14, outWidth: 14, scratch: a + 0,
+            activation: HardSwish.self, threads: threads)
         Profiling.mark(timeline, 11)
 
-        // %64 block10.expand_dw: conv2d_bn_hardswish+dwconv2d_bn_hardswish_banded %58 -> 256x14x14
+        // %49 block7.pw: conv2d_bn_hardswish %46 -> 256x14x14
         // pp_lcnet.spec:39: 5    256    256    1    -    x4   (k in out s se)
-        // Band by band: the 256x14x14 expansion lives only as a ring of 5 rows per band.
-        Kernels.expandDepthwise(
-            input: a + 50_176, inChannels: 256, inHeight: 14, inWidth: 14,
-            expandWeights: w + 293_440, expanded: 256, expandActivation: HardSwish.self,
-            depthwiseWeights: w + 359_232, kernel: 5, stride: 1, pad: 2,
-            output: a + 0, outHeight: 14, outWidth: 14, depthwiseActivation: HardSwish.self,
-            scratch: a + 100_352, bands: 2, threads: threads)
+        Kernels.pointwiseConv(
+            input: a + 50_176, pixels: 196, inChannels: 256,
+            weights: w + 148_544, outChannels: 256,
+            residual: nil, output: a + 0,
+            activation: HardSwish.self, threads: threads)
         Profiling.mark(timeline, 12)
 
-        // %70 block11.expand_dw: conv2d_bn_hardswish+dwconv2d_bn_hardswish_banded %64 -> 256x7x7
-        // pp_lcnet.spec:41: 5    256    512    2    SE   (k in out s se)
-        // Band by band: the 256x14x14 expansion lives only as a ring of 5 rows per band.
-        Kernels.expandDepthwise(
-            input: a + 0, inChannels: 256, inHeight: 14, inWidth: 14,
-            expandWeights: w + 365_888, expanded: 256, expandActivation: HardSwish.self,
-            depthwiseWeights: w + 431_680, kernel: 5, stride: 2, pad: 2,
-            output: a + 88_576, outHeight: 7, outWidth: 7, depthwiseActivation: HardSwish.self,
-            scratch: a + 50_176, bands: 2, threads: threads)
+        // %52 block8.dw: dwconv2d_bn_hardswish %49 -> 256x14x14
+        // pp_lcnet.spec:39: 5    256    256    1    -    x4   (k in out s se)
+        // In place over %49, keeping 43008 bytes of rows aside.
+        Kernels.depthwiseConvInPlace(
+            a + 0, channels: 256, inHeight: 14, inWidth: 14,
+            weights: w + 214_336, kernelHeight: 5, kernelWidth: 5,
+            strideHeight: 1, strideWidth: 1, padTop: 2, padLeft: 2,
+            outHeight: 14, outWidth: 14, scratch: a + 50_176,
+            activation: HardSwish.self, threads: threads)
         Profiling.mark(timeline, 13)
+
+        // %55 block8.pw: conv2d_bn_hardswish %52 -> 256x14x14
+        // pp_lcnet.spec:39: 5    256    256    1    -    x4   (k in out s se)
+        Kernels.pointwiseConv(
+            input: a + 0, pixels: 196, inChannels: 256,
+            weights: w + 220_992, outChannels: 256,
+            residual: nil, output: a + 50_176,
+            activation: HardSwish.self, threads: threads)
+        Profiling.mark(timeline, 14)
+
+        // %58 block9.dw: dwconv2d_bn_hardswish %55 -> 256x14x14
+        // pp_lcnet.spec:39: 5    256    256    1    -    x4   (k in out s se)
+        // In place over %55, keeping 43008 bytes of rows aside.
+        Kernels.depthwiseConvInPlace(
+            a + 50_176, channels: 256, inHeight: 14, inWidth: 14,
+            weights: w + 286_784, kernelHeight: 5, kernelWidth: 5,
+            strideHeight: 1, strideWidth: 1, padTop: 2, padLeft: 2,
+            outHeight: 14, outWidth: 14, scratch: a + 0,
+            activation: HardSwish.self, threads: threads)
+        Profiling.mark(timeline, 15)
+
+        // %61 block9.pw: conv2d_bn_hardswish %58 -> 256x14x14
+        // pp_lcnet.spec:39: 5    256    256    1    -    x4   (k in out s se)
+        Kernels.pointwiseConv(
+            input: a + 50_176, pixels: 196, inChannels: 256,
+            weights: w + 293_440, outChannels: 256,
+            residual: nil, output: a + 0,
+            activation: HardSwish.self, threads: threads)
+        Profiling.mark(timeline, 16)
+
+        // %64 block10.dw: dwconv2d_bn_hardswish %61 -> 256x14x14
+        // pp_lcnet.spec:39: 5    256    256    1    -    x4   (k in out s se)
+        // In place over %61, keeping 43008 bytes of rows aside.
+        Kernels.depthwiseConvInPlace(
+            a + 0, channels: 256, inHeight: 14, inWidth: 14,
+            weights: w + 359_232, kernelHeight: 5, kernelWidth: 5,
+            strideHeight: 1, strideWidth: 1, padTop: 2, padLeft: 2,
+            outHeight: 14, outWidth: 14, scratch: a + 50_176,
+            activation: HardSwish.self, threads: threads)
+        Profiling.mark(timeline, 17)
+
+        // %67 block10.pw: conv2d_bn_hardswish %64 -> 256x14x14
+        // pp_lcnet.spec:39: 5    256    256    1    -    x4   (k in out s se)
+        Kernels.pointwiseConv(
+            input: a + 0, pixels: 196, inChannels: 256,
+            weights: w + 365_888, outChannels: 256,
+            residual: nil, output: a + 50_176,
+            activation: HardSwish.self, threads: threads)
+        Profiling.mark(timeline, 18)
+
+        // %70 block11.dw: dwconv2d_bn_hardswish %67 -> 256x7x7
+        // pp_lcnet.spec:41: 5    256    512    2    SE   (k in out s se)
+        Kernels.depthwiseConv(
+            input: a + 50_176, channels: 256, inHeight: 14, inWidth: 14,
+            weights: w + 431_680, kernelHeight: 5, kernelWidth: 5,
+            strideHeight: 2, strideWidth: 2, padTop: 2, padLeft: 2,
+            output: a + 25_088, outHeight: 7, outWidth: 7,
+            activation: HardSwish.self, threads: threads)
+        Profiling.mark(timeline, 19)
 
         // %78 block11.se: squeeze_excite %70 -> 256x7x7
         // pp_lcnet.spec:41: 5    256    512    2    SE   (k in out s se)
         Kernels.squeezeExcite(
-            a + 88_576, pixels: 49, channels: 256, squeeze: 64,
+            a + 25_088, pixels: 49, channels: 256, squeeze: 64,
             reduce: w + 438_336, expand: w + 454_784,
             scratch: a + 0,
             inner: ReLU.self, gate: HardSigmoid.self, threads: threads)
-        Profiling.mark(timeline, 14)
+        Profiling.mark(timeline, 20)
 
         // %79 block11.pw: conv2d_bn_hardswish %78 -> 512x7x7
         // pp_lcnet.spec:41: 5    256    512    2    SE   (k in out s se)
         Kernels.pointwiseConv(
-            input: a + 88_576, pixels: 49, inChannels: 256,
+            input: a + 25_088, pixels: 49, inChannels: 256,
             weights: w + 471_424, outChannels: 512,
             residual: nil, output: a + 0,
             activation: HardSwish.self, threads: threads)
-        Profiling.mark(timeline, 15)
+        Profiling.mark(timeline, 21)
 
         // %82 block12.dw: dwconv2d_bn_hardswish %79 -> 512x7x7
         // pp_lcnet.spec:42: 5    512    512    1    SE   (k in out s se)
@@ -263,7 +322,7 @@ public final class PpLcnet: CompiledNetwork {
             strideHeight: 1, strideWidth: 1, padTop: 2, padLeft: 2,
             outHeight: 7, outWidth: 7, scratch: a + 25_088,
             activation: HardSwish.self, threads: threads)
-        Profiling.mark(timeline, 16)
+        Profiling.mark(timeline, 22)
 
         // %90 block12.se: squeeze_excite %82 -> 512x7x7
         // pp_lcnet.spec:42: 5    512    512    1    SE   (k in out s se)
@@ -272,7 +331,7 @@ public final class PpLcnet: CompiledNetwork {
             reduce: w + 616_320, expand: w + 681_984,
             scratch: a + 25_088,
             inner: ReLU.self, gate: HardSigmoid.self, threads: threads)
-        Profiling.mark(timeline, 17)
+        Profiling.mark(timeline, 23)
 
         // %91 block12.pw: conv2d_bn_hardswish %90 -> 512x7x7
         // pp_lcnet.spec:42: 5    512    512    1    SE   (k in out s se)
@@ -281,14 +340,14 @@ public final class PpLcnet: CompiledNetwork {
             weights: w + 748_032, outChannels: 512,
             residual: nil, output: a + 25_088,
             activation: HardSwish.self, threads: threads)
-        Profiling.mark(timeline, 18)
+        Profiling.mark(timeline, 24)
 
         // %94 head.avgpool: global_avg_pool %91 -> 512x1x1
         // pp_lcnet.spec:46: avgpool
         Kernels.globalAveragePool(
             input: a + 25_088, pixels: 49, channels: 512, output: a + 1280,
             before: Identity.self, after: Identity.self)
-        Profiling.mark(timeline, 19)
+        Profiling.mark(timeline, 25)
 
         // %95 head.conv: conv2d_hardswish %94 -> 1280x1x1
         // pp_lcnet.spec:47: conv k=1 out=1280 bias act=HS scale=head_width   timm=conv_head
@@ -296,7 +355,7 @@ public final class PpLcnet: CompiledNetwork {
             input: a + 1280, inFeatures: 512,
             weights: w + 1_010_688, outFeatures: 1280,
             output: a + 0, activation: HardSwish.self, threads: threads)
-        Profiling.mark(timeline, 20)
+        Profiling.mark(timeline, 26)
 
         // %97 head.linear: linear %95 -> 1000x1x1
         // pp_lcnet.spec:49: linear out=classes bias                          timm=classifier
@@ -304,6 +363,6 @@ public final class PpLcnet: CompiledNetwork {
             input: a + 0, inFeatures: 1280,
             weights: w + 1_667_328, outFeatures: 1000,
             output: logits, activation: Identity.self, threads: threads)
-        Profiling.mark(timeline, 21)
+        Profiling.mark(timeline, 27)
     }
 }

@@ -25,22 +25,22 @@ public final class PpLcnet050: CompiledNetwork {
             LayerWeights(.depthwise, "block2.expand_dw.dw", out: 32, in: 1, kernel: (3, 3), weight: ["blocks.1.1.conv_dw"], norm: ["blocks.1.1.bn1"], at: 1456),
             LayerWeights(.pointwise, "block3.expand_dw.expand", out: 32, in: 32, weight: ["blocks.1.1.conv_pw"], norm: ["blocks.1.1.bn2"], at: 1776),
             LayerWeights(.depthwise, "block3.expand_dw.dw", out: 32, in: 1, kernel: (3, 3), weight: ["blocks.2.0.conv_dw"], norm: ["blocks.2.0.bn1"], at: 2832),
-            LayerWeights(.pointwise, "block4.expand_dw.expand", out: 64, in: 32, weight: ["blocks.2.0.conv_pw"], norm: ["blocks.2.0.bn2"], at: 3152),
-            LayerWeights(.depthwise, "block4.expand_dw.dw", out: 64, in: 1, kernel: (3, 3), weight: ["blocks.2.1.conv_dw"], norm: ["blocks.2.1.bn1"], at: 5264),
-            LayerWeights(.pointwise, "block5.expand_dw.expand", out: 64, in: 64, weight: ["blocks.2.1.conv_pw"], norm: ["blocks.2.1.bn2"], at: 5904),
-            LayerWeights(.depthwise, "block5.expand_dw.dw", out: 64, in: 1, kernel: (3, 3), weight: ["blocks.3.0.conv_dw"], norm: ["blocks.3.0.bn1"], at: 10_064),
-            LayerWeights(.pointwise, "block6.expand_dw.expand", out: 128, in: 64, weight: ["blocks.3.0.conv_pw"], norm: ["blocks.3.0.bn2"], at: 10_704),
-            LayerWeights(.depthwise, "block6.expand_dw.dw", out: 128, in: 1, kernel: (5, 5), weight: ["blocks.3.1.conv_dw"], norm: ["blocks.3.1.bn1"], at: 19_024),
-            LayerWeights(.pointwise, "block7.expand_dw.expand", out: 128, in: 128, weight: ["blocks.3.1.conv_pw"], norm: ["blocks.3.1.bn2"], at: 22_352),
-            LayerWeights(.depthwise, "block7.expand_dw.dw", out: 128, in: 1, kernel: (5, 5), weight: ["blocks.4.0.conv_dw"], norm: ["blocks.4.0.bn1"], at: 38_864),
-            LayerWeights(.pointwise, "block8.expand_dw.expand", out: 128, in: 128, weight: ["blocks.4.0.conv_pw"], norm: ["blocks.4.0.bn2"], at: 42_192),
-            LayerWeights(.depthwise, "block8.expand_dw.dw", out: 128, in: 1, kernel: (5, 5), weight: ["blocks.4.1.conv_dw"], norm: ["blocks.4.1.bn1"], at: 58_704),
-            LayerWeights(.pointwise, "block9.expand_dw.expand", out: 128, in: 128, weight: ["blocks.4.1.conv_pw"], norm: ["blocks.4.1.bn2"], at: 62_032),
-            LayerWeights(.depthwise, "block9.expand_dw.dw", out: 128, in: 1, kernel: (5, 5), weight: ["blocks.4.2.conv_dw"], norm: ["blocks.4.2.bn1"], at: 78_544),
-            LayerWeights(.pointwise, "block10.expand_dw.expand", out: 128, in: 128, weight: ["blocks.4.2.conv_pw"], norm: ["blocks.4.2.bn2"], at: 81_872),
-            LayerWeights(.depthwise, "block10.expand_dw.dw", out: 128, in: 1, kernel: (5, 5), weight: ["blocks.4.3.conv_dw"], norm: ["blocks.4.3.bn1"], at: 98_384),
-            LayerWeights(.pointwise, "block11.expand_dw.expand", out: 128, in: 128, weight: ["blocks.4.3.conv_pw"], norm: ["blocks.4.3.bn2"], at: 101_712),
-            LayerWeights(.depthwise, "block11.expand_dw.dw", out: 128, in: 1, kernel: (5, 5), weight: ["blocks.5.0.conv_dw"], norm: ["blocks.5.0.bn1"], at: 118_224),
+            LayerWeights(.pointwise, "block3.pw", out: 64, in: 32, weight: ["blocks.2.0.conv_pw"], norm: ["blocks.2.0.bn2"], at: 3152),
+            LayerWeights(.depthwise, "block4.dw", out: 64, in: 1, kernel: (3, 3), weight: ["blocks.2.1.conv_dw"], norm: ["blocks.2.1.bn1"], at: 5264),
+            LayerWeights(.pointwise, "block4.pw", out: 64, in: 64, weight: ["blocks.2.1.conv_pw"], norm: ["blocks.2.1.bn2"], at: 5904),
+            LayerWeights(.depthwise, "block5.dw", out: 64, in: 1, kernel: (3, 3), weight: ["blocks.3.0.conv_dw"], norm: ["blocks.3.0.bn1"], at: 10_064),
+            LayerWeights(.pointwise, "block5.pw", out: 128, in: 64, weight: ["blocks.3.0.conv_pw"], norm: ["blocks.3.0.bn2"], at: 10_704),
+            LayerWeights(.depthwise, "block6.dw", out: 128, in: 1, kernel: (5, 5), weight: ["blocks.3.1.conv_dw"], norm: ["blocks.3.1.bn1"], at: 19_024),
+            LayerWeights(.pointwise, "block6.pw", out: 128, in: 128, weight: ["blocks.3.1.conv_pw"], norm: ["blocks.3.1.bn2"], at: 22_352),
+            LayerWeights(.depthwise, "block7.dw", out: 128, in: 1, kernel: (5, 5), weight: ["blocks.4.0.conv_dw"], norm: ["blocks.4.0.bn1"], at: 38_864),
+            LayerWeights(.pointwise, "block7.pw", out: 128, in: 128, weight: ["blocks.4.0.conv_pw"], norm: ["blocks.4.0.bn2"], at: 42_192),
+            LayerWeights(.depthwise, "block8.dw", out: 128, in: 1, kernel: (5, 5), weight: ["blocks.4.1.conv_dw"], norm: ["blocks.4.1.bn1"], at: 58_704),
+            LayerWeights(.pointwise, "block8.pw", out: 128, in: 128, weight: ["blocks.4.1.conv_pw"], norm: ["blocks.4.1.bn2"], at: 62_032),
+            LayerWeights(.depthwise, "block9.dw", out: 128, in: 1, kernel: (5, 5), weight: ["blocks.4.2.conv_dw"], norm: ["blocks.4.2.bn1"], at: 78_544),
+            LayerWeights(.pointwise, "block9.pw", out: 128, in: 128, weight: ["blocks.4.2.conv_pw"], norm: ["blocks.4.2.bn2"], at: 81_872),
+            LayerWeights(.depthwise, "block10.dw", out: 128, in: 1, kernel: (5, 5), weight: ["blocks.4.3.conv_dw"], norm: ["blocks.4.3.bn1"], at: 98_384),
+            LayerWeights(.pointwise, "block10.pw", out: 128, in: 128, weight: ["blocks.4.3.conv_pw"], norm: ["blocks.4.3.bn2"], at: 101_712),
+            LayerWeights(.depthwise, "block11.dw", out: 128, in: 1, kernel: (5, 5), weight: ["blocks.5.0.conv_dw"], norm: ["blocks.5.0.bn1"], at: 118_224),
             LayerWeights(.dense, "block11.se.reduce", out: 32, in: 128, weight: ["blocks.5.0.se.conv_reduce"], bias: true, at: 121_552),
             LayerWeights(.dense, "block11.se.expand", out: 128, in: 32, weight: ["blocks.5.0.se.conv_expand"], bias: true, at: 125_680),
             LayerWeights(.pointwise, "block11.pw", out: 256, in: 128, weight: ["blocks.5.0.conv_pw"], norm: ["blocks.5.0.bn2"], at: 129_904),
@@ -58,14 +58,22 @@ public final class PpLcnet050: CompiledNetwork {
             KernelInfo("block1.expand_dw", "conv2d_bn_hardswish+dwconv2d_bn_hardswish_banded", macs: 2_057_216),
             KernelInfo("block2.expand_dw", "conv2d_bn_hardswish+dwconv2d_bn_hardswish_banded", macs: 2_508_800),
             KernelInfo("block3.expand_dw", "conv2d_bn_hardswish+dwconv2d_bn_hardswish_banded", macs: 3_437_056),
-            KernelInfo("block4.expand_dw", "conv2d_bn_hardswish+dwconv2d_bn_hardswish_banded", macs: 2_057_216),
-            KernelInfo("block5.expand_dw", "conv2d_bn_hardswish+dwconv2d_bn_hardswish_banded", macs: 3_324_160),
-            KernelInfo("block6.expand_dw", "conv2d_bn_hardswish+dwconv2d_bn_hardswish_banded", macs: 2_232_832),
-            KernelInfo("block7.expand_dw", "conv2d_bn_hardswish+dwconv2d_bn_hardswish_banded", macs: 3_838_464),
-            KernelInfo("block8.expand_dw", "conv2d_bn_hardswish+dwconv2d_bn_hardswish_banded", macs: 3_838_464),
-            KernelInfo("block9.expand_dw", "conv2d_bn_hardswish+dwconv2d_bn_hardswish_banded", macs: 3_838_464),
-            KernelInfo("block10.expand_dw", "conv2d_bn_hardswish+dwconv2d_bn_hardswish_banded", macs: 3_838_464),
-            KernelInfo("block11.expand_dw", "conv2d_bn_hardswish+dwconv2d_bn_hardswish_banded", macs: 3_368_064),
+            KernelInfo("block3.pw", "conv2d_bn_hardswish", macs: 1_605_632),
+            KernelInfo("block4.dw", "dwconv2d_bn_hardswish", macs: 451_584),
+            KernelInfo("block4.pw", "conv2d_bn_hardswish", macs: 3_211_264),
+            KernelInfo("block5.dw", "dwconv2d_bn_hardswish", macs: 112_896),
+            KernelInfo("block5.pw", "conv2d_bn_hardswish", macs: 1_605_632),
+            KernelInfo("block6.dw", "dwconv2d_bn_hardswish", macs: 627_200),
+            KernelInfo("block6.pw", "conv2d_bn_hardswish", macs: 3_211_264),
+            KernelInfo("block7.dw", "dwconv2d_bn_hardswish", macs: 627_200),
+            KernelInfo("block7.pw", "conv2d_bn_hardswish", macs: 3_211_264),
+            KernelInfo("block8.dw", "dwconv2d_bn_hardswish", macs: 627_200),
+            KernelInfo("block8.pw", "conv2d_bn_hardswish", macs: 3_211_264),
+            KernelInfo("block9.dw", "dwconv2d_bn_hardswish", macs: 627_200),
+            KernelInfo("block9.pw", "conv2d_bn_hardswish", macs: 3_211_264),
+            KernelInfo("block10.dw", "dwconv2d_bn_hardswish", macs: 627_200),
+            KernelInfo("block10.pw", "conv2d_bn_hardswish", macs: 3_211_264),
+            KernelInfo("block11.dw", "dwconv2d_bn_hardswish", macs: 156_800),
             KernelInfo("block11.se", "squeeze_excite", macs: 8192),
             KernelInfo("block11.pw", "conv2d_bn_hardswish", macs: 1_605_632),
             KernelInfo("block12.dw", "dwconv2d_bn_hardswish", macs: 313_600),
@@ -148,111 +156,182 @@ public final class PpLcnet050: CompiledNetwork {
             scratch: a + 125_440, bands: 2, threads: threads)
         Profiling.mark(timeline, 5)
 
-        // %28 block4.expand_dw: conv2d_bn_hardswish+dwconv2d_bn_hardswish_banded %22 -> 64x28x28
-        // pp_lcnet.spec:34: 3    128    128    1    -   (k in out s se)
-        // Band by band: the 64x28x28 expansion lives only as a ring of 3 rows per band.
-        Kernels.expandDepthwise(
-            input: a + 100_352, inChannels: 32, inHeight: 28, inWidth: 28,
-            expandWeights: w + 3152, expanded: 64, expandActivation: HardSwish.self,
-            depthwiseWeights: w + 5264, kernel: 3, stride: 1, pad: 1,
-            output: a + 0, outHeight: 28, outWidth: 28, depthwiseActivation: HardSwish.self,
-            scratch: a + 50_176, bands: 2, threads: threads)
+        // %25 block3.pw: conv2d_bn_hardswish %22 -> 64x28x28
+        // pp_lcnet.spec:33: 3    64     128    2    -   (k in out s se)
+        Kernels.pointwiseConv(
+            input: a + 100_352, pixels: 784, inChannels: 32,
+            weights: w + 3152, outChannels: 64,
+            residual: nil, output: a + 0,
+            activation: HardSwish.self, threads: threads)
         Profiling.mark(timeline, 6)
 
-        // %34 block5.expand_dw: conv2d_bn_hardswish+dwconv2d_bn_hardswish_banded %28 -> 64x14x14
-        // pp_lcnet.spec:36: 3    128    256    2    -   (k in out s se)
-        // Band by band: the 64x28x28 expansion lives only as a ring of 3 rows per band.
-        Kernels.expandDepthwise(
-            input: a + 0, inChannels: 64, inHeight: 28, inWidth: 28,
-            expandWeights: w + 5904, expanded: 64, expandActivation: HardSwish.self,
-            depthwiseWeights: w + 10_064, kernel: 3, stride: 2, pad: 1,
-            output: a + 50_176, outHeight: 14, outWidth: 14, depthwiseActivation: HardSwish.self,
-            scratch: a + 62_720, bands: 2, threads: threads)
+        // %28 block4.dw: dwconv2d_bn_hardswish %25 -> 64x28x28
+        // pp_lcnet.spec:34: 3    128    128    1    -   (k in out s se)
+        // In place over %25, keeping 14336 bytes of rows aside.
+        Kernels.depthwiseConvInPlace(
+            a + 0, channels: 64, inHeight: 28, inWidth: 28,
+            weights: w + 5264, kernelHeight: 3, kernelWidth: 3,
+            strideHeight: 1, strideWidth: 1, padTop: 1, padLeft: 1,
+            outHeight: 28, outWidth: 28, scratch: a + 50_176,
+            activation: HardSwish.self, threads: threads)
         Profiling.mark(timeline, 7)
 
-        // %40 block6.expand_dw: conv2d_bn_hardswish+dwconv2d_bn_hardswish_banded %34 -> 128x14x14
-        // pp_lcnet.spec:37: 5    256    256    1    -   (k in out s se)
-        // Band by band: the 128x14x14 expansion lives only as a ring of 5 rows per band.
-        Kernels.expandDepthwise(
-            input: a + 50_176, inChannels: 64, inHeight: 14, inWidth: 14,
-            expandWeights: w + 10_704, expanded: 128, expandActivation: HardSwish.self,
-            depthwiseWeights: w + 19_024, kernel: 5, stride: 1, pad: 2,
-            output: a + 0, outHeight: 14, outWidth: 14, depthwiseActivation: HardSwish.self,
-            scratch: a + 25_088, bands: 2, threads: threads)
+        // %31 block4.pw: conv2d_bn_hardswish %28 -> 64x28x28
+        // pp_lcnet.spec:34: 3    128    128    1    -   (k in out s se)
+        Kernels.pointwiseConv(
+            input: a + 0, pixels: 784, inChannels: 64,
+            weights: w + 5904, outChannels: 64,
+            residual: nil, output: a + 50_176,
+            activation: HardSwish.self, threads: threads)
         Profiling.mark(timeline, 8)
 
-        // %46 block7.expand_dw: conv2d_bn_hardswish+dwconv2d_bn_hardswish_banded %40 -> 128x14x14
-        // pp_lcnet.spec:39: 5    256    256    1    -    x4   (k in out s se)
-        // Band by band: the 128x14x14 expansion lives only as a ring of 5 rows per band.
-        Kernels.expandDepthwise(
-            input: a + 0, inChannels: 128, inHeight: 14, inWidth: 14,
-            expandWeights: w + 22_352, expanded: 128, expandActivation: HardSwish.self,
-            depthwiseWeights: w + 38_864, kernel: 5, stride: 1, pad: 2,
-            output: a + 25_088, outHeight: 14, outWidth: 14, depthwiseActivation: HardSwish.self,
-            scratch: a + 50_176, bands: 2, threads: threads)
+        // %34 block5.dw: dwconv2d_bn_hardswish %31 -> 64x14x14
+        // pp_lcnet.spec:36: 3    128    256    2    -   (k in out s se)
+        // In place over %31, keeping 3584 bytes of rows aside.
+        Kernels.depthwiseConvInPlace(
+            a + 50_176, channels: 64, inHeight: 28, inWidth: 28,
+            weights: w + 10_064, kernelHeight: 3, kernelWidth: 3,
+            strideHeight: 2, strideWidth: 2, padTop: 1, padLeft: 1,
+            outHeight: 14, outWidth: 14, scratch: a + 0,
+            activation: HardSwish.self, threads: threads)
         Profiling.mark(timeline, 9)
 
-        // %52 block8.expand_dw: conv2d_bn_hardswish+dwconv2d_bn_hardswish_banded %46 -> 128x14x14
-        // pp_lcnet.spec:39: 5    256    256    1    -    x4   (k in out s se)
-        // Band by band: the 128x14x14 expansion lives only as a ring of 5 rows per band.
-        Kernels.expandDepthwise(
-            input: a + 25_088, inChannels: 128, inHeight: 14, inWidth: 14,
-            expandWeights: w + 42_192, expanded: 128, expandActivation: HardSwish.self,
-            depthwiseWeights: w + 58_704, kernel: 5, stride: 1, pad: 2,
-            output: a + 0, outHeight: 14, outWidth: 14, depthwiseActivation: HardSwish.self,
-            scratch: a + 50_176, bands: 2, threads: threads)
+        // %37 block5.pw: conv2d_bn_hardswish %34 -> 128x14x14
+        // pp_lcnet.spec:36: 3    128    256    2    -   (k in out s se)
+        Kernels.pointwiseConv(
+            input: a + 50_176, pixels: 196, inChannels: 64,
+            weights: w + 10_704, outChannels: 128,
+            residual: nil, output: a + 0,
+            activation: HardSwish.self, threads: threads)
         Profiling.mark(timeline, 10)
 
-        // %58 block9.expand_dw: conv2d_bn_hardswish+dwconv2d_bn_hardswish_banded %52 -> 128x14x14
-        // pp_lcnet.spec:39: 5    256    256    1    -    x4   (k in out s se)
-        // Band by band: the 128x14x14 expansion lives only as a ring of 5 rows per band.
-        Kernels.expandDepthwise(
-            input: a + 0, inChannels: 128, inHeight: 14, inWidth: 14,
-            expandWeights: w + 62_032, expanded: 128, expandActivation: HardSwish.self,
-            depthwiseWeights: w + 78_544, kernel: 5, stride: 1, pad: 2,
-            output: a + 25_088, outHeight: 14, outWidth: 14, depthwiseActivation: HardSwish.self,
-            scratch: a + 50_176, bands: 2, threads: threads)
+        // %40 block6.dw: dwconv2d_bn_hardswish %37 -> 128x14x14
+        // pp_lcnet.spec:37: 5    256    256    1    -   (k in out s se)
+        // In place over %37, keeping 21504 bytes of rows aside.
+        Kernels.depthwiseConvInPlace(
+            a + 0, channels: 128, inHeight: 14, inWidth: 14,
+            weights: w + 19_024, kernelHeight: 5, kernelWidth: 5,
+            strideHeight: 1, strideWidth: 1, padTop: 2, padLeft: 2,
+            outHeight: 14, outWidth: 14, scratch: a + 25_088,
+            activation: HardSwish.self, threads: threads)
         Profiling.mark(timeline, 11)
 
-        // %64 block10.expand_dw: conv2d_bn_hardswish+dwconv2d_bn_hardswish_banded %58 -> 128x14x14
-        // pp_lcnet.spec:39: 5    256    256    1    -    x4   (k in out s se)
-        // Band by band: the 128x14x14 expansion lives only as a ring of 5 rows per band.
-        Kernels.expandDepthwise(
-            input: a + 25_088, inChannels: 128, inHeight: 14, inWidth: 14,
-            expandWeights: w + 81_872, expanded: 128, expandActivation: HardSwish.self,
-            depthwiseWeights: w + 98_384, kernel: 5, stride: 1, pad: 2,
-            output: a + 0, outHeight: 14, outWidth: 14, depthwiseActivation: HardSwish.self,
-            scratch: a + 50_176, bands: 2, threads: threads)
+        // %43 block6.pw: conv2d_bn_hardswish %40 -> 128x14x14
+        // pp_lcnet.spec:37: 5    256    256    1    -   (k in out s se)
+        Kernels.pointwiseConv(
+            input: a + 0, pixels: 196, inChannels: 128,
+            weights: w + 22_352, outChannels: 128,
+            residual: nil, output: a + 25_088,
+            activation: HardSwish.self, threads: threads)
         Profiling.mark(timeline, 12)
 
-        // %70 block11.expand_dw: conv2d_bn_hardswish+dwconv2d_bn_hardswish_banded %64 -> 128x7x7
-        // pp_lcnet.spec:41: 5    256    512    2    SE   (k in out s se)
-        // Band by band: the 128x14x14 expansion lives only as a ring of 5 rows per band.
-        Kernels.expandDepthwise(
-            input: a + 0, inChannels: 128, inHeight: 14, inWidth: 14,
-            expandWeights: w + 101_712, expanded: 128, expandActivation: HardSwish.self,
-            depthwiseWeights: w + 118_224, kernel: 5, stride: 2, pad: 2,
-            output: a + 44_288, outHeight: 7, outWidth: 7, depthwiseActivation: HardSwish.self,
-            scratch: a + 25_088, bands: 2, threads: threads)
+        // %46 block7.dw: dwconv2d_bn_hardswish %43 -> 128x14x14
+        // pp_lcnet.spec:39: 5    256    256    1    -    x4   (k in out s se)
+        // In place over %43, keeping 21504 bytes of rows aside.
+        Kernels.depthwiseConvInPlace(
+            a + 25_088, channels: 128, inHeight: 14, inWidth: 14,
+            weights: w + 38_864, kernelHeight: 5, kernelWidth: 5,
+            strideHeight: 1, strideWidth: 1, padTop: 2, padLeft: 2,
+            outHeight: 14, outWidth: 14, scratch: a + 0,
+            activation: HardSwish.self, threads: threads)
         Profiling.mark(timeline, 13)
+
+        // %49 block7.pw: conv2d_bn_hardswish %46 -> 128x14x14
+        // pp_lcnet.spec:39: 5    256    256    1    -    x4   (k in out s se)
+        Kernels.pointwiseConv(
+            input: a + 25_088, pixels: 196, inChannels: 128,
+            weights: w + 42_192, outChannels: 128,
+            residual: nil, output: a + 0,
+            activation: HardSwish.self, threads: threads)
+        Profiling.mark(timeline, 14)
+
+        // %52 block8.dw: dwconv2d_bn_hardswish %49 -> 128x14x14
+        // pp_lcnet.spec:39: 5    256    256    1    -    x4   (k in out s se)
+        // In place over %49, keeping 21504 bytes of rows aside.
+        Kernels.depthwiseConvInPlace(
+            a + 0, channels: 128, inHeight: 14, inWidth: 14,
+            weights: w + 58_704, kernelHeight: 5, kernelWidth: 5,
+            strideHeight: 1, strideWidth: 1, padTop: 2, padLeft: 2,
+            outHeight: 14, outWidth: 14, scratch: a + 25_088,
+            activation: HardSwish.self, threads: threads)
+        Profiling.mark(timeline, 15)
+
+        // %55 block8.pw: conv2d_bn_hardswish %52 -> 128x14x14
+        // pp_lcnet.spec:39: 5    256    256    1    -    x4   (k in out s se)
+        Kernels.pointwiseConv(
+            input: a + 0, pixels: 196, inChannels: 128,
+            weights: w + 62_032, outChannels: 128,
+            residual: nil, output: a + 25_088,
+            activation: HardSwish.self, threads: threads)
+        Profiling.mark(timeline, 16)
+
+        // %58 block9.dw: dwconv2d_bn_hardswish %55 -> 128x14x14
+        // pp_lcnet.spec:39: 5    256    256    1    -    x4   (k in out s se)
+        // In place over %55, keeping 21504 bytes of rows aside.
+        Kernels.depthwiseConvInPlace(
+            a + 25_088, channels: 128, inHeight: 14, inWidth: 14,
+            weights: w + 78_544, kernelHeight: 5, kernelWidth: 5,
+            strideHeight: 1, strideWidth: 1, padTop: 2, padLeft: 2,
+            outHeight: 14, outWidth: 14, scratch: a + 0,
+            activation: HardSwish.self, threads: threads)
+        Profiling.mark(timeline, 17)
+
+        // %61 block9.pw: conv2d_bn_hardswish %58 -> 128x14x14
+        // pp_lcnet.spec:39: 5    256    256    1    -    x4   (k in out s se)
+        Kernels.pointwiseConv(
+            input: a + 25_088, pixels: 196, inChannels: 128,
+            weights: w + 81_872, outChannels: 128,
+            residual: nil, output: a + 0,
+            activation: HardSwish.self, threads: threads)
+        Profiling.mark(timeline, 18)
+
+        // %64 block10.dw: dwconv2d_bn_hardswish %61 -> 128x14x14
+        // pp_lcnet.spec:39: 5    256    256    1    -    x4   (k in out s se)
+        // In place over %61, keeping 21504 bytes of rows aside.
+        Kernels.depthwiseConvInPlace(
+            a + 0, channels: 128, inHeight: 14, inWidth: 14,
+            weights: w + 98_384, kernelHeight: 5, kernelWidth: 5,
+            strideHeight: 1, strideWidth: 1, padTop: 2, padLeft: 2,
+            outHeight: 14, outWidth: 14, scratch: a + 25_088,
+            activation: HardSwish.self, threads: threads)
+        Profiling.mark(timeline, 19)
+
+        // %67 block10.pw: conv2d_bn_hardswish %64 -> 128x14x14
+        // pp_lcnet.spec:39: 5    256    256    1    -    x4   (k in out s se)
+        Kernels.pointwiseConv(
+            input: a + 0, pixels: 196, inChannels: 128,
+            weights: w + 101_712, outChannels: 128,
+            residual: nil, output: a + 25_088,
+            activation: HardSwish.self, threads: threads)
+        Profiling.mark(timeline, 20)
+
+        // %70 block11.dw: dwconv2d_bn_hardswish %67 -> 128x7x7
+        // pp_lcnet.spec:41: 5    256    512    2    SE   (k in out s se)
+        Kernels.depthwiseConv(
+            input: a + 25_088, channels: 128, inHeight: 14, inWidth: 14,
+            weights: w + 118_224, kernelHeight: 5, kernelWidth: 5,
+            strideHeight: 2, strideWidth: 2, padTop: 2, padLeft: 2,
+            output: a + 12_544, outHeight: 7, outWidth: 7,
+            activation: HardSwish.self, threads: threads)
+        Profiling.mark(timeline, 21)
 
         // %78 block11.se: squeeze_excite %70 -> 128x7x7
         // pp_lcnet.spec:41: 5    256    512    2    SE   (k in out s se)
         Kernels.squeezeExcite(
-            a + 44_288, pixels: 49, channels: 128, squeeze: 32,
+            a + 12_544, pixels: 49, channels: 128, squeeze: 32,
             reduce: w + 121_552, expand: w + 125_680,
             scratch: a + 0,
             inner: ReLU.self, gate: HardSigmoid.self, threads: threads)
-        Profiling.mark(timeline, 14)
+        Profiling.mark(timeline, 22)
 
         // %79 block11.pw: conv2d_bn_hardswish %78 -> 256x7x7
         // pp_lcnet.spec:41: 5    256    512    2    SE   (k in out s se)
         Kernels.pointwiseConv(
-            input: a + 44_288, pixels: 49, inChannels: 128,
+            input: a + 12_544, pixels: 49, inChannels: 128,
             weights: w + 129_904, outChannels: 256,
             residual: nil, output: a + 0,
             activation: HardSwish.self, threads: threads)
-        Profiling.mark(timeline, 15)
+        Profiling.mark(timeline, 23)
 
         // %82 block12.dw: dwconv2d_bn_hardswish %79 -> 256x7x7
         // pp_lcnet.spec:42: 5    512    512    1    SE   (k in out s se)
@@ -263,7 +342,7 @@ public final class PpLcnet050: CompiledNetwork {
             strideHeight: 1, strideWidth: 1, padTop: 2, padLeft: 2,
             outHeight: 7, outWidth: 7, scratch: a + 12_544,
             activation: HardSwish.self, threads: threads)
-        Profiling.mark(timeline, 16)
+        Profiling.mark(timeline, 24)
 
         // %90 block12.se: squeeze_excite %82 -> 256x7x7
         // pp_lcnet.spec:42: 5    512    512    1    SE   (k in out s se)
@@ -272,7 +351,7 @@ public final class PpLcnet050: CompiledNetwork {
             reduce: w + 169_584, expand: w + 186_032,
             scratch: a + 12_544,
             inner: ReLU.self, gate: HardSigmoid.self, threads: threads)
-        Profiling.mark(timeline, 17)
+        Profiling.mark(timeline, 25)
 
         // %91 block12.pw: conv2d_bn_hardswish %90 -> 256x7x7
         // pp_lcnet.spec:42: 5    512    512    1    SE   (k in out s se)
@@ -281,14 +360,14 @@ public final class PpLcnet050: CompiledNetwork {
             weights: w + 202_672, outChannels: 256,
             residual: nil, output: a + 12_544,
             activation: HardSwish.self, threads: threads)
-        Profiling.mark(timeline, 18)
+        Profiling.mark(timeline, 26)
 
         // %94 head.avgpool: global_avg_pool %91 -> 256x1x1
         // pp_lcnet.spec:46: avgpool
         Kernels.globalAveragePool(
             input: a + 12_544, pixels: 49, channels: 256, output: a + 1280,
             before: Identity.self, after: Identity.self)
-        Profiling.mark(timeline, 19)
+        Profiling.mark(timeline, 27)
 
         // %95 head.conv: conv2d_hardswish %94 -> 1280x1x1
         // pp_lcnet.spec:47: conv k=1 out=1280 bias act=HS scale=head_width   timm=conv_head
@@ -296,7 +375,7 @@ public final class PpLcnet050: CompiledNetwork {
             input: a + 1280, inFeatures: 256,
             weights: w + 268_464, outFeatures: 1280,
             output: a + 0, activation: HardSwish.self, threads: threads)
-        Profiling.mark(timeline, 20)
+        Profiling.mark(timeline, 28)
 
         // %97 head.linear: linear %95 -> 1000x1x1
         // pp_lcnet.spec:49: linear out=classes bias                          timm=classifier
@@ -304,6 +383,6 @@ public final class PpLcnet050: CompiledNetwork {
             input: a + 0, inFeatures: 1280,
             weights: w + 597_424, outFeatures: 1000,
             output: logits, activation: Identity.self, threads: threads)
-        Profiling.mark(timeline, 21)
+        Profiling.mark(timeline, 29)
     }
 }

@@ -29,18 +29,18 @@ public final class PpLcnet075: CompiledNetwork {
             LayerWeights(.depthwise, "block4.expand_dw.dw", out: 96, in: 1, kernel: (3, 3), weight: ["blocks.2.1.conv_dw"], norm: ["blocks.2.1.bn1"], at: 10_688),
             LayerWeights(.pointwise, "block5.expand_dw.expand", out: 96, in: 96, weight: ["blocks.2.1.conv_pw"], norm: ["blocks.2.1.bn2"], at: 11_648),
             LayerWeights(.depthwise, "block5.expand_dw.dw", out: 96, in: 1, kernel: (3, 3), weight: ["blocks.3.0.conv_dw"], norm: ["blocks.3.0.bn1"], at: 20_960),
-            LayerWeights(.pointwise, "block6.expand_dw.expand", out: 192, in: 96, weight: ["blocks.3.0.conv_pw"], norm: ["blocks.3.0.bn2"], at: 21_920),
-            LayerWeights(.depthwise, "block6.expand_dw.dw", out: 192, in: 1, kernel: (5, 5), weight: ["blocks.3.1.conv_dw"], norm: ["blocks.3.1.bn1"], at: 40_544),
-            LayerWeights(.pointwise, "block7.expand_dw.expand", out: 192, in: 192, weight: ["blocks.3.1.conv_pw"], norm: ["blocks.3.1.bn2"], at: 45_536),
-            LayerWeights(.depthwise, "block7.expand_dw.dw", out: 192, in: 1, kernel: (5, 5), weight: ["blocks.4.0.conv_dw"], norm: ["blocks.4.0.bn1"], at: 82_592),
-            LayerWeights(.pointwise, "block8.expand_dw.expand", out: 192, in: 192, weight: ["blocks.4.0.conv_pw"], norm: ["blocks.4.0.bn2"], at: 87_584),
-            LayerWeights(.depthwise, "block8.expand_dw.dw", out: 192, in: 1, kernel: (5, 5), weight: ["blocks.4.1.conv_dw"], norm: ["blocks.4.1.bn1"], at: 124_640),
-            LayerWeights(.pointwise, "block9.expand_dw.expand", out: 192, in: 192, weight: ["blocks.4.1.conv_pw"], norm: ["blocks.4.1.bn2"], at: 129_632),
-            LayerWeights(.depthwise, "block9.expand_dw.dw", out: 192, in: 1, kernel: (5, 5), weight: ["blocks.4.2.conv_dw"], norm: ["blocks.4.2.bn1"], at: 166_688),
-            LayerWeights(.pointwise, "block10.expand_dw.expand", out: 192, in: 192, weight: ["blocks.4.2.conv_pw"], norm: ["blocks.4.2.bn2"], at: 171_680),
-            LayerWeights(.depthwise, "block10.expand_dw.dw", out: 192, in: 1, kernel: (5, 5), weight: ["blocks.4.3.conv_dw"], norm: ["blocks.4.3.bn1"], at: 208_736),
-            LayerWeights(.pointwise, "block11.expand_dw.expand", out: 192, in: 192, weight: ["blocks.4.3.conv_pw"], norm: ["blocks.4.3.bn2"], at: 213_728),
-            LayerWeights(.depthwise, "block11.expand_dw.dw", out: 192, in: 1, kernel: (5, 5), weight: ["blocks.5.0.conv_dw"], norm: ["blocks.5.0.bn1"], at: 250_784),
+            LayerWeights(.pointwise, "block5.pw", out: 192, in: 96, weight: ["blocks.3.0.conv_pw"], norm: ["blocks.3.0.bn2"], at: 21_920),
+            LayerWeights(.depthwise, "block6.dw", out: 192, in: 1, kernel: (5, 5), weight: ["blocks.3.1.conv_dw"], norm: ["blocks.3.1.bn1"], at: 40_544),
+            LayerWeights(.pointwise, "block6.pw", out: 192, in: 192, weight: ["blocks.3.1.conv_pw"], norm: ["blocks.3.1.bn2"], at: 45_536),
+            LayerWeights(.depthwise, "block7.dw", out: 192, in: 1, kernel: (5, 5), weight: ["blocks.4.0.conv_dw"], norm: ["blocks.4.0.bn1"], at: 82_592),
+            LayerWeights(.pointwise, "block7.pw", out: 192, in: 192, weight: ["blocks.4.0.conv_pw"], norm: ["blocks.4.0.bn2"], at: 87_584),
+            LayerWeights(.depthwise, "block8.dw", out: 192, in: 1, kernel: (5, 5), weight: ["blocks.4.1.conv_dw"], norm: ["blocks.4.1.bn1"], at: 124_640),
+            LayerWeights(.pointwise, "block8.pw", out: 192, in: 192, weight: ["blocks.4.1.conv_pw"], norm: ["blocks.4.1.bn2"], at: 129_632),
+            LayerWeights(.depthwise, "block9.dw", out: 192, in: 1, kernel: (5, 5), weight: ["blocks.4.2.conv_dw"], norm: ["blocks.4.2.bn1"], at: 166_688),
+            LayerWeights(.pointwise, "block9.pw", out: 192, in: 192, weight: ["blocks.4.2.conv_pw"], norm: ["blocks.4.2.bn2"], at: 171_680),
+            LayerWeights(.depthwise, "block10.dw", out: 192, in: 1, kernel: (5, 5), weight: ["blocks.4.3.conv_dw"], norm: ["blocks.4.3.bn1"], at: 208_736),
+            LayerWeights(.pointwise, "block10.pw", out: 192, in: 192, weight: ["blocks.4.3.conv_pw"], norm: ["blocks.4.3.bn2"], at: 213_728),
+            LayerWeights(.depthwise, "block11.dw", out: 192, in: 1, kernel: (5, 5), weight: ["blocks.5.0.conv_dw"], norm: ["blocks.5.0.bn1"], at: 250_784),
             LayerWeights(.dense, "block11.se.reduce", out: 48, in: 192, weight: ["blocks.5.0.se.conv_reduce"], bias: true, at: 255_776),
             LayerWeights(.dense, "block11.se.expand", out: 192, in: 48, weight: ["blocks.5.0.se.conv_expand"], bias: true, at: 265_040),
             LayerWeights(.pointwise, "block11.pw", out: 384, in: 192, weight: ["blocks.5.0.conv_pw"], norm: ["blocks.5.0.bn2"], at: 274_448),
@@ -60,12 +60,18 @@ public final class PpLcnet075: CompiledNetwork {
             KernelInfo("block3.expand_dw", "conv2d_bn_hardswish+dwconv2d_bn_hardswish_banded", macs: 7_564_032),
             KernelInfo("block4.expand_dw", "conv2d_bn_hardswish+dwconv2d_bn_hardswish_banded", macs: 4_290_048),
             KernelInfo("block5.expand_dw", "conv2d_bn_hardswish+dwconv2d_bn_hardswish_banded", macs: 7_394_688),
-            KernelInfo("block6.expand_dw", "conv2d_bn_hardswish+dwconv2d_bn_hardswish_banded", macs: 4_553_472),
-            KernelInfo("block7.expand_dw", "conv2d_bn_hardswish+dwconv2d_bn_hardswish_banded", macs: 8_166_144),
-            KernelInfo("block8.expand_dw", "conv2d_bn_hardswish+dwconv2d_bn_hardswish_banded", macs: 8_166_144),
-            KernelInfo("block9.expand_dw", "conv2d_bn_hardswish+dwconv2d_bn_hardswish_banded", macs: 8_166_144),
-            KernelInfo("block10.expand_dw", "conv2d_bn_hardswish+dwconv2d_bn_hardswish_banded", macs: 8_166_144),
-            KernelInfo("block11.expand_dw", "conv2d_bn_hardswish+dwconv2d_bn_hardswish_banded", macs: 7_460_544),
+            KernelInfo("block5.pw", "conv2d_bn_hardswish", macs: 3_612_672),
+            KernelInfo("block6.dw", "dwconv2d_bn_hardswish", macs: 940_800),
+            KernelInfo("block6.pw", "conv2d_bn_hardswish", macs: 7_225_344),
+            KernelInfo("block7.dw", "dwconv2d_bn_hardswish", macs: 940_800),
+            KernelInfo("block7.pw", "conv2d_bn_hardswish", macs: 7_225_344),
+            KernelInfo("block8.dw", "dwconv2d_bn_hardswish", macs: 940_800),
+            KernelInfo("block8.pw", "conv2d_bn_hardswish", macs: 7_225_344),
+            KernelInfo("block9.dw", "dwconv2d_bn_hardswish", macs: 940_800),
+            KernelInfo("block9.pw", "conv2d_bn_hardswish", macs: 7_225_344),
+            KernelInfo("block10.dw", "dwconv2d_bn_hardswish", macs: 940_800),
+            KernelInfo("block10.pw", "conv2d_bn_hardswish", macs: 7_225_344),
+            KernelInfo("block11.dw", "dwconv2d_bn_hardswish", macs: 235_200),
             KernelInfo("block11.se", "squeeze_excite", macs: 18_432),
             KernelInfo("block11.pw", "conv2d_bn_hardswish", macs: 3_612_672),
             KernelInfo("block12.dw", "dwconv2d_bn_hardswish", macs: 470_400),
@@ -170,89 +176,142 @@ public final class PpLcnet075: CompiledNetwork {
             scratch: a + 94_080, bands: 2, threads: threads)
         Profiling.mark(timeline, 7)
 
-        // %40 block6.expand_dw: conv2d_bn_hardswish+dwconv2d_bn_hardswish_banded %34 -> 192x14x14
-        // pp_lcnet.spec:37: 5    256    256    1    -   (k in out s se)
-        // Band by band: the 192x14x14 expansion lives only as a ring of 5 rows per band.
-        Kernels.expandDepthwise(
-            input: a + 75_264, inChannels: 96, inHeight: 14, inWidth: 14,
-            expandWeights: w + 21_920, expanded: 192, expandActivation: HardSwish.self,
-            depthwiseWeights: w + 40_544, kernel: 5, stride: 1, pad: 2,
-            output: a + 0, outHeight: 14, outWidth: 14, depthwiseActivation: HardSwish.self,
-            scratch: a + 37_632, bands: 2, threads: threads)
+        // %37 block5.pw: conv2d_bn_hardswish %34 -> 192x14x14
+        // pp_lcnet.spec:36: 3    128    256    2    -   (k in out s se)
+        Kernels.pointwiseConv(
+            input: a + 75_264, pixels: 196, inChannels: 96,
+            weights: w + 21_920, outChannels: 192,
+            residual: nil, output: a + 0,
+            activation: HardSwish.self, threads: threads)
         Profiling.mark(timeline, 8)
 
-        // %46 block7.expand_dw: conv2d_bn_hardswish+dwconv2d_bn_hardswish_banded %40 -> 192x14x14
-        // pp_lcnet.spec:39: 5    256    256    1    -    x4   (k in out s se)
-        // Band by band: the 192x14x14 expansion lives only as a ring of 5 rows per band.
-        Kernels.expandDepthwise(
-            input: a + 0, inChannels: 192, inHeight: 14, inWidth: 14,
-            expandWeights: w + 45_536, expanded: 192, expandActivation: HardSwish.self,
-            depthwiseWeights: w + 82_592, kernel: 5, stride: 1, pad: 2,
-            output: a + 37_632, outHeight: 14, outWidth: 14, depthwiseActivation: HardSwish.self,
-            scratch: a + 75_264, bands: 2, threads: threads)
+        // %40 block6.dw: dwconv2d_bn_hardswish %37 -> 192x14x14
+        // pp_lcnet.spec:37: 5    256    256    1    -   (k in out s se)
+        // In place over %37, keeping 32256 bytes of rows aside.
+        Kernels.depthwiseConvInPlace(
+            a + 0, channels: 192, inHeight: 14, inWidth: 14,
+            weights: w + 40_544, kernelHeight: 5, kernelWidth: 5,
+            strideHeight: 1, strideWidth: 1, padTop: 2, padLeft: 2,
+            outHeight: 14, outWidth: 14, scratch: a + 37_632,
+            activation: HardSwish.self, threads: threads)
         Profiling.mark(timeline, 9)
 
-        // %52 block8.expand_dw: conv2d_bn_hardswish+dwconv2d_bn_hardswish_banded %46 -> 192x14x14
-        // pp_lcnet.spec:39: 5    256    256    1    -    x4   (k in out s se)
-        // Band by band: the 192x14x14 expansion lives only as a ring of 5 rows per band.
-        Kernels.expandDepthwise(
-            input: a + 37_632, inChannels: 192, inHeight: 14, inWidth: 14,
-            expandWeights: w + 87_584, expanded: 192, expandActivation: HardSwish.self,
-            depthwiseWeights: w + 124_640, kernel: 5, stride: 1, pad: 2,
-            output: a + 0, outHeight: 14, outWidth: 14, depthwiseActivation: HardSwish.self,
-            scratch: a + 75_264, bands: 2, threads: threads)
+        // %43 block6.pw: conv2d_bn_hardswish %40 -> 192x14x14
+        // pp_lcnet.spec:37: 5    256    256    1    -   (k in out s se)
+        Kernels.pointwiseConv(
+            input: a + 0, pixels: 196, inChannels: 192,
+            weights: w + 45_536, outChannels: 192,
+            residual: nil, output: a + 37_632,
+            activation: HardSwish.self, threads: threads)
         Profiling.mark(timeline, 10)
 
-        // %58 block9.expand_dw: conv2d_bn_hardswish+dwconv2d_bn_hardswish_banded %52 -> 192x14x14
+        // %46 block7.dw: dwconv2d_bn_hardswish %43 -> 192x14x14
         // pp_lcnet.spec:39: 5    256    256    1    -    x4   (k in out s se)
-        // Band by band: the 192x14x14 expansion lives only as a ring of 5 rows per band.
-        Kernels.expandDepthwise(
-            input: a + 0, inChannels: 192, inHeight: 14, inWidth: 14,
-            expandWeights: w + 129_632, expanded: 192, expandActivation: HardSwish.self,
-            depthwiseWeights: w + 166_688, kernel: 5, stride: 1, pad: 2,
-            output: a + 37_632, outHeight: 14, outWidth: 14, depthwiseActivation: HardSwish.self,
-            scratch: a + 75_264, bands: 2, threads: threads)
+        // In place over %43, keeping 32256 bytes of rows aside.
+        Kernels.depthwiseConvInPlace(
+            a + 37_632, channels: 192, inHeight: 14, inWidth: 14,
+            weights: w + 82_592, kernelHeight: 5, kernelWidth: 5,
+            strideHeight: 1, strideWidth: 1, padTop: 2, padLeft: 2,
+            outHeight: 14, outWidth: 14, scratch: a + 0,
+            activation: HardSwish.self, threads: threads)
         Profiling.mark(timeline, 11)
 
-        // %64 block10.expand_dw: conv2d_bn_hardswish+dwconv2d_bn_hardswish_banded %58 -> 192x14x14
+        // %49 block7.pw: conv2d_bn_hardswish %46 -> 192x14x14
         // pp_lcnet.spec:39: 5    256    256    1    -    x4   (k in out s se)
-        // Band by band: the 192x14x14 expansion lives only as a ring of 5 rows per band.
-        Kernels.expandDepthwise(
-            input: a + 37_632, inChannels: 192, inHeight: 14, inWidth: 14,
-            expandWeights: w + 171_680, expanded: 192, expandActivation: HardSwish.self,
-            depthwiseWeights: w + 208_736, kernel: 5, stride: 1, pad: 2,
-            output: a + 0, outHeight: 14, outWidth: 14, depthwiseActivation: HardSwish.self,
-            scratch: a + 75_264, bands: 2, threads: threads)
+        Kernels.pointwiseConv(
+            input: a + 37_632, pixels: 196, inChannels: 192,
+            weights: w + 87_584, outChannels: 192,
+            residual: nil, output: a + 0,
+            activation: HardSwish.self, threads: threads)
         Profiling.mark(timeline, 12)
 
-        // %70 block11.expand_dw: conv2d_bn_hardswish+dwconv2d_bn_hardswish_banded %64 -> 192x7x7
-        // pp_lcnet.spec:41: 5    256    512    2    SE   (k in out s se)
-        // Band by band: the 192x14x14 expansion lives only as a ring of 5 rows per band.
-        Kernels.expandDepthwise(
-            input: a + 0, inChannels: 192, inHeight: 14, inWidth: 14,
-            expandWeights: w + 213_728, expanded: 192, expandActivation: HardSwish.self,
-            depthwiseWeights: w + 250_784, kernel: 5, stride: 2, pad: 2,
-            output: a + 66_432, outHeight: 7, outWidth: 7, depthwiseActivation: HardSwish.self,
-            scratch: a + 37_632, bands: 2, threads: threads)
+        // %52 block8.dw: dwconv2d_bn_hardswish %49 -> 192x14x14
+        // pp_lcnet.spec:39: 5    256    256    1    -    x4   (k in out s se)
+        // In place over %49, keeping 32256 bytes of rows aside.
+        Kernels.depthwiseConvInPlace(
+            a + 0, channels: 192, inHeight: 14, inWidth: 14,
+            weights: w + 124_640, kernelHeight: 5, kernelWidth: 5,
+            strideHeight: 1, strideWidth: 1, padTop: 2, padLeft: 2,
+            outHeight: 14, outWidth: 14, scratch: a + 37_632,
+            activation: HardSwish.self, threads: threads)
         Profiling.mark(timeline, 13)
+
+        // %55 block8.pw: conv2d_bn_hardswish %52 -> 192x14x14
+        // pp_lcnet.spec:39: 5    256    256    1    -    x4   (k in out s se)
+        Kernels.pointwiseConv(
+            input: a + 0, pixels: 196, inChannels: 192,
+            weights: w + 129_632, outChannels: 192,
+            residual: nil, output: a + 37_632,
+            activation: HardSwish.self, threads: threads)
+        Profiling.mark(timeline, 14)
+
+        // %58 block9.dw: dwconv2d_bn_hardswish %55 -> 192x14x14
+        // pp_lcnet.spec:39: 5    256    256    1    -    x4   (k in out s se)
+        // In place over %55, keeping 32256 bytes of rows aside.
+        Kernels.depthwiseConvInPlace(
+            a + 37_632, channels: 192, inHeight: 14, inWidth: 14,
+            weights: w + 166_688, kernelHeight: 5, kernelWidth: 5,
+            strideHeight: 1, strideWidth: 1, padTop: 2, padLeft: 2,
+            outHeight: 14, outWidth: 14, scratch: a + 0,
+            activation: HardSwish.self, threads: threads)
+        Profiling.mark(timeline, 15)
+
+        // %61 block9.pw: conv2d_bn_hardswish %58 -> 192x14x14
+        // pp_lcnet.spec:39: 5    256    256    1    -    x4   (k in out s se)
+        Kernels.pointwiseConv(
+            input: a + 37_632, pixels: 196, inChannels: 192,
+            weights: w + 171_680, outChannels: 192,
+            residual: nil, output: a + 0,
+            activation: HardSwish.self, threads: threads)
+        Profiling.mark(timeline, 16)
+
+        // %64 block10.dw: dwconv2d_bn_hardswish %61 -> 192x14x14
+        // pp_lcnet.spec:39: 5    256    256    1    -    x4   (k in out s se)
+        // In place over %61, keeping 32256 bytes of rows aside.
+        Kernels.depthwiseConvInPlace(
+            a + 0, channels: 192, inHeight: 14, inWidth: 14,
+            weights: w + 208_736, kernelHeight: 5, kernelWidth: 5,
+            strideHeight: 1, strideWidth: 1, padTop: 2, padLeft: 2,
+            outHeight: 14, outWidth: 14, scratch: a + 37_632,
+            activation: HardSwish.self, threads: threads)
+        Profiling.mark(timeline, 17)
+
+        // %67 block10.pw: conv2d_bn_hardswish %64 -> 192x14x14
+        // pp_lcnet.spec:39: 5    256    256    1    -    x4   (k in out s se)
+        Kernels.pointwiseConv(
+            input: a + 0, pixels: 196, inChannels: 192,
+            weights: w + 213_728, outChannels: 192,
+            residual: nil, output: a + 37_632,
+            activation: HardSwish.self, threads: threads)
+        Profiling.mark(timeline, 18)
+
+        // %70 block11.dw: dwconv2d_bn_hardswish %67 -> 192x7x7
+        // pp_lcnet.spec:41: 5    256    512    2    SE   (k in out s se)
+        Kernels.depthwiseConv(
+            input: a + 37_632, channels: 192, inHeight: 14, inWidth: 14,
+            weights: w + 250_784, kernelHeight: 5, kernelWidth: 5,
+            strideHeight: 2, strideWidth: 2, padTop: 2, padLeft: 2,
+            output: a + 18_816, outHeight: 7, outWidth: 7,
+            activation: HardSwish.self, threads: threads)
+        Profiling.mark(timeline, 19)
 
         // %78 block11.se: squeeze_excite %70 -> 192x7x7
         // pp_lcnet.spec:41: 5    256    512    2    SE   (k in out s se)
         Kernels.squeezeExcite(
-            a + 66_432, pixels: 49, channels: 192, squeeze: 48,
+            a + 18_816, pixels: 49, channels: 192, squeeze: 48,
             reduce: w + 255_776, expand: w + 265_040,
             scratch: a + 0,
             inner: ReLU.self, gate: HardSigmoid.self, threads: threads)
-        Profiling.mark(timeline, 14)
+        Profiling.mark(timeline, 20)
 
         // %79 block11.pw: conv2d_bn_hardswish %78 -> 384x7x7
         // pp_lcnet.spec:41: 5    256    512    2    SE   (k in out s se)
         Kernels.pointwiseConv(
-            input: a + 66_432, pixels: 49, inChannels: 192,
+            input: a + 18_816, pixels: 49, inChannels: 192,
             weights: w + 274_448, outChannels: 384,
             residual: nil, output: a + 0,
             activation: HardSwish.self, threads: threads)
-        Profiling.mark(timeline, 15)
+        Profiling.mark(timeline, 21)
 
         // %82 block12.dw: dwconv2d_bn_hardswish %79 -> 384x7x7
         // pp_lcnet.spec:42: 5    512    512    1    SE   (k in out s se)
@@ -263,7 +322,7 @@ public final class PpLcnet075: CompiledNetwork {
             strideHeight: 1, strideWidth: 1, padTop: 2, padLeft: 2,
             outHeight: 7, outWidth: 7, scratch: a + 18_816,
             activation: HardSwish.self, threads: threads)
-        Profiling.mark(timeline, 16)
+        Profiling.mark(timeline, 22)
 
         // %90 block12.se: squeeze_excite %82 -> 384x7x7
         // pp_lcnet.spec:42: 5    512    512    1    SE   (k in out s se)
@@ -272,7 +331,7 @@ public final class PpLcnet075: CompiledNetwork {
             reduce: w + 358_544, expand: w + 395_504,
             scratch: a + 18_816,
             inner: ReLU.self, gate: HardSigmoid.self, threads: threads)
-        Profiling.mark(timeline, 17)
+        Profiling.mark(timeline, 23)
 
         // %91 block12.pw: conv2d_bn_hardswish %90 -> 384x7x7
         // pp_lcnet.spec:42: 5    512    512    1    SE   (k in out s se)
@@ -281,14 +340,14 @@ public final class PpLcnet075: CompiledNetwork {
             weights: w + 432_752, outChannels: 384,
             residual: nil, output: a + 18_816,
             activation: HardSwish.self, threads: threads)
-        Profiling.mark(timeline, 18)
+        Profiling.mark(timeline, 24)
 
         // %94 head.avgpool: global_avg_pool %91 -> 384x1x1
         // pp_lcnet.spec:46: avgpool
         Kernels.globalAveragePool(
             input: a + 18_816, pixels: 49, channels: 384, output: a + 1280,
             before: Identity.self, after: Identity.self)
-        Profiling.mark(timeline, 19)
+        Profiling.mark(timeline, 25)
 
         // %95 head.conv: conv2d_hardswish %94 -> 1280x1x1
         // pp_lcnet.spec:47: conv k=1 out=1280 bias act=HS scale=head_width   timm=conv_head
@@ -296,7 +355,7 @@ public final class PpLcnet075: CompiledNetwork {
             input: a + 1280, inFeatures: 384,
             weights: w + 580_592, outFeatures: 1280,
             output: a + 0, activation: HardSwish.self, threads: threads)
-        Profiling.mark(timeline, 20)
+        Profiling.mark(timeline, 26)
 
         // %97 head.linear: linear %95 -> 1000x1x1
         // pp_lcnet.spec:49: linear out=classes bias                          timm=classifier
@@ -304,6 +363,6 @@ public final class PpLcnet075: CompiledNetwork {
             input: a + 0, inFeatures: 1280,
             weights: w + 1_073_392, outFeatures: 1000,
             output: logits, activation: Identity.self, threads: threads)
-        Profiling.mark(timeline, 21)
+        Profiling.mark(timeline, 27)
     }
 }

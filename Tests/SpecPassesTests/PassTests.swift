@@ -156,27 +156,35 @@ func after(_ pass: String, _ text: String = blockSpec) throws -> Graph {
         #expect(!graph.nodes.contains { if case .add = $0.op { return true } else { return false } })
     }
 
-    @Test("fuse-expand-depthwise: expansion and depthwise conv run band by band, unless the expansion has 2 MB of weights")
+    @Test("fuse-expand-depthwise: expansion and depthwise conv run band by band, unless the expansion has 2 MB of weights or its output fits in 256 KB")
     func fuseExpandDepthwise() throws {
-        // 16 rows after the stem, so two bands of a 3-row ring are smaller than the map.
-        let spec = blockSpec.replacingFirst("resolution 8", with: "resolution 32")
-            .replacingFirst("  3   16   8    SE  RE  1", with: "  3   64   512  -   RE  1\n  3   1024 512  -   RE  1")
+        // 32 rows after the stem, so two bands of a 3-row ring are smaller than the map.
+        // Expanded: 96×32×32 floats (384 KB, banded), 1024 channels from 512 (2 MB of
+        // weights, not banded), 48×32×32 (192 KB, not banded).
+        let spec = blockSpec.replacingFirst("resolution 8", with: "resolution 64")
+            .replacingFirst("  3   16   8    SE  RE  1", with: "  3   96   512  -   RE  1\n  3   1024 512  -   RE  1\n  3   48   24   -   RE  1")
         let before = try after("fuse-residual", spec), fused = try after("fuse-expand-depthwise", spec)
         let lines = { (graph: Graph) in ir(graph).split(separator: "\n").filter { $0.contains("blocks.") }.joined(separator: "\n") }
         #expect(lines(before) == """
-            %4 = conv2d_bn_relu %1 k=1x1 s=1x1 p=0x0 g=1 w=blocks.0.0.conv_pw bn=blocks.0.0.bn1 : 64x16x16
-            %7 = dwconv2d_bn_relu %4 k=3x3 s=1x1 p=1x1 g=64 w=blocks.0.0.conv_dw bn=blocks.0.0.bn2 : 64x16x16
-            %10 = conv2d_bn %7 k=1x1 s=1x1 p=0x0 g=1 w=blocks.0.0.conv_pwl bn=blocks.0.0.bn3 : 512x16x16
-            %12 = conv2d_bn_relu %10 k=1x1 s=1x1 p=0x0 g=1 w=blocks.1.0.conv_pw bn=blocks.1.0.bn1 : 1024x16x16
-            %15 = dwconv2d_bn_relu %12 k=3x3 s=1x1 p=1x1 g=1024 w=blocks.1.0.conv_dw bn=blocks.1.0.bn2 : 1024x16x16
-            %18 = conv2d_bn_add %15, %10 k=1x1 s=1x1 p=0x0 g=1 w=blocks.1.0.conv_pwl bn=blocks.1.0.bn3 : 512x16x16
+            %4 = conv2d_bn_relu %1 k=1x1 s=1x1 p=0x0 g=1 w=blocks.0.0.conv_pw bn=blocks.0.0.bn1 : 96x32x32
+            %7 = dwconv2d_bn_relu %4 k=3x3 s=1x1 p=1x1 g=96 w=blocks.0.0.conv_dw bn=blocks.0.0.bn2 : 96x32x32
+            %10 = conv2d_bn %7 k=1x1 s=1x1 p=0x0 g=1 w=blocks.0.0.conv_pwl bn=blocks.0.0.bn3 : 512x32x32
+            %12 = conv2d_bn_relu %10 k=1x1 s=1x1 p=0x0 g=1 w=blocks.1.0.conv_pw bn=blocks.1.0.bn1 : 1024x32x32
+            %15 = dwconv2d_bn_relu %12 k=3x3 s=1x1 p=1x1 g=1024 w=blocks.1.0.conv_dw bn=blocks.1.0.bn2 : 1024x32x32
+            %18 = conv2d_bn_add %15, %10 k=1x1 s=1x1 p=0x0 g=1 w=blocks.1.0.conv_pwl bn=blocks.1.0.bn3 : 512x32x32
+            %21 = conv2d_bn_relu %18 k=1x1 s=1x1 p=0x0 g=1 w=blocks.2.0.conv_pw bn=blocks.2.0.bn1 : 48x32x32
+            %24 = dwconv2d_bn_relu %21 k=3x3 s=1x1 p=1x1 g=48 w=blocks.2.0.conv_dw bn=blocks.2.0.bn2 : 48x32x32
+            %27 = conv2d_bn %24 k=1x1 s=1x1 p=0x0 g=1 w=blocks.2.0.conv_pwl bn=blocks.2.0.bn3 : 24x32x32
             """)
         #expect(lines(fused) == """
-            %7 = conv2d_bn_relu+dwconv2d_bn_relu_banded %1 k=1x1 s=1x1 p=0x0 g=1 w=blocks.0.0.conv_pw bn=blocks.0.0.bn1 | k=3x3 s=1x1 p=1x1 g=64 w=blocks.0.0.conv_dw bn=blocks.0.0.bn2 : 64x16x16
-            %10 = conv2d_bn %7 k=1x1 s=1x1 p=0x0 g=1 w=blocks.0.0.conv_pwl bn=blocks.0.0.bn3 : 512x16x16
-            %12 = conv2d_bn_relu %10 k=1x1 s=1x1 p=0x0 g=1 w=blocks.1.0.conv_pw bn=blocks.1.0.bn1 : 1024x16x16
-            %15 = dwconv2d_bn_relu %12 k=3x3 s=1x1 p=1x1 g=1024 w=blocks.1.0.conv_dw bn=blocks.1.0.bn2 : 1024x16x16
-            %18 = conv2d_bn_add %15, %10 k=1x1 s=1x1 p=0x0 g=1 w=blocks.1.0.conv_pwl bn=blocks.1.0.bn3 : 512x16x16
+            %7 = conv2d_bn_relu+dwconv2d_bn_relu_banded %1 k=1x1 s=1x1 p=0x0 g=1 w=blocks.0.0.conv_pw bn=blocks.0.0.bn1 | k=3x3 s=1x1 p=1x1 g=96 w=blocks.0.0.conv_dw bn=blocks.0.0.bn2 : 96x32x32
+            %10 = conv2d_bn %7 k=1x1 s=1x1 p=0x0 g=1 w=blocks.0.0.conv_pwl bn=blocks.0.0.bn3 : 512x32x32
+            %12 = conv2d_bn_relu %10 k=1x1 s=1x1 p=0x0 g=1 w=blocks.1.0.conv_pw bn=blocks.1.0.bn1 : 1024x32x32
+            %15 = dwconv2d_bn_relu %12 k=3x3 s=1x1 p=1x1 g=1024 w=blocks.1.0.conv_dw bn=blocks.1.0.bn2 : 1024x32x32
+            %18 = conv2d_bn_add %15, %10 k=1x1 s=1x1 p=0x0 g=1 w=blocks.1.0.conv_pwl bn=blocks.1.0.bn3 : 512x32x32
+            %21 = conv2d_bn_relu %18 k=1x1 s=1x1 p=0x0 g=1 w=blocks.2.0.conv_pw bn=blocks.2.0.bn1 : 48x32x32
+            %24 = dwconv2d_bn_relu %21 k=3x3 s=1x1 p=1x1 g=48 w=blocks.2.0.conv_dw bn=blocks.2.0.bn2 : 48x32x32
+            %27 = conv2d_bn %24 k=1x1 s=1x1 p=0x0 g=1 w=blocks.2.0.conv_pwl bn=blocks.2.0.bn3 : 24x32x32
             """)
     }
 
