@@ -6,8 +6,9 @@ uses; the reference PyTorch model loads them (strict), is exported to ONNX (opse
 ONNX Runtime and OpenVINO run it. Then, for R rounds, each engine runs K timed batch-1
 inferences in turn (speccc, ORT, OpenVINO, speccc, ORT, ...), and the table reports the
 median over rounds of each round's median, and speccc / best peer. A second table gives
-throughput at batch 8 (speccc runs the 8 images one after another through its arena; the
-peers get one 8-image tensor).
+throughput at batch 8 (`specrun bench --batch 8`: on one thread speccc runs the 8 images
+one after another; on T threads, T side by side, each in its own arena; the peers get one
+8-image tensor).
 
   python3 Benchmarks/compare.py --install            # pip install the peers first
   python3 Benchmarks/compare.py [--threads 1 2] [--rounds 5] [--iterations 100] [net ...]
