@@ -60,7 +60,8 @@ func speccc(_ arguments: String) -> CommandOutput {
         let json = try #require(try JSONSerialization.jsonObject(with: Data(out.stdout.utf8)) as? [String: Any])
         #expect(json["network"] as? String == "tiny")
         let nodes = try #require(json["nodes"] as? [[String: Any]])
-        #expect(nodes.count == 7)  // input, stem, banded expand+depthwise, SE, project, pool, linear
+        // input, stem, expand, depthwise (too small to band), SE, project, pool, linear
+        #expect(nodes.count == 8)
         #expect(nodes[1]["location"] as? String == "tiny.spec:6:3")
         let plan = try #require(json["memory_plan"] as? [String: Any])
         #expect(plan["arena_bytes"] as? Int == plan["lower_bound_bytes"] as? Int)
