@@ -19,21 +19,14 @@ does not) are compared by block, so a fusion that moves a layer into the next bl
 up as two blocks that move in opposite directions: compare their sum.
 """
 import argparse
-import collections
-import json
 import statistics
-import subprocess
+
+from blocks import speccc_blocks
 
 
 def profile(binary, network, iterations, threads):
-    out = subprocess.check_output([binary, "bench", network, "--profile", "--json",
-                                   "--iterations", str(iterations), "--threads", str(threads)])
-    layers = json.loads(out[out.index(b"{"):])["layers"]
-    blocks = collections.OrderedDict()
-    for layer in layers:
-        block = layer["layer"].split(".")[0]
-        blocks[block] = blocks.get(block, 0) + layer["ms"]
-    blocks["total"] = sum(layer["ms"] for layer in layers)
+    blocks = speccc_blocks(network, iterations, binary=binary, threads=threads)
+    blocks["total"] = sum(blocks.values())
     return blocks
 
 

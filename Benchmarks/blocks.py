@@ -23,8 +23,10 @@ import tempfile
 import compare
 
 
-def speccc_blocks(network, iterations):
-    out = subprocess.check_output([compare.SPECRUN, "bench", network, "--profile", "--json", "--iterations", str(iterations)])
+def speccc_blocks(network, iterations, binary=compare.SPECRUN, threads=1):
+    """specrun's per-layer medians summed by block (the layer name up to its first dot)."""
+    out = subprocess.check_output([binary, "bench", network, "--profile", "--json", "--iterations", str(iterations),
+                                   "--threads", str(threads)])
     times = collections.OrderedDict()
     for layer in json.loads(out[out.index(b"{"):])["layers"]:
         group = layer["layer"].split(".")[0]

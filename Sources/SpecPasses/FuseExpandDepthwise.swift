@@ -10,8 +10,8 @@ import SpecLang
 /// (MobileNetV1's 512→1024 expansion on 7×7: 0.75 ms banded, 0.68 ms as two convs). And
 /// only where the expanded tensor is over 256 KB: one that size stays in L2 between the two
 /// convs anyway, while banding reads each 16-channel panel of weights for a row's few tiles
-/// rather than all tiles at once (PP-LCNet's 14×14×256 blocks: 8% faster unbanded, V2's
-/// 7×7×960 blocks 10%).
+/// rather than all tiles at once (unbanded, PP-LCNet's 14×14×256 blocks ran 7.6% faster,
+/// V2's 7×7×960 blocks 5–10%; BENCHMARKS.md).
 public struct FuseExpandDepthwise: Pass {
     public let name = "fuse-expand-depthwise"
     public let summary = "run each 1x1 expansion and the depthwise conv after it band by band, never storing the expanded tensor"

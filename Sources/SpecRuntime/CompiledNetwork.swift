@@ -129,7 +129,7 @@ struct ImageLanes: ParallelWork {
     let logits: UnsafeMutablePointer<Float>
 
     func run(_ lanes: Range<Int>) {
-        let info = network.state.info, state = network.state, arenas = state.imageArenas.count
+        let state = network.state, info = state.info, arenas = state.imageArenas.count
         for lane in lanes {
             for n in (count * lane / arenas)..<(count * (lane + 1) / arenas) {
                 network.run(image: images + n * info.inputElements, logits: logits + n * info.classes,

@@ -143,16 +143,21 @@ import Testing
         }
     }
 
-    @Test("two threads give the same logits as one, bit for bit")
-    func threadsAgree() throws {
+    /// The V3-Large parity fixture's images, and its network on one thread and on two.
+    func oneAndTwoThreads() throws -> (images: [Float], single: ParityV3LargeTimm, double: ParityV3LargeTimm) {
         let name = "parity_v3_large_timm"
         let checkpoint = try SafeTensorsFile(path: Repository.fixture(name + ".safetensors"))
         let array = try NPY.read(path: Repository.fixture(name + ".input.npy"))
-        let single = try ParityV3LargeTimm(checkpoint: checkpoint, threads: 1)
-        let double = try ParityV3LargeTimm(checkpoint: checkpoint, threads: 2)
+        return (array.values, try ParityV3LargeTimm(checkpoint: checkpoint, threads: 1),
+                try ParityV3LargeTimm(checkpoint: checkpoint, threads: 2))
+    }
+
+    @Test("two threads give the same logits as one, bit for bit")
+    func threadsAgree() throws {
+        let (images, single, double) = try oneAndTwoThreads()
         let info = ParityV3LargeTimm.info
         // One image at a time: every layer split over both threads.
-        let image = Array(array.values[0..<info.inputElements])
+        let image = Array(images[0..<info.inputElements])
         var one = [Float](repeating: 0, count: info.classes), two = one
         single.run(image: image, logits: &one)
         double.run(image: image, logits: &two)
@@ -163,14 +168,10 @@ import Testing
 
     @Test("a batch on two threads runs images side by side, with the logits of one thread")
     func batchSideBySide() throws {
-        let name = "parity_v3_large_timm"
-        let checkpoint = try SafeTensorsFile(path: Repository.fixture(name + ".safetensors"))
-        let array = try NPY.read(path: Repository.fixture(name + ".input.npy"))
-        let single = try ParityV3LargeTimm(checkpoint: checkpoint, threads: 1)
-        let double = try ParityV3LargeTimm(checkpoint: checkpoint, threads: 2)
+        let (fixture, single, double) = try oneAndTwoThreads()
         // Three different images: two side by side, one left over that runs over both threads.
-        let count = ParityV3LargeTimm.info.inputElements
-        let images = array.values + array.values[0..<count].map { -$0 }
+        let imageFloats = ParityV3LargeTimm.info.inputElements
+        let images = fixture + fixture[0..<imageFloats].map { -$0 }
         let one = single.predict(images: images)
         let two = double.predict(images: images)
         let identical = one == two
