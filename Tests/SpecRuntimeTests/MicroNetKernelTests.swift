@@ -170,9 +170,4 @@ import Testing
         return packed
     }
 
-    func expectClose(_ actual: [Float], _ expected: [Float], sourceLocation: Testing.SourceLocation = #_sourceLocation) {
-        #expect(actual.count == expected.count, sourceLocation: sourceLocation)
-        let error = zip(actual, expected).map { abs($0 - $1) / max(1, abs($1)) }.max() ?? 0
-        #expect(error <= 1e-5, "max relative error \(error)", sourceLocation: sourceLocation)
-    }
 }

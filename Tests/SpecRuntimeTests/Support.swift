@@ -1,5 +1,6 @@
 import Foundation
 import SpecRuntime
+import Testing
 
 /// A checkpoint held in a dictionary.
 struct MemoryCheckpoint: Checkpoint {
@@ -20,4 +21,14 @@ extension Dictionary {
 
 func temporaryPath(_ name: String) -> String {
     FileManager.default.temporaryDirectory.appendingPathComponent("speccc-\(UUID().uuidString)-\(name)").path
+}
+
+/// Every element within 1e-5 of the expected value, relative to max(1, |expected|). A NaN
+/// anywhere fails: `max()` over the errors would skip it.
+func expectClose(_ actual: [Float], _ expected: [Float], sourceLocation: Testing.SourceLocation = #_sourceLocation) {
+    #expect(actual.count == expected.count, sourceLocation: sourceLocation)
+    let errors = zip(actual, expected).map { abs($0 - $1) / max(1, abs($1)) }
+    let worst = errors.firstIndex { !($0 <= 1e-5) }
+    #expect(worst == nil, "element \(worst ?? 0): \(worst.map { actual[$0] } ?? 0) against \(worst.map { expected[$0] } ?? 0)",
+            sourceLocation: sourceLocation)
 }

@@ -132,36 +132,59 @@ struct ExpandDepthwiseBands<E: ActivationFunction, D: ActivationFunction>: Paral
         @inline(__always) func rowStart(_ row: Int) -> UnsafeMutablePointer<Float> {
             row == spillRow ? spill : ring + (row % k) * rowFloats
         }
-        for panel in panels {
+        var panel = panels.lowerBound
+        while panel < panels.upperBound {
             let b = expandWeights + panel * inChannels * 16, column = panel * 16
             let valid = min(16, channels - column)
+            // Two panels per tile where there are registers for them (see tile6x32).
+            let pair = Kernels.has32VectorRegisters && panel + 1 < panels.upperBound
+            let span = pair ? 2 : 1
+            let b2 = b + inChannels * 16, valid2 = min(16, channels - column - 16)
+            // The panels after these, contiguous with them, are prefetched.
             // Row and column advance with the tiles: a division per tile costs as much as
             // a few k-steps of the tile when the input has 16 channels.
             var p = pixels.lowerBound
             var row = p / width, col = p % width
             var start = rowStart(row)
-            let prefetchNext = prefetch && panel + 1 < panels.upperBound
+            let following = min(span, panels.upperBound - panel - span)
+            let prefetchNext = prefetch && following > 0
             var prefetched = 0
             while p < pixels.upperBound {
                 if prefetchNext {
-                    Kernels.prefetchPanelRows(b + inChannels * 16, next: &prefetched, count: rowsPerTile, rows: inChannels)
+                    Kernels.prefetchPanelRows(b + span * inChannels * 16, next: &prefetched, count: following * rowsPerTile,
+                                              rows: following * inChannels)
                 }
                 let c = start + col * channels + column
                 let a = input + p * inChannels
                 let inRow = min(pixels.upperBound - p, width - col)
                 let step: Int
                 if inRow >= 6 {
-                    Kernels.tile6x16(a: a, k: inChannels, b: b, bias: bias + column, c: c, ldc: channels, residual: nil,
-                                     validColumns: valid, E.self)
+                    if pair {
+                        Kernels.tile6x32(a: a, k: inChannels, b: b, b2: b2, bias: bias + column, c: c, ldc: channels,
+                                         residual: nil, validColumns2: valid2, E.self)
+                    } else {
+                        Kernels.tile6x16(a: a, k: inChannels, b: b, bias: bias + column, c: c, ldc: channels, residual: nil,
+                                         validColumns: valid, E.self)
+                    }
                     step = 6
                 } else if width >= 6 && inRow < pixels.upperBound - p && pixels.upperBound - p >= 6 {
                     // Six pixels across the end of a row into the next.
-                    Kernels.tile6x16(a: a, k: inChannels, b: b, bias: bias + column, c: c, ldc: channels, residual: nil,
-                                     split: inRow, next: rowStart(row + 1) + column, validColumns: valid, E.self)
+                    let next = rowStart(row + 1) + column
+                    if pair {
+                        Kernels.tile6x32(a: a, k: inChannels, b: b, b2: b2, bias: bias + column, c: c, ldc: channels,
+                                         residual: nil, split: inRow, next: next, validColumns2: valid2, E.self)
+                    } else {
+                        Kernels.tile6x16(a: a, k: inChannels, b: b, bias: bias + column, c: c, ldc: channels, residual: nil,
+                                         split: inRow, next: next, validColumns: valid, E.self)
+                    }
                     step = 6
                 } else {
                     Kernels.tileRemainder(rows: inRow, a: a, k: inChannels, b: b, bias: bias + column, c: c, ldc: channels,
                                           residual: nil, validColumns: valid, E.self)
+                    if pair {
+                        Kernels.tileRemainder(rows: inRow, a: a, k: inChannels, b: b2, bias: bias + column + 16, c: c + 16,
+                                              ldc: channels, residual: nil, validColumns: valid2, E.self)
+                    }
                     step = inRow
                 }
                 p += step
@@ -172,6 +195,7 @@ struct ExpandDepthwiseBands<E: ActivationFunction, D: ActivationFunction>: Paral
                     start = rowStart(row)
                 }
             }
+            panel += span
         }
     }
 }

@@ -101,21 +101,39 @@ struct PointwiseConv<A: ActivationFunction>: ParallelWork {
                 let first = blockStart * 6, end = min(pixels, blockEnd * 6)
                 run24(pixels: first..<end, panel: panelCount - 2, bias: bias)
             }
-            for panel in narrowPanels {
+            var panel = narrowPanels.lowerBound
+            while panel < narrowPanels.upperBound {
                 let b = weights + panel * k * 16
                 let column = panel * 16
                 let valid = min(16, outChannels - column)
-                let prefetch = streamsWeights && panel + 1 < narrowPanels.upperBound
-                let rowsPerTile = (k + blockEnd - blockStart - 1) / (blockEnd - blockStart)
+                // Two panels per tile where there are registers for them (see tile6x32).
+                let pair = Kernels.has32VectorRegisters && panel + 1 < narrowPanels.upperBound
+                let width = pair ? 2 : 1
+                // The panels after these, contiguous with them, are prefetched.
+                let following = min(width, narrowPanels.upperBound - panel - width)
+                let prefetch = streamsWeights && following > 0
+                let tileCount = blockEnd - blockStart
+                let rowsPerTile = (following * k + tileCount - 1) / tileCount
                 var prefetched = 0
                 for tile in blockStart..<blockEnd {
-                    if prefetch { Kernels.prefetchPanelRows(b + k * 16, next: &prefetched, count: rowsPerTile, rows: k) }
+                    if prefetch {
+                        Kernels.prefetchPanelRows(b + width * k * 16, next: &prefetched, count: rowsPerTile, rows: following * k)
+                    }
                     let p0 = tile * 6
                     let rows = min(6, pixels - p0)
                     let a = input + p0 * k
                     let c = output + p0 * outChannels + column
                     let r = residual.map { $0 + p0 * outChannels + column }
-                    if rows == 6 {
+                    if pair && rows == 6 {
+                        Kernels.tile6x32(a: a, k: k, b: b, b2: b + k * 16, bias: bias + column, c: c, ldc: outChannels,
+                                         residual: r, validColumns2: min(16, outChannels - column - 16), A.self)
+                    } else if pair {
+                        Kernels.tileRemainder(rows: rows, a: a, k: k, b: b, bias: bias + column, c: c, ldc: outChannels,
+                                              residual: r, validColumns: 16, A.self)
+                        Kernels.tileRemainder(rows: rows, a: a, k: k, b: b + k * 16, bias: bias + column + 16, c: c + 16,
+                                              ldc: outChannels, residual: r.map { $0 + 16 },
+                                              validColumns: min(16, outChannels - column - 16), A.self)
+                    } else if rows == 6 {
                         Kernels.tile6x16(a: a, k: k, b: b, bias: bias + column, c: c, ldc: outChannels,
                                          residual: r, validColumns: valid, A.self)
                     } else {
@@ -123,6 +141,7 @@ struct PointwiseConv<A: ActivationFunction>: ParallelWork {
                                               residual: r, validColumns: valid, A.self)
                     }
                 }
+                panel += width
             }
             blockStart = blockEnd
         }
@@ -245,6 +264,73 @@ extension Kernels {
         finish(c3, bias: beta, row(3), residual: residual.map { $0 + 3 * ldc }, count: validColumns, A.self)
         finish(c4, bias: beta, row(4), residual: residual.map { $0 + 4 * ldc }, count: validColumns, A.self)
         finish(c5, bias: beta, row(5), residual: residual.map { $0 + 5 * ldc }, count: validColumns, A.self)
+    }
+
+    /// Two neighbouring panels at once: the 6×32 tile of a[6 rows, k] × (b[k, 16] | b2[k, 16]),
+    /// stored as tile6x16 stores each half (`validColumns2` for the second). Only where there
+    /// are 32 vector registers: its 12 accumulators are enough independent FMA chains to
+    /// keep two FMA pipes busy (6 are not, at a latency of 4), and each broadcast feeds two
+    /// FMAs. Each output is the same chain of FMAs as in tile6x16, so the bits are too.
+    @inlinable @inline(__always)
+    static func tile6x32<A: ActivationFunction>(
+        a: UnsafePointer<Float>, k: Int, b: UnsafePointer<Float>, b2: UnsafePointer<Float>, bias: UnsafePointer<Float>,
+        c: UnsafeMutablePointer<Float>, ldc: Int, residual: UnsafePointer<Float>?,
+        split: Int = 6, next: UnsafeMutablePointer<Float>? = nil, validColumns2: Int, _: A.Type
+    ) {
+        let (left, right) = accumulate6x32(a: a, lda: k, k: k, b: b, b2: b2)
+        let beta = load(bias), beta2 = load(bias + 16)
+        @inline(__always) func row(_ i: Int) -> UnsafeMutablePointer<Float> {
+            i < split ? c + i &* ldc : next.unsafelyUnwrapped + (i &- split) &* ldc
+        }
+        @inline(__always) func put(_ i: Int, _ acc: Vec, _ acc2: Vec) {
+            let out = row(i)
+            let r = residual.map { $0 + i &* ldc }
+            if let r {
+                store(A.apply(acc + beta) + load(r), out)
+            } else {
+                store(A.apply(acc + beta), out)
+            }
+            if validColumns2 == 16 {
+                if let r { store(A.apply(acc2 + beta2) + load(r + 16), out + 16) } else { store(A.apply(acc2 + beta2), out + 16) }
+            } else {
+                finish(acc2, bias: beta2, out + 16, residual: r.map { $0 + 16 }, count: validColumns2, A.self)
+            }
+        }
+        put(0, left.0, right.0); put(1, left.1, right.1); put(2, left.2, right.2)
+        put(3, left.3, right.3); put(4, left.4, right.4); put(5, left.5, right.5)
+    }
+
+    /// accumulate6x16 over two panels, `b` and `b2`, sharing each broadcast.
+    @inlinable @inline(__always)
+    static func accumulate6x32(
+        a: UnsafePointer<Float>, lda: Int, k: Int, b: UnsafePointer<Float>, b2: UnsafePointer<Float>
+    ) -> ((Vec, Vec, Vec, Vec, Vec, Vec), (Vec, Vec, Vec, Vec, Vec, Vec)) {
+        var c0 = Vec.zero, c1 = Vec.zero, c2 = Vec.zero, c3 = Vec.zero, c4 = Vec.zero, c5 = Vec.zero
+        var d0 = Vec.zero, d1 = Vec.zero, d2 = Vec.zero, d3 = Vec.zero, d4 = Vec.zero, d5 = Vec.zero
+        var p = a, q = a + 3 &* lda, w = b, v = b2
+        let lda2 = 2 &* lda
+        @inline(__always) func step(_ j: Int) {
+            let wj = load(w + j &* 16), vj = load(v + j &* 16)
+            let x0 = Vec(repeating: p[j]), x1 = Vec(repeating: p[lda &+ j]), x2 = Vec(repeating: p[lda2 &+ j])
+            c0 = c0.addingProduct(x0, wj); d0 = d0.addingProduct(x0, vj)
+            c1 = c1.addingProduct(x1, wj); d1 = d1.addingProduct(x1, vj)
+            c2 = c2.addingProduct(x2, wj); d2 = d2.addingProduct(x2, vj)
+            let x3 = Vec(repeating: q[j]), x4 = Vec(repeating: q[lda &+ j]), x5 = Vec(repeating: q[lda2 &+ j])
+            c3 = c3.addingProduct(x3, wj); d3 = d3.addingProduct(x3, vj)
+            c4 = c4.addingProduct(x4, wj); d4 = d4.addingProduct(x4, vj)
+            c5 = c5.addingProduct(x5, wj); d5 = d5.addingProduct(x5, vj)
+        }
+        var i = 0
+        while i &+ 2 <= k {
+            step(0); step(1)
+            p += 2
+            q += 2
+            w += 32
+            v += 32
+            i &+= 2
+        }
+        if i < k { step(0) }
+        return ((c0, c1, c2, c3, c4, c5), (d0, d1, d2, d3, d4, d5))
     }
 
     /// The 6×16 tile of a[6 rows, k] × b[k, 16]: rows of `a` are `lda` floats apart.
