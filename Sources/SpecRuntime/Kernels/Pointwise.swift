@@ -234,7 +234,7 @@ extension Kernels {
     /// With `split` < 6, rows from `split` on start at `next` instead: six pixels that run from
     /// the end of one image row into the next when the two rows are not adjacent in memory
     /// (the banded expansion's ring).
-    @inlinable @inline(__always)
+    @inlinable @inline(always)
     static func tile6x16<A: ActivationFunction>(
         a: UnsafePointer<Float>, k: Int, b: UnsafePointer<Float>, bias: UnsafePointer<Float>,
         c: UnsafeMutablePointer<Float>, ldc: Int, residual: UnsafePointer<Float>?,
@@ -271,7 +271,10 @@ extension Kernels {
     /// are 32 vector registers: its 12 accumulators are enough independent FMA chains to
     /// keep two FMA pipes busy (6 are not, at a latency of 4), and each broadcast feeds two
     /// FMAs. Each output is the same chain of FMAs as in tile6x16, so the bits are too.
-    @inlinable @inline(__always)
+    /// `@inline(always)`, here and on tile6x16: with `@inline(__always)` both stayed out of
+    /// line, and LLVM then merged each caller's activation variants into one body that
+    /// called the tile through a function pointer, once per tile.
+    @inlinable @inline(always)
     static func tile6x32<A: ActivationFunction>(
         a: UnsafePointer<Float>, k: Int, b: UnsafePointer<Float>, b2: UnsafePointer<Float>, bias: UnsafePointer<Float>,
         c: UnsafeMutablePointer<Float>, ldc: Int, residual: UnsafePointer<Float>?,
