@@ -11,7 +11,8 @@ import Testing
     // channel panels rather than by pixels. Channel counts 8 past a multiple of 16 (24, 40,
     // 72, 200) run their last 24 channels 4 pixels at a time, with remainders of 1 (13),
     // 2 (10, and 250 pixels in blocks of 108), 3 (7, 3); 8 alone does not. With AVX-512,
-    // neighbouring panels go in pairs, the second of a pair partial in 70 and 60 channels.
+    // neighbouring panels go four or two at a time: 70 channels are four and a partial
+    // one, 60 four with the last partial, 200 (less its last 24) four, four, two and one.
     @Test("pointwise conv with bias, activation and residual", arguments: [
         (1, 1, 1), (7, 3, 24), (13, 40, 40), (6, 16, 32), (25, 33, 70), (49, 96, 16),
         (14, 5, 16), (3, 64, 24), (10, 7, 40), (11, 9, 8), (13, 20, 200), (250, 300, 72), (11, 17, 60),

@@ -136,9 +136,11 @@ struct ExpandDepthwiseBands<E: ActivationFunction, D: ActivationFunction>: Paral
         while panel < panels.upperBound {
             let b = expandWeights + panel * inChannels * 16, column = panel * 16
             let valid = min(16, channels - column)
-            // Two panels per tile where there are registers for them (see tile6x32).
-            let pair = Kernels.has32VectorRegisters && panel + 1 < panels.upperBound
-            let span = pair ? 2 : 1
+            // Four or two panels per tile where there are registers for them (see tile6x64).
+            let left = panels.upperBound - panel
+            let span = Kernels.has32VectorRegisters ? (left >= 4 ? 4 : left >= 2 ? 2 : 1) : 1
+            let pair = span == 2
+            let valid4 = min(16, channels - column - 48)
             let b2 = b + inChannels * 16, valid2 = min(16, channels - column - 16)
             // The panels after these, contiguous with them, are prefetched.
             // Row and column advance with the tiles: a division per tile costs as much as
@@ -158,7 +160,11 @@ struct ExpandDepthwiseBands<E: ActivationFunction, D: ActivationFunction>: Paral
                 let a = input + p * inChannels
                 let inRow = min(pixels.upperBound - p, width - col)
                 let step: Int
-                if inRow >= 6 {
+                if inRow >= 6 && span == 4 {
+                    Kernels.tile6x64(a: a, k: inChannels, b: b, bias: bias + column, c: c, ldc: channels, residual: nil,
+                                     validColumns4: valid4, E.self)
+                    step = 6
+                } else if inRow >= 6 {
                     if pair {
                         Kernels.tile6x32(a: a, k: inChannels, b: b, b2: b2, bias: bias + column, c: c, ldc: channels,
                                          residual: nil, validColumns2: valid2, E.self)
@@ -170,7 +176,10 @@ struct ExpandDepthwiseBands<E: ActivationFunction, D: ActivationFunction>: Paral
                 } else if width >= 6 && inRow < pixels.upperBound - p && pixels.upperBound - p >= 6 {
                     // Six pixels across the end of a row into the next.
                     let next = rowStart(row + 1) + column
-                    if pair {
+                    if span == 4 {
+                        Kernels.tile6x64(a: a, k: inChannels, b: b, bias: bias + column, c: c, ldc: channels, residual: nil,
+                                         split: inRow, next: next, validColumns4: valid4, E.self)
+                    } else if pair {
                         Kernels.tile6x32(a: a, k: inChannels, b: b, b2: b2, bias: bias + column, c: c, ldc: channels,
                                          residual: nil, split: inRow, next: next, validColumns2: valid2, E.self)
                     } else {
@@ -181,9 +190,10 @@ struct ExpandDepthwiseBands<E: ActivationFunction, D: ActivationFunction>: Paral
                 } else {
                     Kernels.tileRemainder(rows: inRow, a: a, k: inChannels, b: b, bias: bias + column, c: c, ldc: channels,
                                           residual: nil, validColumns: valid, E.self)
-                    if pair {
-                        Kernels.tileRemainder(rows: inRow, a: a, k: inChannels, b: b2, bias: bias + column + 16, c: c + 16,
-                                              ldc: channels, residual: nil, validColumns: valid2, E.self)
+                    for extra in 1..<span {
+                        Kernels.tileRemainder(rows: inRow, a: a, k: inChannels, b: b + extra * inChannels * 16,
+                                              bias: bias + column + 16 * extra, c: c + 16 * extra, ldc: channels, residual: nil,
+                                              validColumns: min(16, channels - column - 16 * extra), E.self)
                     }
                     step = inRow
                 }
