@@ -1,11 +1,12 @@
 /// 1×1 convolution over an NHWC tensor: a GEMM of [pixels × in] by [in × out].
 ///
 /// Weights are packed at load time into panels of 16 output channels, each [in][16],
-/// zero-padded, then the bias (padded to 16). The microkernel keeps a 6-pixel × 16-channel
-/// tile of results in 6 AVX-512 registers (12 on AVX2, where SIMD16 is two): per input
-/// channel it loads one weight vector and broadcasts six pixel values, and nothing spills
-/// even with AVX2's 16 registers. Pixels are blocked so a block's inputs stay in L2 while
-/// every panel of weights passes over them.
+/// zero-padded, then the bias (padded to 16). On AVX2 the microkernel keeps a 6-pixel ×
+/// 16-channel tile of results in 12 registers (SIMD16 is two there): per input channel it
+/// loads one weight vector and broadcasts six pixel values, and nothing spills. With
+/// AVX-512's 32 registers a tile covers four neighbouring panels (6×64), or two (6×32),
+/// so each broadcast feeds four or two FMAs. Pixels are blocked so a block's inputs stay in
+/// L2 while every panel of weights passes over them.
 public enum PointwisePacking {
     public static func floats(inChannels: Int, outChannels: Int) -> Int {
         let padded = roundUp(outChannels, 16)
