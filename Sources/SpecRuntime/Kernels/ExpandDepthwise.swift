@@ -135,19 +135,13 @@ struct ExpandDepthwiseBands<E: ActivationFunction, D: ActivationFunction>: Paral
         var panel = panels.lowerBound
         while panel < panels.upperBound {
             let b = expandWeights + panel * inChannels * 16, column = panel * 16
-            let valid = min(16, channels - column)
-            // Four or two panels per tile where there are registers for them (see tile6x64).
-            let left = panels.upperBound - panel
-            let span = Kernels.has32VectorRegisters ? (left >= 4 ? 4 : left >= 2 ? 2 : 1) : 1
-            let pair = span == 2
-            let valid4 = min(16, channels - column - 48)
-            let b2 = b + inChannels * 16, valid2 = min(16, channels - column - 16)
-            // The panels after these, contiguous with them, are prefetched.
+            let span = Kernels.panelSpan(remaining: panels.upperBound - panel)
             // Row and column advance with the tiles: a division per tile costs as much as
             // a few k-steps of the tile when the input has 16 channels.
             var p = pixels.lowerBound
             var row = p / width, col = p % width
             var start = rowStart(row)
+            // The panels after these, contiguous with them, are prefetched.
             let following = min(span, panels.upperBound - panel - span)
             let prefetchNext = prefetch && following > 0
             var prefetched = 0
@@ -160,41 +154,19 @@ struct ExpandDepthwiseBands<E: ActivationFunction, D: ActivationFunction>: Paral
                 let a = input + p * inChannels
                 let inRow = min(pixels.upperBound - p, width - col)
                 let step: Int
-                if inRow >= 6 && span == 4 {
-                    Kernels.tile6x64(a: a, k: inChannels, b: b, bias: bias + column, c: c, ldc: channels, residual: nil,
-                                     validColumns4: valid4, E.self)
-                    step = 6
-                } else if inRow >= 6 {
-                    if pair {
-                        Kernels.tile6x32(a: a, k: inChannels, b: b, b2: b2, bias: bias + column, c: c, ldc: channels,
-                                         residual: nil, validColumns2: valid2, E.self)
-                    } else {
-                        Kernels.tile6x16(a: a, k: inChannels, b: b, bias: bias + column, c: c, ldc: channels, residual: nil,
-                                         validColumns: valid, E.self)
-                    }
+                if inRow >= 6 {
+                    Kernels.tilePanels(span: span, rows: 6, a: a, k: inChannels, b: b, bias: bias + column, c: c, ldc: channels,
+                                       residual: nil, validColumns: channels - column, E.self)
                     step = 6
                 } else if width >= 6 && inRow < pixels.upperBound - p && pixels.upperBound - p >= 6 {
                     // Six pixels across the end of a row into the next.
-                    let next = rowStart(row + 1) + column
-                    if span == 4 {
-                        Kernels.tile6x64(a: a, k: inChannels, b: b, bias: bias + column, c: c, ldc: channels, residual: nil,
-                                         split: inRow, next: next, validColumns4: valid4, E.self)
-                    } else if pair {
-                        Kernels.tile6x32(a: a, k: inChannels, b: b, b2: b2, bias: bias + column, c: c, ldc: channels,
-                                         residual: nil, split: inRow, next: next, validColumns2: valid2, E.self)
-                    } else {
-                        Kernels.tile6x16(a: a, k: inChannels, b: b, bias: bias + column, c: c, ldc: channels, residual: nil,
-                                         split: inRow, next: next, validColumns: valid, E.self)
-                    }
+                    Kernels.tilePanels(span: span, rows: 6, a: a, k: inChannels, b: b, bias: bias + column, c: c, ldc: channels,
+                                       residual: nil, split: inRow, next: rowStart(row + 1) + column,
+                                       validColumns: channels - column, E.self)
                     step = 6
                 } else {
-                    Kernels.tileRemainder(rows: inRow, a: a, k: inChannels, b: b, bias: bias + column, c: c, ldc: channels,
-                                          residual: nil, validColumns: valid, E.self)
-                    for extra in 1..<span {
-                        Kernels.tileRemainder(rows: inRow, a: a, k: inChannels, b: b + extra * inChannels * 16,
-                                              bias: bias + column + 16 * extra, c: c + 16 * extra, ldc: channels, residual: nil,
-                                              validColumns: min(16, channels - column - 16 * extra), E.self)
-                    }
+                    Kernels.tilePanels(span: span, rows: inRow, a: a, k: inChannels, b: b, bias: bias + column, c: c,
+                                       ldc: channels, residual: nil, validColumns: channels - column, E.self)
                     step = inRow
                 }
                 p += step

@@ -106,53 +106,24 @@ struct PointwiseConv<A: ActivationFunction>: ParallelWork {
             while panel < narrowPanels.upperBound {
                 let b = weights + panel * k * 16
                 let column = panel * 16
-                let valid = min(16, outChannels - column)
-                // Four or two panels per tile where there are registers for them (see tile6x64).
-                let left = narrowPanels.upperBound - panel
-                let width = Kernels.has32VectorRegisters ? (left >= 4 ? 4 : left >= 2 ? 2 : 1) : 1
-                let pair = width == 2
+                let span = Kernels.panelSpan(remaining: narrowPanels.upperBound - panel)
                 // The panels after these, contiguous with them, are prefetched.
-                let following = min(width, narrowPanels.upperBound - panel - width)
+                let following = min(span, narrowPanels.upperBound - panel - span)
                 let prefetch = streamsWeights && following > 0
                 let tileCount = blockEnd - blockStart
                 let rowsPerTile = (following * k + tileCount - 1) / tileCount
                 var prefetched = 0
                 for tile in blockStart..<blockEnd {
                     if prefetch {
-                        Kernels.prefetchPanelRows(b + width * k * 16, next: &prefetched, count: rowsPerTile, rows: following * k)
+                        Kernels.prefetchPanelRows(b + span * k * 16, next: &prefetched, count: rowsPerTile, rows: following * k)
                     }
                     let p0 = tile * 6
-                    let rows = min(6, pixels - p0)
-                    let a = input + p0 * k
-                    let c = output + p0 * outChannels + column
-                    let r = residual.map { $0 + p0 * outChannels + column }
-                    if width == 4 && rows == 6 {
-                        Kernels.tile6x64(a: a, k: k, b: b, bias: bias + column, c: c, ldc: outChannels, residual: r,
-                                         validColumns4: min(16, outChannels - column - 48), A.self)
-                    } else if width == 4 {
-                        for quarter in 0..<4 {
-                            Kernels.tileRemainder(rows: rows, a: a, k: k, b: b + quarter * k * 16, bias: bias + column + 16 * quarter,
-                                                  c: c + 16 * quarter, ldc: outChannels, residual: r.map { $0 + 16 * quarter },
-                                                  validColumns: min(16, outChannels - column - 16 * quarter), A.self)
-                        }
-                    } else if pair && rows == 6 {
-                        Kernels.tile6x32(a: a, k: k, b: b, b2: b + k * 16, bias: bias + column, c: c, ldc: outChannels,
-                                         residual: r, validColumns2: min(16, outChannels - column - 16), A.self)
-                    } else if pair {
-                        Kernels.tileRemainder(rows: rows, a: a, k: k, b: b, bias: bias + column, c: c, ldc: outChannels,
-                                              residual: r, validColumns: 16, A.self)
-                        Kernels.tileRemainder(rows: rows, a: a, k: k, b: b + k * 16, bias: bias + column + 16, c: c + 16,
-                                              ldc: outChannels, residual: r.map { $0 + 16 },
-                                              validColumns: min(16, outChannels - column - 16), A.self)
-                    } else if rows == 6 {
-                        Kernels.tile6x16(a: a, k: k, b: b, bias: bias + column, c: c, ldc: outChannels,
-                                         residual: r, validColumns: valid, A.self)
-                    } else {
-                        Kernels.tileRemainder(rows: rows, a: a, k: k, b: b, bias: bias + column, c: c, ldc: outChannels,
-                                              residual: r, validColumns: valid, A.self)
-                    }
+                    Kernels.tilePanels(span: span, rows: min(6, pixels - p0), a: input + p0 * k, k: k, b: b, bias: bias + column,
+                                       c: output + p0 * outChannels + column, ldc: outChannels,
+                                       residual: residual.map { $0 + p0 * outChannels + column },
+                                       validColumns: outChannels - column, A.self)
                 }
-                panel += width
+                panel += span
             }
             blockStart = blockEnd
         }
@@ -239,6 +210,42 @@ extension Kernels {
         var v = A.apply(acc + bias)
         if let residual { v += load(residual, count: count) }
         store(v, c, count: count)
+    }
+
+    /// How many neighbouring panels one tile covers when `remaining` are left: four or two
+    /// where there are 32 vector registers for their accumulators (tile6x64, tile6x32).
+    @inlinable @inline(__always)
+    static func panelSpan(remaining: Int) -> Int {
+        has32VectorRegisters ? (remaining >= 4 ? 4 : remaining >= 2 ? 2 : 1) : 1
+    }
+
+    /// `rows` pixels × the `span` panels from `b` on (the next panel 16·k floats further), of
+    /// which `validColumns` channels are real: one tile6x16/6x32/6x64 when there are 6 rows
+    /// (rows from `split` on at `next`, as in tile6x16), else remainder tiles panel by panel.
+    @inlinable @inline(always)
+    static func tilePanels<A: ActivationFunction>(
+        span: Int, rows: Int, a: UnsafePointer<Float>, k: Int, b: UnsafePointer<Float>, bias: UnsafePointer<Float>,
+        c: UnsafeMutablePointer<Float>, ldc: Int, residual: UnsafePointer<Float>?,
+        split: Int = 6, next: UnsafeMutablePointer<Float>? = nil, validColumns: Int, _: A.Type
+    ) {
+        guard rows == 6 else {
+            for i in 0..<span {
+                tileRemainder(rows: rows, a: a, k: k, b: b + i * k * 16, bias: bias + 16 * i, c: c + 16 * i, ldc: ldc,
+                              residual: residual.map { $0 + 16 * i }, validColumns: min(16, validColumns - 16 * i), A.self)
+            }
+            return
+        }
+        switch span {
+        case 4:
+            tile6x64(a: a, k: k, b: b, bias: bias, c: c, ldc: ldc, residual: residual, split: split, next: next,
+                     validColumns4: min(16, validColumns - 48), A.self)
+        case 2:
+            tile6x32(a: a, k: k, b: b, b2: b + k * 16, bias: bias, c: c, ldc: ldc, residual: residual, split: split, next: next,
+                     validColumns2: min(16, validColumns - 16), A.self)
+        default:
+            tile6x16(a: a, k: k, b: b, bias: bias, c: c, ldc: ldc, residual: residual, split: split, next: next,
+                     validColumns: min(16, validColumns), A.self)
+        }
     }
 
     /// One 6×16 tile: output row i starts at `c + i·ldc` (its residual at `residual + i·ldc`).
