@@ -21,6 +21,7 @@ import Testing
         (16, 16, 16, 1, 5, 1, 1, [4], true),        // depthwise 1x5, shuffled, residual
         (24, 12, 4, 1, 1, 1, 1, [4, 6], true),      // grouped 1x1, two shuffles
         (48, 40, 8, 1, 1, 1, 1, [], false),         // grouped 1x1, 5 outputs per group
+        (16, 96, 4, 1, 1, 1, 1, [4], true),         // grouped 1x1, 24 outputs per group, shuffled, residual
         (12, 36, 3, 3, 3, 2, 2, [3], false),        // grouped 3x3
     ] as [(Int, Int, Int, Int, Int, Int, Int, [Int], Bool)])
     func groupedConv(shape: (Int, Int, Int, Int, Int, Int, Int, [Int], Bool)) throws {
@@ -44,7 +45,7 @@ import Testing
                             residual: hasResidual ? residual : nil, output: &output, outHeight: oh, outWidth: ow,
                             activation: ReLU6.self, threads: ThreadPool(threads: 2))
         // k×k over few channels: the same conv packed as a dense direct conv, zeros outside each group.
-        var dense: [Float]?
+        var dense: [Float]?, grouped: [Float]?
         if kh * kw > 1, !hasResidual {
             let denseLayer = LayerWeights(.directConv, "g", out: co, in: cinG, kernel: (kh, kw), groups: groups, weight: ["w"],
                                           bias: true, shuffles: shuffles, at: 0)
@@ -64,6 +65,15 @@ import Testing
                                   outChannels: co, residual: hasResidual ? residual : nil, output: &denseOutput,
                                   activation: ReLU6.self, threads: ThreadPool(threads: 2))
             dense = denseOutput
+            // Many groups: one GEMM per group, stores scattered through the shuffle's positions.
+            let groupedLayer = LayerWeights(.groupedPointwise, "g", out: co, in: cinG, groups: groups, weight: ["w"], bias: true,
+                                            shuffles: shuffles, at: 0)
+            var groupedOutput = [Float](repeating: .nan, count: oh * ow * co)
+            Kernels.groupedPointwiseConv(input: input, pixels: oh * ow, inChannels: ci, groups: groups,
+                                         weights: try pack(groupedLayer, weight, bias), outChannels: co, shuffled: !shuffles.isEmpty,
+                                         residual: hasResidual ? residual : nil, output: &groupedOutput,
+                                         activation: ReLU6.self, threads: ThreadPool(threads: 2))
+            grouped = groupedOutput
         }
         let order = ChannelOrder.sources(channels: co, shuffles: shuffles)
         var expected = [Float](repeating: 0, count: output.count)
@@ -88,6 +98,7 @@ import Testing
         }
         expectClose(output, expected)
         if let dense { expectClose(dense, expected) }
+        if let grouped { expectClose(grouped, expected) }
     }
 
     @Test("Dynamic Shift-Max with two and four coefficients, shuffled, with a residual", arguments: [

@@ -1,3 +1,5 @@
+import SpecSIMD
+
 /// 1×1 convolution with groups: one small GEMM per group on its slice of channels, with the
 /// 6×16 tile of the pointwise kernel. Outputs whose order a channel shuffle changed are
 /// stored through a table of positions.
@@ -101,9 +103,7 @@ struct GroupedPointwise<A: ActivationFunction>: ParallelWork {
             SpecRuntime.store(v, output + base + first, count: valid)
             return
         }
-        for lane in 0..<valid {
-            let at = base + Int(positions[first + lane])
-            output[at] = v[lane] + (residual.map { $0[at] } ?? 0)
-        }
+        if let residual { v += spec_gather16(residual + base, positions + first, Int32(valid)) }
+        spec_scatter16(output + base, positions + first, v, Int32(valid))
     }
 }

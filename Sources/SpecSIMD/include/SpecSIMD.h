@@ -44,6 +44,39 @@ static inline __attribute__((always_inline)) void spec_prefetch_l2(const float *
     __builtin_prefetch(p, 0, 2);
 }
 
+typedef int spec_int16 __attribute__((ext_vector_type(16)));
+
+/// Stores lanes [0, count) of v at base[positions[lane]], where positions holds whole
+/// numbers as floats. One scatter instruction on AVX-512; Swift would spill the vector
+/// and reload it lane by lane.
+static inline __attribute__((always_inline)) void spec_scatter16(float *base, const float *positions, spec_float16 v, int count) {
+#if defined(__AVX512F__)
+    unsigned short mask = (unsigned short)((1u << count) - 1);
+    spec_float16 zero = 0.0f;
+    spec_float16 where = (spec_float16)__builtin_ia32_loadups512_mask(positions, (__attribute__((vector_size(64))) float)zero, mask);
+    spec_int16 index = __builtin_convertvector(where, spec_int16);
+    __builtin_ia32_scattersiv16sf(base, mask, (__attribute__((vector_size(64))) int)index, (__attribute__((vector_size(64))) float)v, 4);
+#else
+    for (int lane = 0; lane < count; lane++) base[(long)positions[lane]] = v[lane];
+#endif
+}
+
+/// Lanes [0, count) read from base[positions[lane]], the rest zero: the loads that match
+/// spec_scatter16's stores.
+static inline __attribute__((always_inline)) spec_float16 spec_gather16(const float *base, const float *positions, int count) {
+    spec_float16 result = 0.0f;
+#if defined(__AVX512F__)
+    unsigned short mask = (unsigned short)((1u << count) - 1);
+    spec_float16 where = (spec_float16)__builtin_ia32_loadups512_mask(positions, (__attribute__((vector_size(64))) float)result, mask);
+    spec_int16 index = __builtin_convertvector(where, spec_int16);
+    result = (spec_float16)__builtin_ia32_gathersiv16sf((__attribute__((vector_size(64))) float)result, base,
+                                                        (__attribute__((vector_size(64))) int)index, mask, 4);
+#else
+    for (int lane = 0; lane < count; lane++) result[lane] = base[(long)positions[lane]];
+#endif
+    return result;
+}
+
 /// Whether the code that calls this is compiled for AVX-512, whose 32 vector registers hold
 /// kernels that would spill from AVX2's 16. Evaluated where it is inlined: in the networks'
 /// module, compiled for the build machine's CPU.
