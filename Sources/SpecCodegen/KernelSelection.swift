@@ -30,7 +30,7 @@ struct WeightsEntry {
         case .grouped: return out * (kernel.0 * kernel.1 * inChannels + 2)
         case .groupedPointwise: return groups * ((out / groups + 15) / 16) * 16 * (inChannels + 1) + out
         case .depthwiseMultiplier: return (out / 2 + 15) / 16 * 32 * (kernel.0 * kernel.1 + 1)
-        case .shiftIndices: return 2 * padded
+        case .shiftIndices: return 2 * padded + padded / 16 * (2 + 2 * 8 * 20)  // ShiftMaxPacking: tables, then permute steps
         }
     }
 

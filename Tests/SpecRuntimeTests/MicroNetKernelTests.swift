@@ -101,8 +101,11 @@ import Testing
         if let grouped { expectClose(grouped, expected) }
     }
 
+    /// (channels, coefficients, shift groups, shuffles, residual). From 16 channels up the
+    /// gathers run as permutes of 16-channel windows; 48 and 144 are M3's block0 and block3.
     @Test("Dynamic Shift-Max with two and four coefficients, shuffled, with a residual", arguments: [
         (8, 2, 2, [Int](), false), (12, 4, 3, [3, 6], false), (16, 2, 4, [4], true), (20, 4, 1, [], true),
+        (40, 2, 5, [5], true), (48, 4, 12, [12, 24], false), (144, 4, 24, [72], true),
     ] as [(Int, Int, Int, [Int], Bool)])
     func dyShiftMax(shape: (Int, Int, Int, [Int], Bool)) throws {
         let (c, coefficients, groups, shuffles, hasResidual) = shape

@@ -146,9 +146,20 @@ enum Packer {
         let padded = roundUp(c, 16)
         dst.initialize(repeating: 0, count: layer.packedFloats)
         let table = UnsafeMutableRawPointer(dst)
-        for (position, source) in sources.enumerated() {
-            table.storeBytes(of: Int32(source), toByteOffset: 4 * position, as: Int32.self)
-            table.storeBytes(of: Int32(((source / gc + 1) % g) * gc + (source % gc + 1) % gc), toByteOffset: 4 * (padded + position), as: Int32.self)
+        let shifted = sources.map { ((($0 / gc + 1) % g) * gc + ($0 % gc + 1) % gc) }
+        for position in 0..<c {
+            table.storeBytes(of: Int32(sources[position]), toByteOffset: 4 * position, as: Int32.self)
+            table.storeBytes(of: Int32(shifted[position]), toByteOffset: 4 * (padded + position), as: Int32.self)
+        }
+        // The permute plan needs whole windows of 16 channels; fewer run the scalar loop.
+        guard c >= 16 else { return }
+        for first in stride(from: 0, to: c, by: 16) {
+            let positions = first..<min(first + 16, c)
+            let stepsA = ShiftMaxPacking.steps(gathering: sources[positions], channels: c)
+            let stepsB = ShiftMaxPacking.steps(gathering: shifted[positions], channels: c)
+            let chunk = table + 4 * 2 * padded + 4 * (first / 16) * ShiftMaxPacking.chunkInts
+            let ints = [Int32(stepsA.count / ShiftMaxPacking.stepInts), Int32(stepsB.count / ShiftMaxPacking.stepInts)] + stepsA + stepsB
+            for (i, value) in ints.enumerated() { chunk.storeBytes(of: value, toByteOffset: 4 * i, as: Int32.self) }
         }
     }
 

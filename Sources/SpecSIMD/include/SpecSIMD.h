@@ -77,6 +77,30 @@ static inline __attribute__((always_inline)) spec_float16 spec_gather16(const fl
     return result;
 }
 
+/// `into` with the lanes in `mask` replaced: lane l takes lo[indices[l]] for indices 0–15,
+/// hi[indices[l] - 16] for 16–31, from the 16 floats at lo and at hi. One two-source
+/// permute on AVX-512, where Dynamic Shift-Max's channel gathers would otherwise be scalar.
+static inline __attribute__((always_inline)) spec_float16 spec_permute_merge16(spec_float16 into, const float *lo, const float *hi,
+                                                                               const int *indices, int mask) {
+    spec_float16 a, b;
+    spec_int16 index;
+    __builtin_memcpy(&a, lo, sizeof a);
+    __builtin_memcpy(&b, hi, sizeof b);
+    __builtin_memcpy(&index, indices, sizeof index);
+#if defined(__AVX512F__)
+    spec_float16 permuted = (spec_float16)__builtin_ia32_vpermi2varps512((__attribute__((vector_size(64))) float)a,
+                                                                        (__attribute__((vector_size(64))) int)index,
+                                                                        (__attribute__((vector_size(64))) float)b);
+    return (spec_float16)__builtin_ia32_selectps_512((unsigned short)mask, (__attribute__((vector_size(64))) float)permuted,
+                                                     (__attribute__((vector_size(64))) float)into);
+#else
+    for (int lane = 0; lane < 16; lane++) {
+        if (mask >> lane & 1) into[lane] = index[lane] < 16 ? a[index[lane]] : b[index[lane] - 16];
+    }
+    return into;
+#endif
+}
+
 /// Whether the code that calls this is compiled for AVX-512, whose 32 vector registers hold
 /// kernels that would spill from AVX2's 16. Evaluated where it is inlined: in the networks'
 /// module, compiled for the build machine's CPU.
