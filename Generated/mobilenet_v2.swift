@@ -147,12 +147,12 @@ public final class MobilenetV2: CompiledNetwork {
 
         // %4 block0.dw: dwconv2d_bn_relu6 %1 -> 32x112x112
         // mobilenet_v2.spec:28: 1    16    1    1   (t c n s)
-        // In place over %1, keeping 28672 bytes of rows aside.
+        // In place over %1, keeping 114688 bytes of rows aside; threads split it into 2 bands of rows.
         Kernels.depthwiseConvInPlace(
             a + 0, channels: 32, inHeight: 112, inWidth: 112,
             weights: w + 896, kernelHeight: 3, kernelWidth: 3,
             strideHeight: 1, strideWidth: 1, padTop: 1, padLeft: 1,
-            outHeight: 112, outWidth: 112, scratch: a + 401_408,
+            outHeight: 112, outWidth: 112, scratch: a + 401_408, rowBands: 2,
             activation: ReLU6.self, threads: threads)
         Profiling.mark(timeline, 2)
 

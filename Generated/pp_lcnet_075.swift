@@ -112,12 +112,12 @@ public final class PpLcnet075: CompiledNetwork {
 
         // %4 block0.dw: dwconv2d_bn_hardswish %1 -> 16x112x112
         // pp_lcnet.spec:28: 3    16     32     1    -   (k in out s se)
-        // In place over %1, keeping 14336 bytes of rows aside.
+        // In place over %1, keeping 57344 bytes of rows aside; threads split it into 2 bands of rows.
         Kernels.depthwiseConvInPlace(
             a + 0, channels: 16, inHeight: 112, inWidth: 112,
             weights: w + 448, kernelHeight: 3, kernelWidth: 3,
             strideHeight: 1, strideWidth: 1, padTop: 1, padLeft: 1,
-            outHeight: 112, outWidth: 112, scratch: a + 200_704,
+            outHeight: 112, outWidth: 112, scratch: a + 200_704, rowBands: 2,
             activation: HardSwish.self, threads: threads)
         Profiling.mark(timeline, 2)
 

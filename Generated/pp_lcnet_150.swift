@@ -106,12 +106,12 @@ public final class PpLcnet150: CompiledNetwork {
 
         // %4 block0.dw: dwconv2d_bn_hardswish %1 -> 24x112x112
         // pp_lcnet.spec:28: 3    16     32     1    -   (k in out s se)
-        // In place over %1, keeping 21504 bytes of rows aside.
+        // In place over %1, keeping 86016 bytes of rows aside; threads split it into 2 bands of rows.
         Kernels.depthwiseConvInPlace(
             a + 0, channels: 24, inHeight: 112, inWidth: 112,
             weights: w + 896, kernelHeight: 3, kernelWidth: 3,
             strideHeight: 1, strideWidth: 1, padTop: 1, padLeft: 1,
-            outHeight: 112, outWidth: 112, scratch: a + 301_056,
+            outHeight: 112, outWidth: 112, scratch: a + 301_056, rowBands: 2,
             activation: HardSwish.self, threads: threads)
         Profiling.mark(timeline, 2)
 

@@ -228,12 +228,15 @@ extension KernelLayer {
             guard let scratch = plan.scratch(of: node.id) else {
                 throw SpecError("internal error: in-place \(node.id) has no line buffer", at: node.origin.location)
             }
-            w.comment("In place over \(conv.input), keeping \(scratch.size) bytes of rows aside.")
+            let bands = graph.inPlaceDepthwiseRowBands(of: node)
+            w.comment("In place over \(conv.input), keeping \(scratch.size) bytes of rows aside"
+                      + (bands > 1 ? "; threads split it into \(bands) bands of rows." : "."))
             w.call("Kernels.depthwiseConvInPlace", [
                 "\(output), channels: \(x.channels), inHeight: \(x.height), inWidth: \(x.width)",
                 "weights: \(weights), kernelHeight: \(conv.kernelHeight), kernelWidth: \(conv.kernelWidth)",
                 "strideHeight: \(conv.strideHeight), strideWidth: \(conv.strideWidth), padTop: \(conv.padHeight), padLeft: \(conv.padWidth)",
-                "outHeight: \(shape.height), outWidth: \(shape.width), scratch: a + \(Literal.int(scratch.offset / 4))",
+                "outHeight: \(shape.height), outWidth: \(shape.width), scratch: a + \(Literal.int(scratch.offset / 4))"
+                    + (bands > 1 ? ", rowBands: \(bands)" : ""),
                 "activation: \(Self.swiftType(conv.activation)).self, threads: threads",
             ])
         case .directConv(let conv), .depthwise(let conv):

@@ -198,8 +198,11 @@ public struct Graph: Sendable {
             return ExpandDepthwise.maxBands * f.ringFloats(inWidth: input.width)
         case .conv(let c) where inPlace && c.residual == nil:
             // One output row being computed, and for stride 1 the pad rows above it that
-            // were overwritten but are still read.
+            // were overwritten but are still read. Split by rows, each band also keeps the
+            // rows next to it that its neighbours overwrite.
             let x = self.node(c.input).shape
+            let bands = inPlaceDepthwiseRowBands(of: node)
+            if bands > 1 { return bands * (c.padHeight + c.kernelHeight) * x.width * x.channels }
             return node.shape.width * node.shape.channels + (c.strideHeight == 1 ? c.padHeight * x.width * x.channels : 0)
         default: return 0
         }
@@ -213,6 +216,18 @@ public struct Graph: Sendable {
             guard case .conv(let c) = node.op else { return false }
             return c.groups == 1 && !c.isPointwise && c.residual == nil
         }
+    }
+
+    /// How many bands of rows threads split an in-place depthwise conv into (see
+    /// `Kernels.depthwiseConvInPlace`): one, where they split its channels in chunks of 16,
+    /// except for stride 1 over at most 32 channels (two chunks: each core would write
+    /// every other cache line) and rows enough for bands of a kernel's height: then
+    /// `ExpandDepthwise.maxBands`, the most threads bands are made for.
+    public func inPlaceDepthwiseRowBands(of node: Node) -> Int {
+        guard case .conv(let c) = node.op, c.strideHeight == 1 else { return 1 }
+        let x = self.node(c.input).shape
+        let bands = ExpandDepthwise.maxBands
+        return x.channels <= 32 && x.height >= bands * c.kernelHeight ? bands : 1
     }
 
     /// Whether `node` can write its result over its depthwise input as it goes, keeping only

@@ -220,13 +220,17 @@ import Testing
 /// The in-place depthwise conv against the out-of-place one.
 @Suite struct DepthwiseInPlaceTests {
     // 168 and 170 channels of 5×5 weights (over 16 KB) go in blocks of 64 channels, each
-    // through all rows; 170 leaves blocks whose channels are not a multiple of 8.
+    // through all rows; 170 leaves blocks whose channels are not a multiple of 8. The last
+    // five split by rows on two threads (two bands): 3×3 and 5×5, bands of equal and of
+    // unequal height, one of two rows under a 5×5 kernel, whose halo below reaches past
+    // the band below it.
     @Test("in place, with a line buffer, it computes what the out-of-place kernel does", arguments: [
-        (24, 9, 7, 3, 1), (40, 14, 14, 5, 1), (72, 12, 10, 3, 2), (33, 11, 13, 3, 2), (16, 1, 1, 3, 1), (8, 1, 5, 3, 2),
-        (168, 7, 7, 5, 1), (170, 6, 6, 5, 1),
+        (24, 9, 7, 3, 1, 1), (40, 14, 14, 5, 1, 1), (72, 12, 10, 3, 2, 1), (33, 11, 13, 3, 2, 1), (16, 1, 1, 3, 1, 1),
+        (8, 1, 5, 3, 2, 1), (168, 7, 7, 5, 1, 1), (170, 6, 6, 5, 1, 1),
+        (32, 12, 9, 3, 1, 2), (16, 13, 7, 3, 1, 2), (24, 11, 6, 5, 1, 2), (40, 4, 5, 5, 1, 2), (8, 2, 3, 3, 1, 2),
     ], [1, 2])
-    func matches(shape: (channels: Int, height: Int, width: Int, kernel: Int, stride: Int), threads: Int) throws {
-        let (c, h, w, k, s) = shape
+    func matches(shape: (channels: Int, height: Int, width: Int, kernel: Int, stride: Int, rowBands: Int), threads: Int) throws {
+        let (c, h, w, k, s, bands) = shape
         let pad = k / 2
         let oh = (h + 2 * pad - k) / s + 1, ow = (w + 2 * pad - k) / s + 1
         var random = SplitMix64(seed: UInt64(c * h * w + k * 10 + s))
@@ -246,12 +250,16 @@ import Testing
                               strideHeight: s, strideWidth: s, padTop: pad, padLeft: pad, output: &expected,
                               outHeight: oh, outWidth: ow, activation: HardSwish.self, threads: ThreadPool(threads: 1))
         var tensor = input
-        var scratch = [Float](repeating: .nan, count: ow * c + (s == 1 ? pad * w * c : 0))
+        // Exactly what the IR plans (`Graph.scratchElements`), then a sentinel.
+        let scratchFloats = bands > 1 ? bands * (pad + k) * w * c : ow * c + (s == 1 ? pad * w * c : 0)
+        var scratch = [Float](repeating: .nan, count: scratchFloats) + [Float](repeating: 7, count: 64)
         Kernels.depthwiseConvInPlace(&tensor, channels: c, inHeight: h, inWidth: w, weights: packed, kernelHeight: k, kernelWidth: k,
                                      strideHeight: s, strideWidth: s, padTop: pad, padLeft: pad, outHeight: oh, outWidth: ow,
-                                     scratch: &scratch, activation: HardSwish.self, threads: ThreadPool(threads: threads))
+                                     scratch: &scratch, rowBands: bands, activation: HardSwish.self,
+                                     threads: ThreadPool(threads: threads))
         let same = Array(tensor[0..<(oh * ow * c)]) == expected
         #expect(same)
+        #expect(scratch[scratchFloats...].allSatisfy { $0 == 7 })
     }
 }
 
