@@ -132,8 +132,10 @@ import Testing
     }
 
     // Output counts give every last panel: 16 wide (10, 70, 130), 32 (96), 48 (240), none
-    // (64); 600 × 512 is large enough to be split over threads.
-    @Test("dense layer", arguments: [(1, 1), (24, 10), (100, 70), (64, 64), (37, 130), (20, 96), (30, 240), (512, 600)])
+    // (64); 600 × 512 and 1000 × 256 (over 128 KB: full panels go two at a time) are large
+    // enough to be split over threads, and 1000's 15 full panels leave one of a share unpaired.
+    @Test("dense layer", arguments: [(1, 1), (24, 10), (100, 70), (64, 64), (37, 130), (20, 96), (30, 240), (512, 600),
+                                     (256, 1000)])
     func dense(shape: (inFeatures: Int, outFeatures: Int)) {
         var random = SplitMix64(seed: UInt64(shape.inFeatures * 7 + shape.outFeatures))
         let input = (0..<shape.inFeatures).map { _ in random.uniform(-1, 1) }

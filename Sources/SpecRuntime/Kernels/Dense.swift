@@ -81,8 +81,19 @@ struct Dense<A: ActivationFunction>: ParallelWork {
         let width = DensePacking.panelWidth
         let padded = roundUp(outFeatures, 16)
         let full = padded / width, tail = padded - full * width
-        for panel in panels {
+        // Layers whose weights come from memory read two panels at once: one stream of
+        // weights from memory runs at ~9 GB/s on the AVX2 VM, two at ~16 (BENCHMARKS.md).
+        // Each output is the same chain of FMAs either way.
+        let pairs = inFeatures * padded * MemoryLayout<Float>.size >= Kernels.prefetchedWeightBytes
+        var panel = panels.lowerBound
+        while panel < panels.upperBound {
             let w = weights + panel * width * inFeatures, column = panel * width
+            if pairs && panel + 1 < min(full, panels.upperBound) {
+                runPair(w, column: column)
+                panel += 2
+                continue
+            }
+            defer { panel += 1 }
             // Constant vector counts, so each call compiles to its own branch-free loop.
             if panel < full {
                 run(w, width: width, vectors: 4, column: column)
@@ -94,6 +105,38 @@ struct Dense<A: ActivationFunction>: ParallelWork {
                 run(w, width: tail, vectors: 1, column: column)
             }
         }
+    }
+
+    /// Two full panels at once, `panel` and the one after it: two streams of weights.
+    @inlinable @inline(__always)
+    func runPair(_ panel: UnsafePointer<Float>, column o: Int) {
+        var a0 = Vec.zero, a1 = Vec.zero, a2 = Vec.zero, a3 = Vec.zero
+        var b0 = Vec.zero, b1 = Vec.zero, b2 = Vec.zero, b3 = Vec.zero
+        let width = DensePacking.panelWidth
+        var w = panel, v = panel + width * inFeatures
+        for i in 0..<inFeatures {
+            let x = Vec(repeating: input[i])
+            a0 = a0.addingProduct(x, load(w))
+            a1 = a1.addingProduct(x, load(w + 16))
+            a2 = a2.addingProduct(x, load(w + 32))
+            a3 = a3.addingProduct(x, load(w + 48))
+            b0 = b0.addingProduct(x, load(v))
+            b1 = b1.addingProduct(x, load(v + 16))
+            b2 = b2.addingProduct(x, load(v + 32))
+            b3 = b3.addingProduct(x, load(v + 48))
+            w += width
+            v += width
+        }
+        let bias = weights + inFeatures * roundUp(outFeatures, 16) + o
+        let p = o + width
+        store(A.apply(a0 + load(bias)), output + o, count: outFeatures - o)
+        store(A.apply(a1 + load(bias + 16)), output + o + 16, count: outFeatures - o - 16)
+        store(A.apply(a2 + load(bias + 32)), output + o + 32, count: outFeatures - o - 32)
+        store(A.apply(a3 + load(bias + 48)), output + o + 48, count: outFeatures - o - 48)
+        store(A.apply(b0 + load(bias + 64)), output + p, count: outFeatures - p)
+        store(A.apply(b1 + load(bias + 80)), output + p + 16, count: outFeatures - p - 16)
+        store(A.apply(b2 + load(bias + 96)), output + p + 32, count: outFeatures - p - 32)
+        store(A.apply(b3 + load(bias + 112)), output + p + 48, count: outFeatures - p - 48)
     }
 
     /// One panel: `vectors` accumulators of 16 outputs, each weight row `width` floats.
