@@ -91,18 +91,18 @@ struct Dense<A: ActivationFunction>: ParallelWork {
             if pairs && panel + 1 < min(full, panels.upperBound) {
                 runPair(w, column: column)
                 panel += 2
-                continue
-            }
-            defer { panel += 1 }
-            // Constant vector counts, so each call compiles to its own branch-free loop.
-            if panel < full {
-                run(w, width: width, vectors: 4, column: column)
-            } else if tail == 48 {
-                run(w, width: tail, vectors: 3, column: column)
-            } else if tail == 32 {
-                run(w, width: tail, vectors: 2, column: column)
             } else {
-                run(w, width: tail, vectors: 1, column: column)
+                // Constant vector counts, so each call compiles to its own branch-free loop.
+                if panel < full {
+                    run(w, width: width, vectors: 4, column: column)
+                } else if tail == 48 {
+                    run(w, width: tail, vectors: 3, column: column)
+                } else if tail == 32 {
+                    run(w, width: tail, vectors: 2, column: column)
+                } else {
+                    run(w, width: tail, vectors: 1, column: column)
+                }
+                panel += 1
             }
         }
     }
@@ -127,16 +127,8 @@ struct Dense<A: ActivationFunction>: ParallelWork {
             w += width
             v += width
         }
-        let bias = weights + inFeatures * roundUp(outFeatures, 16) + o
-        let p = o + width
-        store(A.apply(a0 + load(bias)), output + o, count: outFeatures - o)
-        store(A.apply(a1 + load(bias + 16)), output + o + 16, count: outFeatures - o - 16)
-        store(A.apply(a2 + load(bias + 32)), output + o + 32, count: outFeatures - o - 32)
-        store(A.apply(a3 + load(bias + 48)), output + o + 48, count: outFeatures - o - 48)
-        store(A.apply(b0 + load(bias + 64)), output + p, count: outFeatures - p)
-        store(A.apply(b1 + load(bias + 80)), output + p + 16, count: outFeatures - p - 16)
-        store(A.apply(b2 + load(bias + 96)), output + p + 32, count: outFeatures - p - 32)
-        store(A.apply(b3 + load(bias + 112)), output + p + 48, count: outFeatures - p - 48)
+        finish(a0, a1, a2, a3, vectors: 4, column: o)
+        finish(b0, b1, b2, b3, vectors: 4, column: o + width)
     }
 
     /// One panel: `vectors` accumulators of 16 outputs, each weight row `width` floats.
@@ -152,6 +144,12 @@ struct Dense<A: ActivationFunction>: ParallelWork {
             if vectors > 3 { a3 = a3.addingProduct(x, load(w + 48)) }
             w += width
         }
+        finish(a0, a1, a2, a3, vectors: vectors, column: o)
+    }
+
+    /// Bias, activation and store of the `vectors` accumulators of outputs from `column` on.
+    @inlinable @inline(__always)
+    func finish(_ a0: Vec, _ a1: Vec, _ a2: Vec, _ a3: Vec, vectors: Int, column o: Int) {
         let bias = weights + inFeatures * roundUp(outFeatures, 16) + o
         store(A.apply(a0 + load(bias)), output + o, count: outFeatures - o)
         if vectors > 1 { store(A.apply(a1 + load(bias + 16)), output + o + 16, count: outFeatures - o - 16) }
