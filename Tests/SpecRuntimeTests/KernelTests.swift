@@ -174,6 +174,23 @@ import Testing
         expectClose(tensor, (0..<(pixels * c)).map { original[$0] * gate[$0 % c] })
     }
 
+    // Up to eight channel vectors pool together: counts below, at and past one group of
+    // eight (128, 136, 248), partial last vectors of 8 and 4 lanes, and a 7×7 head's 960.
+    @Test("global average pool sums each channel's pixels in order", arguments: [
+        (9, 8), (784, 72), (784, 120), (49, 128), (196, 136), (25, 248), (49, 960), (3, 4),
+    ])
+    func globalAveragePool(shape: (pixels: Int, channels: Int)) {
+        let (pixels, c) = shape
+        var random = SplitMix64(seed: UInt64(pixels * 31 + c))
+        let x = (0..<(pixels * c)).map { _ in random.uniform(-4, 4) }
+        var output = [Float](repeating: .nan, count: c + 16)
+        Kernels.globalAveragePool(input: x, pixels: pixels, channels: c, output: &output, before: ReLU.self, after: Identity.self)
+        // The same float sums in the same order, so the same bits, and nothing written past c.
+        let expected = (0..<c).map { ch in (0..<pixels).reduce(Float(0)) { $0 + max(0, x[$1 * c + ch]) } * (1 / Float(pixels)) }
+        #expect(Array(output[..<c]) == expected)
+        #expect(output[c...].allSatisfy { $0.isNaN })
+    }
+
     @Test("activations follow PyTorch's formulas", arguments: [-5, -3, -1.5, 0, 0.5, 2.9, 3, 7] as [Float])
     func activations(x: Float) {
         let v = Vec(repeating: x)
