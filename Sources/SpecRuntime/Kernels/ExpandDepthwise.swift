@@ -146,27 +146,29 @@ struct ExpandDepthwiseBands<E: ActivationFunction, D: ActivationFunction>: Paral
             let prefetchNext = prefetch && following > 0
             var prefetched = 0
             while p < pixels.upperBound {
-                if prefetchNext {
-                    Kernels.prefetchPanelRows(b + span * inChannels * 16, next: &prefetched, count: following * rowsPerTile,
-                                              rows: following * inChannels)
-                }
+                let fetch = prefetchNext ? min(following * rowsPerTile, following * inChannels - prefetched) : 0
+                let fetchFrom = b + span * inChannels * 16 + prefetched * 16
+                prefetched += fetch
                 let c = start + col * channels + column
                 let a = input + p * inChannels
                 let inRow = min(pixels.upperBound - p, width - col)
                 let step: Int
                 if inRow >= 6 {
                     Kernels.tilePanels(span: span, rows: 6, a: a, k: inChannels, b: b, bias: bias + column, c: c, ldc: channels,
-                                       residual: nil, validColumns: channels - column, E.self)
+                                       residual: nil, validColumns: channels - column,
+                                       prefetch: fetchFrom, prefetchRows: fetch, E.self)
                     step = 6
                 } else if width >= 6 && inRow < pixels.upperBound - p && pixels.upperBound - p >= 6 {
                     // Six pixels across the end of a row into the next.
                     Kernels.tilePanels(span: span, rows: 6, a: a, k: inChannels, b: b, bias: bias + column, c: c, ldc: channels,
                                        residual: nil, split: inRow, next: rowStart(row + 1) + column,
-                                       validColumns: channels - column, E.self)
+                                       validColumns: channels - column,
+                                       prefetch: fetchFrom, prefetchRows: fetch, E.self)
                     step = 6
                 } else {
                     Kernels.tilePanels(span: span, rows: inRow, a: a, k: inChannels, b: b, bias: bias + column, c: c,
-                                       ldc: channels, residual: nil, validColumns: channels - column, E.self)
+                                       ldc: channels, residual: nil, validColumns: channels - column,
+                                       prefetch: fetchFrom, prefetchRows: fetch, E.self)
                     step = inRow
                 }
                 p += step

@@ -13,17 +13,6 @@ public enum Kernels {
     @inlinable
     static var prefetchedWeightBytes: Int { 128 * 1024 }
 
-    /// Prefetches into L2 up to `count` more of a weight panel's `rows` rows of 16 floats,
-    /// from row `next` on, and advances `next`: a tile's share of the panel after its own.
-    @inlinable @inline(__always)
-    static func prefetchPanelRows(_ panel: UnsafePointer<Float>, next: inout Int, count: Int, rows: Int) {
-        let end = min(rows, next + count)
-        while next < end {
-            spec_prefetch_l2(panel + next * 16)
-            next += 1
-        }
-    }
-
     /// Whether the code that inlines this is compiled for AVX-512 (32 vector registers),
     /// where kernels take wider tiles that would spill on AVX2.
     @inlinable @inline(__always)

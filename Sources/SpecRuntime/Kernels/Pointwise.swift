@@ -1,3 +1,5 @@
+import SpecSIMD
+
 /// 1×1 convolution over an NHWC tensor: a GEMM of [pixels × in] by [in × out].
 ///
 /// Weights are packed at load time into panels of 16 output channels, each [in][16],
@@ -114,14 +116,15 @@ struct PointwiseConv<A: ActivationFunction>: ParallelWork {
                 let rowsPerTile = (following * k + tileCount - 1) / tileCount
                 var prefetched = 0
                 for tile in blockStart..<blockEnd {
-                    if prefetch {
-                        Kernels.prefetchPanelRows(b + span * k * 16, next: &prefetched, count: rowsPerTile, rows: following * k)
-                    }
+                    // This tile's share of the following panels' rows, fetched as it runs.
+                    let fetch = prefetch ? min(rowsPerTile, following * k - prefetched) : 0
                     let p0 = tile * 6
                     Kernels.tilePanels(span: span, rows: min(6, pixels - p0), a: input + p0 * k, k: k, b: b, bias: bias + column,
                                        c: output + p0 * outChannels + column, ldc: outChannels,
                                        residual: residual.map { $0 + p0 * outChannels + column },
-                                       validColumns: outChannels - column, A.self)
+                                       validColumns: outChannels - column,
+                                       prefetch: b + span * k * 16 + prefetched * 16, prefetchRows: fetch, A.self)
+                    prefetched += fetch
                 }
                 panel += span
             }
@@ -226,8 +229,15 @@ extension Kernels {
     static func tilePanels<A: ActivationFunction>(
         span: Int, rows: Int, a: UnsafePointer<Float>, k: Int, b: UnsafePointer<Float>, bias: UnsafePointer<Float>,
         c: UnsafeMutablePointer<Float>, ldc: Int, residual: UnsafePointer<Float>?,
-        split: Int = 6, next: UnsafeMutablePointer<Float>? = nil, validColumns: Int, _: A.Type
+        split: Int = 6, next: UnsafeMutablePointer<Float>? = nil, validColumns: Int,
+        prefetch: UnsafePointer<Float>? = nil, prefetchRows: Int = 0, _: A.Type
     ) {
+        // Only the 6×64 tile spreads its prefetches over its k loop; the others fetch first.
+        var spread = 0
+        if let prefetch, prefetchRows > 0 {
+            spread = rows == 6 && span == 4 ? min(k, prefetchRows) : 0
+            for row in spread..<prefetchRows { spec_prefetch_l2(prefetch + row &* 16) }
+        }
         guard rows == 6 else {
             for i in 0..<span {
                 tileRemainder(rows: rows, a: a, k: k, b: b + i * k * 16, bias: bias + 16 * i, c: c + 16 * i, ldc: ldc,
@@ -238,7 +248,7 @@ extension Kernels {
         switch span {
         case 4:
             tile6x64(a: a, k: k, b: b, bias: bias, c: c, ldc: ldc, residual: residual, split: split, next: next,
-                     validColumns4: min(16, validColumns - 48), A.self)
+                     validColumns4: min(16, validColumns - 48), prefetch: prefetch, prefetchRows: spread, A.self)
         case 2:
             tile6x32(a: a, k: k, b: b, b2: b + k * 16, bias: bias, c: c, ldc: ldc, residual: residual, split: split, next: next,
                      validColumns2: min(16, validColumns - 16), A.self)
@@ -329,7 +339,8 @@ extension Kernels {
     static func tile6x64<A: ActivationFunction>(
         a: UnsafePointer<Float>, k: Int, b: UnsafePointer<Float>, bias: UnsafePointer<Float>,
         c: UnsafeMutablePointer<Float>, ldc: Int, residual: UnsafePointer<Float>?,
-        split: Int = 6, next: UnsafeMutablePointer<Float>? = nil, validColumns4: Int, _: A.Type
+        split: Int = 6, next: UnsafeMutablePointer<Float>? = nil, validColumns4: Int,
+        prefetch: UnsafePointer<Float>? = nil, prefetchRows: Int = 0, _: A.Type
     ) {
         var c0 = Vec.zero, c1 = Vec.zero, c2 = Vec.zero, c3 = Vec.zero, c4 = Vec.zero, c5 = Vec.zero
         var d0 = Vec.zero, d1 = Vec.zero, d2 = Vec.zero, d3 = Vec.zero, d4 = Vec.zero, d5 = Vec.zero
@@ -338,7 +349,18 @@ extension Kernels {
         let panel = 16 &* k
         var p = a, q = a + 3 &* k, w = b
         let lda = k, lda2 = 2 &* k
+        // `prefetchRows` (≤ k) rows of 16 floats from `prefetch`, evenly over the k steps: a
+        // burst of hundreds of prefetches before the tile filled the core's miss buffers,
+        // and the tile's own loads waited behind them (V1's 1024→1024 layer at 7×7 fetches
+        // ~450 rows per tile).
+        var fetch = prefetch ?? b, credit = 0
         for _ in 0..<k {
+            credit &+= prefetchRows
+            if credit >= k {
+                credit &-= k
+                spec_prefetch_l2(fetch)
+                fetch += 16
+            }
             let w0 = load(w), w1 = load(w + panel), w2 = load(w + 2 &* panel), w3 = load(w + 3 &* panel)
             var x = Vec(repeating: p[0])
             c0 = c0.addingProduct(x, w0); d0 = d0.addingProduct(x, w1); e0 = e0.addingProduct(x, w2); f0 = f0.addingProduct(x, w3)
