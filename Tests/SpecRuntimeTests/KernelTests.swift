@@ -44,6 +44,8 @@ import Testing
     // pixels: the first and last skip the columns past the row's edges, the last overlaps
     // the one before it unless the width is a multiple of 8 (13, 14, 21, 30, 37 wide), and
     // an 8-wide row is one octet with both edges, a 7-wide one the same octet storing 7.
+    // With AVX-512 an octet's channels go 16 at a time, and a count 8 past a multiple of 16
+    // (24, 40, 72, 200) ends in one strip of 8.
     // Wide channel counts go in blocks (264 channels of 5×5: 64 at a time). A 9-wide 5×5
     // row, whose octets would reach past both edges, and stride-2 rows run four interior
     // pixels at a time, then single pixels. With 3 threads, the few rows of the 7×7 and

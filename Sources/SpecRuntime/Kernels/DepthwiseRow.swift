@@ -129,17 +129,22 @@ extension Kernels {
         channels: Range<Int>, _: A.Type
     ) {
         let pixel = g.inChannels
-        let wide = Kernels.has32VectorRegisters && channels.count % 16 == 0
+        // With 32 vector registers, 16-channel strips and, where the count is 8 past a
+        // multiple of 16 (72, 120, 184, 200 channels), one 8-channel strip at the end: all
+        // strips of 8 had run those layers at half the vector width.
+        let wideEnd = Kernels.has32VectorRegisters ? channels.lowerBound + channels.count / 16 * 16 : channels.lowerBound
         let lastOctet = g.outWidth - 8
-        @inline(__always) func strips<E: OctetEdge, V: SIMD>(at ow: Int, _: E.Type, _: V.Type) where V.Scalar == Float {
+        @inline(__always) func strips<E: OctetEdge, V: SIMD>(at ow: Int, _ strip: Range<Int>, _: E.Type, _: V.Type)
+        where V.Scalar == Float {
             let offset = (ow - g.padLeft) * pixel
-            for c in stride(from: channels.lowerBound, to: channels.upperBound, by: V.scalarCount) {
+            for c in stride(from: strip.lowerBound, to: strip.upperBound, by: V.scalarCount) {
                 depthwiseOctetStrip(rows: rows, taps: taps, g, weights: weights, bias: bias, padded: padded,
                                     output: output + ow * pixel, offset: offset, channel: c, A.self, V.self, E.self)
             }
         }
         @inline(__always) func octets<E: OctetEdge>(at ow: Int, _: E.Type) {
-            if wide { strips(at: ow, E.self, SIMD16<Float>.self) } else { strips(at: ow, E.self, SIMD8<Float>.self) }
+            if wideEnd > channels.lowerBound { strips(at: ow, channels.lowerBound..<wideEnd, E.self, SIMD16<Float>.self) }
+            if wideEnd < channels.upperBound { strips(at: ow, wideEnd..<channels.upperBound, E.self, SIMD8<Float>.self) }
         }
         if lastOctet <= 0 {
             if lastOctet == 0 { octets(at: 0, BothEdges.self) } else { octets(at: 0, SevenWide.self) }
