@@ -5,7 +5,8 @@ For each network: `specrun export-weights` writes the deterministic weights `spe
 uses; the reference PyTorch model loads them (strict), is exported to ONNX (opset 17), and
 ONNX Runtime and OpenVINO run it. Then, for R rounds, each engine runs K timed batch-1
 inferences in turn (speccc, ORT, OpenVINO, speccc, ORT, ...), and the table reports the
-median over rounds of each round's median, and speccc / best peer. A second table gives
+median over rounds of each round's median, speccc / best peer, and the median and range
+of the rounds' own ratios (speccc / best peer within one round). A second table gives
 throughput at batch 8 (`specrun bench --batch 8`: on one thread speccc runs the 8 images
 one after another; on T threads, T side by side, each in its own arena; the peers get one
 8-image tensor).
@@ -123,26 +124,29 @@ def main():
         for network in args.networks:
             onnx_path = export(network, workdir)
             for threads in args.threads:
-                ms, macs = alternate(network, onnx_path, threads, args.rounds, args.iterations, 1)
+                ms, macs, ratios = alternate(network, onnx_path, threads, args.rounds, args.iterations, 1)
                 best = min(ms["ONNX Runtime"], ms["OpenVINO"])
                 rows.append((network, threads, ms["speccc"], ms["ONNX Runtime"], ms["OpenVINO"], ms["speccc"] / best,
-                             2 * macs / (PEAK_GFLOPS * 1e6)))
+                             2 * macs / (PEAK_GFLOPS * 1e6), ratios))
                 print(f"  {network} x{threads}: speccc {ms['speccc']:.2f} ms, ORT {ms['ONNX Runtime']:.2f}, "
                       f"OpenVINO {ms['OpenVINO']:.2f}", flush=True)
             if args.batch > 1:
                 batch_path = export(network, workdir, args.batch)
                 for threads in args.threads:
-                    ms, _ = alternate(network, batch_path, threads, max(1, args.rounds // 2), max(1, args.iterations // args.batch),
+                    ms, _, _ = alternate(network, batch_path, threads, max(1, args.rounds // 2), max(1, args.iterations // args.batch),
                                       args.batch)
                     rate = {name: args.batch / (value / 1000) for name, value in ms.items()}
                     throughput.append((network, threads, rate["speccc"], rate["ONNX Runtime"], rate["OpenVINO"]))
                     print(f"  {network} x{threads} batch {args.batch}: speccc {rate['speccc']:.0f} images/s, "
                           f"ORT {rate['ONNX Runtime']:.0f}, OpenVINO {rate['OpenVINO']:.0f}", flush=True)
     print()
-    print("| network | threads | speccc ms | ONNX Runtime ms | OpenVINO ms | speccc / best peer | FMA-peak limit ms |")
-    print("|---|---|---|---|---|---|---|")
-    for network, threads, ours, ort_ms, ov_ms, ratio, peak in rows:
-        print(f"| {network} | {threads} | {ours:.2f} | {ort_ms:.2f} | {ov_ms:.2f} | {ratio:.2f} | {peak if threads == 1 else peak / 2:.1f} |")
+    print("| network | threads | speccc ms | ONNX Runtime ms | OpenVINO ms | speccc / best peer "
+          "| per round: median (min-max) | FMA-peak limit ms |")
+    print("|---|---|---|---|---|---|---|---|")
+    for network, threads, ours, ort_ms, ov_ms, ratio, peak, ratios in rows:
+        spread = f"{statistics.median(ratios):.2f} ({ratios[0]:.2f}-{ratios[-1]:.2f})"
+        print(f"| {network} | {threads} | {ours:.2f} | {ort_ms:.2f} | {ov_ms:.2f} | {ratio:.2f} | {spread} "
+              f"| {peak if threads == 1 else peak / 2:.1f} |")
     if throughput:
         print()
         print(f"| network | threads | speccc images/s | ONNX Runtime images/s | OpenVINO images/s | (batch {args.batch}) |")
@@ -161,7 +165,12 @@ def alternate(network, onnx_path, threads, rounds, iterations, batch):
         results["speccc"].append(median)
         for name, run in engines.items():
             results[name].append(time_python(run, iterations))
-    return {name: statistics.median(values) for name, values in results.items()}, macs
+    # Each round's speccc / best peer, from runs seconds apart: this VM's speed changes by
+    # 20-30% within seconds, and the spread shows how much the medians above can move.
+    ratios = sorted(ours / min(ort, ov) for ours, ort, ov in
+                    zip(results["speccc"], results["ONNX Runtime"], results["OpenVINO"]))
+    medians = {name: statistics.median(values) for name, values in results.items()}
+    return medians, macs, ratios
 
 if __name__ == "__main__":
     main()
