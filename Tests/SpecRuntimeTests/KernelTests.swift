@@ -136,8 +136,10 @@ import Testing
     // Output counts give every last panel: 16 wide (10, 70, 130), 32 (96), 48 (240), none
     // (64); 600 × 512 and 1000 × 256 (over 128 KB: full panels go two at a time) are large
     // enough to be split over threads, and 1000's 15 full panels leave one of a share unpaired.
+    // 168 and 240 outputs are SE layers' three and four panels, split unevenly. Any split
+    // computes each output the same way, so 2 and 3 threads give one thread's bits.
     @Test("dense layer", arguments: [(1, 1), (24, 10), (100, 70), (64, 64), (37, 130), (20, 96), (30, 240), (512, 600),
-                                     (256, 1000)])
+                                     (256, 1000), (672, 168), (960, 240)])
     func dense(shape: (inFeatures: Int, outFeatures: Int)) {
         var random = SplitMix64(seed: UInt64(shape.inFeatures * 7 + shape.outFeatures))
         let input = (0..<shape.inFeatures).map { _ in random.uniform(-1, 1) }
@@ -145,12 +147,19 @@ import Testing
         let bias = (0..<shape.outFeatures).map { _ in random.uniform(-1, 1) }
         let layer = LayerWeights(.dense, "fc", out: shape.outFeatures, in: shape.inFeatures, linear: true, weight: ["w"], bias: true, at: 0)
         var output = [Float](repeating: .nan, count: shape.outFeatures)
-        Kernels.dense(input: input, inFeatures: shape.inFeatures, weights: pack(layer, weight, bias), outFeatures: shape.outFeatures,
+        let packed = pack(layer, weight, bias)
+        Kernels.dense(input: input, inFeatures: shape.inFeatures, weights: packed, outFeatures: shape.outFeatures,
                       output: &output, activation: HardSigmoid.self, threads: ThreadPool(threads: 2))
         let expected = (0..<shape.outFeatures).map { o in
             hardsigmoid((0..<shape.inFeatures).reduce(bias[o]) { $0 + input[$1] * weight[o * shape.inFeatures + $1] })
         }
         expectClose(output, expected)
+        for threads in [1, 3] {
+            var other = [Float](repeating: .nan, count: shape.outFeatures)
+            Kernels.dense(input: input, inFeatures: shape.inFeatures, weights: packed, outFeatures: shape.outFeatures,
+                          output: &other, activation: HardSigmoid.self, threads: ThreadPool(threads: threads))
+            #expect(other == output, "\(threads) threads")
+        }
     }
 
     // Channel counts with a partial last vector (20, 200, 136), 49 pixels as on a 7×7 map,
