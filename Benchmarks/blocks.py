@@ -23,15 +23,20 @@ import tempfile
 import compare
 
 
-def speccc_blocks(network, iterations, binary=compare.SPECRUN, threads=1):
-    """specrun's per-layer medians summed by block (the layer name up to its first dot)."""
+def speccc_layers(network, iterations, binary=compare.SPECRUN, threads=1):
+    """specrun's per-layer medians, in network order."""
     out = subprocess.check_output([binary, "bench", network, "--profile", "--json", "--iterations", str(iterations),
                                    "--threads", str(threads)])
+    return collections.OrderedDict((layer["layer"], layer["ms"]) for layer in json.loads(out[out.index(b"{"):])["layers"])
+
+
+def speccc_blocks(network, iterations, binary=compare.SPECRUN, threads=1):
+    """specrun's per-layer medians summed by block (the layer name up to its first dot)."""
     times = collections.OrderedDict()
-    for layer in json.loads(out[out.index(b"{"):])["layers"]:
-        group = layer["layer"].split(".")[0]
+    for name, ms in speccc_layers(network, iterations, binary, threads).items():
+        group = name.split(".")[0]
         group = "stem" if group == "input" else group
-        times[group] = times.get(group, 0) + layer["ms"]
+        times[group] = times.get(group, 0) + ms
     return times
 
 

@@ -10,17 +10,9 @@ within seconds: the fastest round of each is the closest to what the code does.
 """
 import argparse
 import collections
-import json
-import os
-import subprocess
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-
-
-def layers(binary, network, iterations, threads):
-    out = subprocess.check_output([binary, "bench", network, "--profile", "--json", "--iterations", str(iterations),
-                                   "--threads", str(threads)])
-    return {layer["layer"]: layer["ms"] for layer in json.loads(out[out.index(b"{"):])["layers"]}
+import compare
+from blocks import speccc_layers
 
 
 def main():
@@ -28,12 +20,12 @@ def main():
     parser.add_argument("network")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--iterations", type=int, default=60)
-    parser.add_argument("--binary", default=os.path.join(ROOT, ".build", "release", "specrun"))
+    parser.add_argument("--binary", default=compare.SPECRUN)
     args = parser.parse_args()
     times = collections.defaultdict(lambda: {1: [], 2: []})
     for _ in range(args.rounds):
         for threads in (1, 2):
-            for name, ms in layers(args.binary, args.network, args.iterations, threads).items():
+            for name, ms in speccc_layers(args.network, args.iterations, args.binary, threads).items():
                 times[name][threads].append(ms)
     print(f"{'layer':22s} {'1 thread':>9s} {'2 threads':>9s} {'speedup':>8s}")
     totals = {1: 0.0, 2: 0.0}
