@@ -28,12 +28,14 @@ extension Kernels {
                                     kernelHeight: kernel, kernelWidth: kernel, strideHeight: stride, strideWidth: stride,
                                     padTop: pad, padLeft: pad)
         let used = max(1, min(bands, threads.threadCount, outHeight))
-        // Bands of few rows recompute a large share of expanded rows at their edges (a 14-row
-        // map in two bands of a 3×3 conv: 16 rows instead of 14). Small maps are split by
-        // channels instead: each thread expands and convolves its own 16-channel panels over
-        // all rows, in its own ring, and nothing is computed twice.
+        // Bands of few rows recompute a large share of expanded rows at their edges. Maps under
+        // 14 rows are split by channels instead: each thread expands and convolves its own
+        // 16-channel panels over all rows, in its own ring, and nothing is computed twice.
+        // But the projection after needs every channel of a pixel, so half the output moves
+        // between cores: on 14 rows, two bands (16 rows expanded instead of 14) ran V2's
+        // 14×14 blocks 3–12% faster on two threads than the channel split (BENCHMARKS.md).
         let panels = (expanded + 15) / 16
-        let splitChannels = used > 1 && outHeight < 16 && panels >= 2 * used
+        let splitChannels = used > 1 && outHeight < 14 && panels >= 2 * used
         let work = ExpandDepthwiseBands<E, D>(input: input, inChannels: inChannels, expandWeights: expandWeights,
                                               depthwiseWeights: depthwiseWeights, output: output, scratch: scratch,
                                               geometry: geometry, bands: used, splitChannels: splitChannels)
