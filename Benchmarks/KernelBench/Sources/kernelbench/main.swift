@@ -1,0 +1,121 @@
+// Times single runtime kernels outside the network, where the VM's drift and the layers
+// around them do not blur the figure:
+//
+//   .build/release/kernelbench pool                 one parallel loop of trivial work, 2 threads
+//   .build/release/kernelbench depthwise 240 256    5×5 stride-1 depthwise over 14×14, in place and not
+//   .build/release/kernelbench expand-depthwise     V3-Large's banded blocks 1, 2 and 4 on 1 and 2 threads
+//
+// Each prints the minimum and median over its runs. Weights and inputs are constants: the
+// kernels' speed does not depend on the values.
+import Foundation
+import SpecRuntime
+
+func nanoseconds(_ body: () -> Void) -> Double {
+    let start = DispatchTime.now().uptimeNanoseconds
+    body()
+    return Double(DispatchTime.now().uptimeNanoseconds - start)
+}
+
+func summary(_ samples: [Double]) -> (min: Double, median: Double) {
+    let sorted = samples.sorted()
+    return (sorted[0], sorted[sorted.count / 2])
+}
+
+func buffer(_ count: Int, _ value: Float) -> UnsafeMutablePointer<Float> {
+    let pointer = UnsafeMutablePointer<Float>.allocate(capacity: count)
+    pointer.initialize(repeating: value, count: count)
+    return pointer
+}
+
+struct Increment: ParallelWork {
+    let counters: UnsafeMutablePointer<Int>
+    func run(_ range: Range<Int>) { for i in range { counters[i * 16] &+= 1 } }
+}
+
+/// The fixed cost of one `parallelChunks` call: two tasks that each bump a counter.
+func pool() {
+    let threads = ThreadPool(threads: 2)
+    let counters = UnsafeMutablePointer<Int>.allocate(capacity: 64)
+    counters.initialize(repeating: 0, count: 64)
+    for round in 0..<5 {
+        let jobs = 100_000
+        let total = nanoseconds { for _ in 0..<jobs { threads.parallelChunks(2, grain: 1, Increment(counters: counters)) } }
+        print("round \(round): \(String(format: "%.0f", total / Double(jobs))) ns per parallel loop")
+    }
+}
+
+/// A 5×5 stride-1 depthwise conv over 14×14 (PP-LCNet's blocks 6–10 at 256 channels), one
+/// thread, in place (as the network runs it) and into a separate output.
+func depthwise(channels: [Int]) {
+    let threads = ThreadPool(threads: 1)
+    let size = 14, kernel = 5, pad = 2
+    for c in channels {
+        let elements = size * size * c
+        let tensor = buffer(elements, 0.5), output = buffer(elements, 0)
+        let weights = buffer(DepthwisePacking.floats(channels: c, kernelHeight: kernel, kernelWidth: kernel), 0.01)
+        let scratch = buffer((kernel + 1) * size * c, 0)
+        let flops = Double(2 * elements * kernel * kernel)
+        for inPlace in [true, false] {
+            let samples = (0..<2000).map { _ in
+                nanoseconds {
+                    if inPlace {
+                        Kernels.depthwiseConvInPlace(tensor, channels: c, inHeight: size, inWidth: size, weights: weights,
+                                                     kernelHeight: kernel, kernelWidth: kernel, strideHeight: 1, strideWidth: 1,
+                                                     padTop: pad, padLeft: pad, outHeight: size, outWidth: size, scratch: scratch,
+                                                     activation: HardSwish.self, threads: threads)
+                    } else {
+                        Kernels.depthwiseConv(input: tensor, channels: c, inHeight: size, inWidth: size, weights: weights,
+                                              kernelHeight: kernel, kernelWidth: kernel, strideHeight: 1, strideWidth: 1,
+                                              padTop: pad, padLeft: pad, output: output, outHeight: size, outWidth: size,
+                                              activation: HardSwish.self, threads: threads)
+                    }
+                }
+            }
+            let (fastest, median) = summary(samples)
+            print("\(c) channels, \(inPlace ? "in place" : "separate output"): min \(String(format: "%.1f", fastest / 1e3)) us "
+                  + "(\(String(format: "%.1f", flops / fastest)) GFLOP/s), median \(String(format: "%.1f", flops / median)) GFLOP/s")
+        }
+    }
+}
+
+/// Banded expansion + depthwise conv on one thread and on two, alternated.
+func expandDepthwise() {
+    let blocks = [("block1 16->64 112x112 3x3 s2", 16, 64, 112, 3, 2), ("block2 24->72 56x56 3x3 s1", 24, 72, 56, 3, 1),
+                  ("block4 40->120 28x28 5x5 s1", 40, 120, 28, 5, 1)]
+    let pools = [1: ThreadPool(threads: 1), 2: ThreadPool(threads: 2)]
+    for (name, cin, c, size, kernel, stride) in blocks {
+        let pad = kernel / 2, out = (size + 2 * pad - kernel) / stride + 1
+        let input = buffer(size * size * cin, 0.5), output = buffer(out * out * c, 0)
+        let expandFloats = PointwisePacking.floats(inChannels: cin, outChannels: c)
+        let weights = buffer(expandFloats + DepthwisePacking.floats(channels: c, kernelHeight: kernel, kernelWidth: kernel), 0.01)
+        let scratch = buffer(2 * (kernel * size + 5) * c, 0)
+        var samples: [Int: [Double]] = [1: [], 2: []]
+        for _ in 0..<200 {
+            for threads in [1, 2] {
+                samples[threads]!.append(nanoseconds {
+                    Kernels.expandDepthwise(input: input, inChannels: cin, inHeight: size, inWidth: size, expandWeights: weights,
+                                            expanded: c, expandActivation: ReLU.self, depthwiseWeights: weights + expandFloats,
+                                            kernel: kernel, stride: stride, pad: pad, output: output, outHeight: out, outWidth: out,
+                                            depthwiseActivation: ReLU.self, scratch: scratch, bands: 2, threads: pools[threads]!)
+                })
+            }
+        }
+        let one = summary(samples[1]!), two = summary(samples[2]!)
+        print("\(name): 1 thread min \(String(format: "%.0f", one.min / 1e3)) us, 2 threads min \(String(format: "%.0f", two.min / 1e3)) us; "
+              + "speedup \(String(format: "%.2f", one.min / two.min)) (minimums), \(String(format: "%.2f", one.median / two.median)) (medians)")
+    }
+}
+
+let arguments = Array(CommandLine.arguments.dropFirst())
+switch arguments.first {
+case "pool": pool()
+case "depthwise": depthwise(channels: arguments.dropFirst().compactMap { Int($0) }.nonEmpty ?? [240, 256, 272])
+case "expand-depthwise": expandDepthwise()
+default:
+    print("usage: kernelbench pool | depthwise [channels...] | expand-depthwise")
+    exit(2)
+}
+
+extension Array {
+    var nonEmpty: Self? { isEmpty ? nil : self }
+}
