@@ -51,13 +51,16 @@ func depthwise(channels: [Int]) {
     let size = 14, kernel = 5, pad = 2
     for c in channels {
         let elements = size * size * c
-        let tensor = buffer(elements, 0.5), output = buffer(elements, 0)
+        let image = buffer(elements, 0.5), tensor = buffer(elements, 0.5), output = buffer(elements, 0)
         let weights = buffer(DepthwisePacking.floats(channels: c, kernelHeight: kernel, kernelWidth: kernel), 0.01)
         let scratch = buffer((kernel + 1) * size * c, 0)
         let flops = Double(2 * elements * kernel * kernel)
         for inPlace in [true, false] {
             let samples = (0..<2000).map { _ in
-                nanoseconds {
+                // In place, each run would convolve the last one's output, decaying towards
+                // subnormals: start every run from the same input, outside the timing.
+                tensor.update(from: image, count: elements)
+                return nanoseconds {
                     if inPlace {
                         Kernels.depthwiseConvInPlace(tensor, channels: c, inHeight: size, inWidth: size, weights: weights,
                                                      kernelHeight: kernel, kernelWidth: kernel, strideHeight: 1, strideWidth: 1,
@@ -109,13 +112,11 @@ func expandDepthwise() {
 let arguments = Array(CommandLine.arguments.dropFirst())
 switch arguments.first {
 case "pool": pool()
-case "depthwise": depthwise(channels: arguments.dropFirst().compactMap { Int($0) }.nonEmpty ?? [240, 256, 272])
+case "depthwise":
+    let channels = arguments.dropFirst().compactMap { Int($0) }
+    depthwise(channels: channels.isEmpty ? [240, 256, 272] : channels)
 case "expand-depthwise": expandDepthwise()
 default:
     print("usage: kernelbench pool | depthwise [channels...] | expand-depthwise")
     exit(2)
-}
-
-extension Array {
-    var nonEmpty: Self? { isEmpty ? nil : self }
 }
