@@ -193,7 +193,7 @@ public final class MobilenetV3Small: CompiledNetwork {
         Kernels.pointwiseConv(
             input: a + 0, pixels: 784, inChannels: 72,
             weights: w + 3456, outChannels: 24,
-            residual: nil, output: a + 68_992,
+            residual: nil, output: a + 94_512,
             activation: Identity.self, threads: threads)
         Profiling.mark(timeline, 6)
 
@@ -201,11 +201,11 @@ public final class MobilenetV3Small: CompiledNetwork {
         // mobilenet_v3_small.spec:38: 3   88    24    -    RE   1   (k exp out se nl s)
         // Band by band: the 88x28x28 expansion lives only as a ring of 3 rows per band.
         Kernels.expandDepthwise(
-            input: a + 68_992, inChannels: 24, inHeight: 28, inWidth: 28,
+            input: a + 94_512, inChannels: 24, inHeight: 28, inWidth: 28,
             expandWeights: w + 5792, expanded: 88, expandActivation: ReLU.self,
             depthwiseWeights: w + 8192, kernel: 3, stride: 1, pad: 1,
             output: a + 0, outHeight: 28, outWidth: 28, depthwiseActivation: ReLU.self,
-            scratch: a + 87_808, bands: 2, threads: threads)
+            scratch: a + 68_992, bands: 2, threads: threads)
         Profiling.mark(timeline, 7)
 
         // %29 block2.project: conv2d_bn_add %26, %21 -> 24x28x28
@@ -213,7 +213,7 @@ public final class MobilenetV3Small: CompiledNetwork {
         Kernels.pointwiseConv(
             input: a + 0, pixels: 784, inChannels: 88,
             weights: w + 9152, outChannels: 24,
-            residual: a + 68_992, output: a + 68_992,
+            residual: a + 94_512, output: a + 94_512,
             activation: Identity.self, threads: threads)
         Profiling.mark(timeline, 8)
 
@@ -221,17 +221,17 @@ public final class MobilenetV3Small: CompiledNetwork {
         // mobilenet_v3_small.spec:40: 5   96    40    SE   HS   2   (k exp out se nl s)
         // Band by band: the 96x28x28 expansion lives only as a ring of 5 rows per band.
         Kernels.expandDepthwise(
-            input: a + 68_992, inChannels: 24, inHeight: 28, inWidth: 28,
+            input: a + 94_512, inChannels: 24, inHeight: 28, inWidth: 28,
             expandWeights: w + 12_000, expanded: 96, expandActivation: HardSwish.self,
             depthwiseWeights: w + 14_400, kernel: 5, stride: 2, pad: 2,
-            output: a + 27_840, outHeight: 14, outWidth: 14, depthwiseActivation: HardSwish.self,
+            output: a + 43_968, outHeight: 14, outWidth: 14, depthwiseActivation: HardSwish.self,
             scratch: a + 0, bands: 2, threads: threads)
         Profiling.mark(timeline, 9)
 
         // %43 block3.se: squeeze_excite %35 -> 96x14x14
         // mobilenet_v3_small.spec:40: 5   96    40    SE   HS   2   (k exp out se nl s)
         Kernels.squeezeExcite(
-            a + 27_840, pixels: 196, channels: 96, squeeze: 24,
+            a + 43_968, pixels: 196, channels: 96, squeeze: 24,
             reduce: w + 16_896, expand: w + 20_000,
             scratch: a + 0,
             inner: ReLU.self, gate: HardSigmoid.self, threads: threads)
@@ -240,16 +240,16 @@ public final class MobilenetV3Small: CompiledNetwork {
         // %44 block3.project: conv2d_bn %43 -> 40x14x14
         // mobilenet_v3_small.spec:40: 5   96    40    SE   HS   2   (k exp out se nl s)
         Kernels.pointwiseConv(
-            input: a + 27_840, pixels: 196, inChannels: 96,
+            input: a + 43_968, pixels: 196, inChannels: 96,
             weights: w + 22_400, outChannels: 40,
-            residual: nil, output: a + 57_120,
+            residual: nil, output: a + 62_784,
             activation: Identity.self, threads: threads)
         Profiling.mark(timeline, 11)
 
         // %46 block4.expand: conv2d_bn_hardswish %44 -> 240x14x14
         // mobilenet_v3_small.spec:41: 5   240   40    SE   HS   1   (k exp out se nl s)
         Kernels.pointwiseConv(
-            input: a + 57_120, pixels: 196, inChannels: 40,
+            input: a + 62_784, pixels: 196, inChannels: 40,
             weights: w + 27_056, outChannels: 240,
             residual: nil, output: a + 0,
             activation: HardSwish.self, threads: threads)
@@ -280,14 +280,14 @@ public final class MobilenetV3Small: CompiledNetwork {
         Kernels.pointwiseConv(
             input: a + 0, pixels: 196, inChannels: 240,
             weights: w + 74_160, outChannels: 40,
-            residual: a + 57_120, output: a + 57_120,
+            residual: a + 62_784, output: a + 62_784,
             activation: Identity.self, threads: threads)
         Profiling.mark(timeline, 15)
 
         // %61 block5.expand: conv2d_bn_hardswish %58 -> 240x14x14
         // mobilenet_v3_small.spec:42: 5   240   40    SE   HS   1   (k exp out se nl s)
         Kernels.pointwiseConv(
-            input: a + 57_120, pixels: 196, inChannels: 40,
+            input: a + 62_784, pixels: 196, inChannels: 40,
             weights: w + 85_728, outChannels: 240,
             residual: nil, output: a + 0,
             activation: HardSwish.self, threads: threads)
@@ -318,14 +318,14 @@ public final class MobilenetV3Small: CompiledNetwork {
         Kernels.pointwiseConv(
             input: a + 0, pixels: 196, inChannels: 240,
             weights: w + 132_832, outChannels: 40,
-            residual: a + 57_120, output: a + 57_120,
+            residual: a + 62_784, output: a + 62_784,
             activation: Identity.self, threads: threads)
         Profiling.mark(timeline, 19)
 
         // %76 block6.expand: conv2d_bn_hardswish %73 -> 120x14x14
         // mobilenet_v3_small.spec:44: 5   120   48    SE   HS   1   (k exp out se nl s)
         Kernels.pointwiseConv(
-            input: a + 57_120, pixels: 196, inChannels: 40,
+            input: a + 62_784, pixels: 196, inChannels: 40,
             weights: w + 144_400, outChannels: 120,
             residual: nil, output: a + 0,
             activation: HardSwish.self, threads: threads)

@@ -146,11 +146,13 @@ public struct ExpandDepthwise: Hashable, Sendable {
     /// The most bands (threads) run at once; each has its own ring in the scratch.
     public static let maxBands = 2
 
-    /// Floats of each band's ring: `kernelHeight` expanded rows, and room for the up to 5
-    /// pixels that the expansion's last 6-pixel tile runs on into the next row, on rows of
-    /// at least 6 pixels (`Kernels.expandDepthwise`).
+    /// Floats of each band's ring: `kernelHeight` expanded rows, room for the up to 5
+    /// pixels that the expansion's last 6-pixel tile runs on into the next row (on rows of
+    /// at least 6 pixels), and the `kernelHeight - stride` edge rows the band above reads
+    /// (`Kernels.expandDepthwise`).
     public func ringFloats(inWidth: Int) -> Int {
-        (depthwise.kernelHeight * inWidth + (inWidth >= 6 ? 5 : 0)) * expand.outChannels
+        let edgeRows = max(0, depthwise.kernelHeight - depthwise.strideHeight)
+        return ((depthwise.kernelHeight + edgeRows) * inWidth + (inWidth >= 6 ? 5 : 0)) * expand.outChannels
     }
 
     public init(expand: Conv, depthwise: Conv) {

@@ -38,6 +38,8 @@ public final class ThreadPool: @unchecked Sendable {
     /// Tasks of the current job not yet finished.
     private let pending = Atomic<Int>(0)
     private let stopping = Atomic<Bool>(false)
+    /// Per task index: the generation of the last job in which that task called `publish`.
+    private let published: [PublishedFlag]
     private var taskCount = 0
     private var itemCount = 0
     /// The current job: its work, and a function that runs a range of it. The function is
@@ -59,6 +61,7 @@ public final class ThreadPool: @unchecked Sendable {
     public init(threads: Int = 1) {
         // Claims are one bit per task in 32 bits, and a job has at most 4 tasks per thread.
         threadCount = min(max(1, threads), 8)
+        published = (0..<threadCount).map { _ in PublishedFlag() }
         mutex = .allocate(capacity: 1)
         wakeUp = .allocate(capacity: 1)
         pthread_mutex_init(mutex, nil)
@@ -134,6 +137,24 @@ public final class ThreadPool: @unchecked Sendable {
         self.work = nil
     }
 
+    /// Called from task `task` of the running job: what it wrote so far may now be read by
+    /// the job's other tasks that `waitForPublished(task)`.
+    public func publish(task: Int) {
+        published[task].generation.store(generation.load(ordering: .relaxed), ordering: .releasing)
+    }
+
+    /// Called from a task of the running job: returns once task `task` of this job has
+    /// published. Only for jobs of at most `threadCount` tasks, so that every task runs on
+    /// a thread of its own and the task waited for is never queued behind the waiting one.
+    public func waitForPublished(task: Int) {
+        let job = generation.load(ordering: .relaxed)
+        var spins = 0
+        while published[task].generation.load(ordering: .acquiring) != job {
+            spins += 1
+            if spins > 1_000 { sched_yield() }
+        }
+    }
+
     private func runTasks(of job: Int, thread: Int) {
         while true {
             let current = claims.load(ordering: .acquiring)
@@ -176,4 +197,9 @@ public final class ThreadPool: @unchecked Sendable {
             runTasks(of: seen, thread: index)
         }
     }
+}
+
+/// One task's publication mark (a class, since an `Atomic` cannot sit in an array).
+private final class PublishedFlag {
+    let generation = Atomic<Int>(0)
 }

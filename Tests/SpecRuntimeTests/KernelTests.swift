@@ -303,7 +303,7 @@ import Testing
     @Test("band by band, it computes what expansion then depthwise conv compute", arguments: [
         (8, 24, 7, 7, 3, 1), (5, 40, 14, 14, 5, 1), (16, 72, 13, 9, 3, 2), (3, 17, 5, 5, 3, 1), (12, 33, 4, 4, 5, 2),
         (6, 20, 6, 6, 3, 2), (24, 96, 14, 14, 3, 1), (10, 16, 1, 1, 3, 1), (8, 24, 9, 36, 3, 2), (8, 16, 6, 40, 5, 2),
-        (8, 64, 7, 7, 5, 1), (8, 72, 14, 14, 3, 2),
+        (8, 64, 7, 7, 5, 1), (8, 72, 14, 14, 3, 2), (8, 40, 28, 28, 5, 1), (6, 48, 27, 27, 5, 2), (4, 16, 20, 112, 3, 2),
     ], [1, 2])
     func matches(shape: (cin: Int, expanded: Int, height: Int, width: Int, kernel: Int, stride: Int), threads: Int) throws {
         let (cin, c, h, w, k, s) = shape
@@ -335,7 +335,7 @@ import Testing
                                   kernelHeight: k, kernelWidth: k, strideHeight: s, strideWidth: s, padTop: pad, padLeft: pad,
                                   output: &expected, outHeight: oh, outWidth: ow, activation: ReLU6.self, threads: one)
         }
-        let ringFloats = (k * w + (w >= 6 ? 5 : 0)) * c
+        let ringFloats = ((2 * k - s) * w + (w >= 6 ? 5 : 0)) * c
         let sentinel: Float = 12345
         var scratch = [Float](repeating: .nan, count: 2 * ringFloats) + [sentinel]
         var output = [Float](repeating: .nan, count: oh * ow * c)

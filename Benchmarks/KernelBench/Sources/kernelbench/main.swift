@@ -91,7 +91,7 @@ func expandDepthwise() {
         let input = buffer(size * size * cin, 0.5), output = buffer(out * out * c, 0)
         let expandFloats = PointwisePacking.floats(inChannels: cin, outChannels: c)
         let weights = buffer(expandFloats + DepthwisePacking.floats(channels: c, kernelHeight: kernel, kernelWidth: kernel), 0.01)
-        let scratch = buffer(2 * (kernel * size + 5) * c, 0)
+        let scratch = buffer(2 * ((2 * kernel - stride) * size + 5) * c, 0)
         var samples: [Int: [Double]] = [1: [], 2: []]
         for _ in 0..<200 {
             for threads in [1, 2] {
