@@ -85,8 +85,7 @@ struct ExpandDepthwiseRows {
             let target = total * b / bands
             var best = first + 1, bestGap = Int.max
             for row in (first + 1)..<max(first + 2, g.outHeight) {
-                let expandedBefore = min(max(row * g.strideHeight - g.padTop, 0), g.inHeight)
-                let gap = abs(expandedBefore * expandRow + row * depthwiseRow - target)
+                let gap = abs(firstInputRow(readBy: row) * expandRow + row * depthwiseRow - target)
                 if gap < bestGap { (best, bestGap) = (row, gap) }
             }
             first = best
@@ -99,7 +98,13 @@ struct ExpandDepthwiseRows {
     func ownStart(_ band: Int) -> Int {
         if band == 0 { return 0 }
         if band >= bands { return geometry.inHeight }
-        return min(max(firstOutputRow(band) * geometry.strideHeight - geometry.padTop, 0), geometry.inHeight)
+        return firstInputRow(readBy: firstOutputRow(band))
+    }
+
+    /// The first input row output row `row` reads, within the map.
+    @inlinable
+    func firstInputRow(readBy row: Int) -> Int {
+        min(max(row * geometry.strideHeight - geometry.padTop, 0), geometry.inHeight)
     }
 
     /// Rows at the start of a band (after the first) that the band above also reads.
@@ -201,13 +206,13 @@ struct ExpandDepthwiseBands<E: ActivationFunction, D: ActivationFunction>: Paral
         let ring = scratch + band * bandFloats
         let spill = ring + k * rowFloats, edge = spill + spillPixels * channels
         let panelCount = (channels + 15) / 16
-        let rowBand = splitChannels ? 0 : band
         let (first, last) = splitChannels ? (0, g.outHeight) : (rows.firstOutputRow(band), rows.firstOutputRow(band + 1))
         let panels = splitChannels ? (panelCount * band / rows.bands)..<(panelCount * (band + 1) / rows.bands) : 0..<panelCount
         let ownChannels = (panels.lowerBound * 16)..<min(channels, panels.upperBound * 16)
-        let ownStart = splitChannels ? 0 : rows.ownStart(rowBand)
-        let ownEnd = splitChannels ? g.inHeight : rows.ownStart(rowBand + 1)
-        let ownEdge = ownStart..<(rowBand == 0 ? 0 : min(ownEnd, ownStart + edgeRows))
+        // Split by channels, every band expands all rows and shares none.
+        let ownStart = splitChannels ? 0 : rows.ownStart(band)
+        let ownEnd = splitChannels ? g.inHeight : rows.ownStart(band + 1)
+        let ownEdge = ownStart..<(splitChannels || band == 0 ? ownStart : min(ownEnd, ownStart + edgeRows))
         let slots = Slots(ring: ring, kernelHeight: k, rowFloats: rowFloats, ownEdge: ownEdge, edge: edge,
                           ownEnd: ownEnd, nextEdge: edge + bandFloats)
         // Expanded pixels so far run from this band's first input row up to `frontier`.
