@@ -9,13 +9,16 @@ import Testing
     // Pixel counts leave every remainder after 6-pixel tiles: 1 (7, 13, 25, 49), 2 (14),
     // 3 (3), 4 (10) and 5 (11). With 3 threads, 13 pixels × 200 channels is split by
     // channel panels rather than by pixels. Channel counts 8 past a multiple of 16 (24, 40,
-    // 72, 200) run their last 24 channels 4 pixels at a time, with remainders of 1 (13),
-    // 2 (10, and 250 pixels in blocks of 108), 3 (7, 3); 8 alone does not. With AVX-512,
+    // 72, 200) run their last 24 channels 4 pixels at a time with 32 vector registers,
+    // with remainders of 1 (13), 2 (10, 14, and 250 pixels in blocks of 108), 3 (7, 3), 0 (8),
+    // and 3 at a time with 16, with remainders of 1 (7, 13, 10), 2 (8, 14), 0 (3); 8 alone
+    // does not. With AVX-512,
     // neighbouring panels go four or two at a time: 70 channels are four and a partial
     // one, 60 four with the last partial, 200 (less its last 24) four, four, two and one.
     @Test("pointwise conv with bias, activation and residual", arguments: [
         (1, 1, 1), (7, 3, 24), (13, 40, 40), (6, 16, 32), (25, 33, 70), (49, 96, 16),
         (14, 5, 16), (3, 64, 24), (10, 7, 40), (11, 9, 8), (13, 20, 200), (250, 300, 72), (11, 17, 60),
+        (8, 12, 24), (14, 24, 56),
     ], threadCounts)
     func pointwise(shape: (pixels: Int, cin: Int, cout: Int), threads: Int) {
         var random = SplitMix64(seed: UInt64(shape.pixels * 1000 + shape.cin * 10 + shape.cout))

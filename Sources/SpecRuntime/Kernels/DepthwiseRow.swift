@@ -372,6 +372,7 @@ public protocol StaticCount { static func value(_ runtime: Int) -> Int }
 public enum Count1: StaticCount { @inlinable @inline(__always) public static func value(_: Int) -> Int { 1 } }
 public enum Count2: StaticCount { @inlinable @inline(__always) public static func value(_: Int) -> Int { 2 } }
 public enum Count3: StaticCount { @inlinable @inline(__always) public static func value(_: Int) -> Int { 3 } }
+public enum Count4: StaticCount { @inlinable @inline(__always) public static func value(_: Int) -> Int { 4 } }
 public enum Count5: StaticCount { @inlinable @inline(__always) public static func value(_: Int) -> Int { 5 } }
 public enum RuntimeCount: StaticCount { @inlinable @inline(__always) public static func value(_ runtime: Int) -> Int { runtime } }
 

@@ -88,8 +88,8 @@ struct PointwiseConv<A: ActivationFunction>: ParallelWork {
         // of weights pass through once, not once per block.
         let blockTiles = max(1, 256 * 1024 / (6 * k * 4))
         // When the last panel is half empty (24, 40, 72 channels), the last 24 channels go
-        // 4 pixels at a time: 12 FMAs for 7 loads, where two 6×16 tiles would spend a
-        // quarter of their FMAs on the padding.
+        // 4 pixels at a time with 32 vector registers (12 FMAs for 7 loads), 3 with 16 (where
+        // 4 rows spill), where two 6×16 tiles would spend a quarter of their FMAs on padding.
         // The two panels go together wherever threads split the panels (the share that has
         // the first runs both), so each output is computed the same way for any split.
         let panelCount = (outChannels + 15) / 16
@@ -138,32 +138,48 @@ struct PointwiseConv<A: ActivationFunction>: ParallelWork {
 }
 
 extension PointwiseConv {
-    /// Output channels 16·panel ..< 16·panel + 24 (the last 24) of `pixels`, 4 at a time.
+    /// Output channels 16·panel ..< 16·panel + 24 (the last 24) of `pixels`, 4 at a time
+    /// with 32 vector registers, else 3 at a time: 4 × 24 channels are 12 accumulators on
+    /// AVX2, which with the 3 weight vectors and a broadcast fill all 16 registers, and the
+    /// compiler spilled accumulators in the k loop (V2's 56×56 96→24 ran at 25 GFLOP/s
+    /// against 35 for 96→32 on a Zen 1).
     @inlinable
     func run24(pixels: Range<Int>, panel: Int, bias: UnsafePointer<Float>) {
+        if Kernels.has32VectorRegisters {
+            run24(pixels: pixels, panel: panel, bias: bias, Count4.self)
+        } else {
+            run24(pixels: pixels, panel: panel, bias: bias, Count3.self)
+        }
+    }
+
+    @inlinable @inline(__always)
+    func run24<R: StaticCount>(pixels: Range<Int>, panel: Int, bias: UnsafePointer<Float>, _: R.Type) {
         let k = inChannels
         let b = weights + panel * k * 16, column = panel * 16
+        let tileRows = R.value(0)
         var p = pixels.lowerBound
         while p < pixels.upperBound {
-            let rows = min(4, pixels.upperBound - p)
-            Kernels.tile4x24(rows: rows, a: input + p * k, k: k, b: b, bias: bias + column,
-                             c: output + p * outChannels + column, ldc: outChannels,
-                             residual: residual.map { $0 + p * outChannels + column }, A.self)
+            let rows = min(tileRows, pixels.upperBound - p)
+            Kernels.tile24(rows: rows, a: input + p * k, k: k, b: b, bias: bias + column,
+                           c: output + p * outChannels + column, ldc: outChannels,
+                           residual: residual.map { $0 + p * outChannels + column }, A.self, R.self)
             p += rows
         }
     }
 }
 
 extension Kernels {
-    /// Up to four pixels × 24 channels: the 16 of panel `b` and the first 8 of the panel
-    /// after it (`b + 16·k`), in 8 accumulators (12 on AVX2); per input channel 3 weight loads and
-    /// 4 broadcasts feed 12 FMAs. With fewer than 4 `rows` the last repeats and is not
-    /// stored, so every pixel's sum runs in the same order as in a full tile.
+    /// Up to R (3 or 4) pixels × 24 channels: the 16 of panel `b` and the first 8 of the
+    /// panel after it (`b + 16·k`), in 2R accumulators (3R on AVX2); per input channel 3
+    /// weight loads and R broadcasts feed 3R FMAs. With fewer than R `rows` the last repeats
+    /// and is not stored, so every pixel's sum runs in the same order as in a full tile, and
+    /// the same for either R.
     @inlinable @inline(__always)
-    static func tile4x24<A: ActivationFunction>(
+    static func tile24<A: ActivationFunction, R: StaticCount>(
         rows: Int, a: UnsafePointer<Float>, k: Int, b: UnsafePointer<Float>, bias: UnsafePointer<Float>,
-        c: UnsafeMutablePointer<Float>, ldc: Int, residual: UnsafePointer<Float>?, _: A.Type
+        c: UnsafeMutablePointer<Float>, ldc: Int, residual: UnsafePointer<Float>?, _: A.Type, _: R.Type
     ) {
+        let four = R.value(0) == 4
         var c0 = Vec.zero, c1 = Vec.zero, c2 = Vec.zero, c3 = Vec.zero
         var d0 = SIMD8<Float>.zero, d1 = SIMD8<Float>.zero, d2 = SIMD8<Float>.zero, d3 = SIMD8<Float>.zero
         var a0 = a, a1 = a + min(1, rows - 1) * k, a2 = a + min(2, rows - 1) * k, a3 = a + min(3, rows - 1) * k
@@ -178,8 +194,10 @@ extension Kernels {
             d1 = d1.addingProduct(SIMD8(repeating: x1), vj)
             c2 = c2.addingProduct(Vec(repeating: x2), wj)
             d2 = d2.addingProduct(SIMD8(repeating: x2), vj)
-            c3 = c3.addingProduct(Vec(repeating: x3), wj)
-            d3 = d3.addingProduct(SIMD8(repeating: x3), vj)
+            if four {
+                c3 = c3.addingProduct(Vec(repeating: x3), wj)
+                d3 = d3.addingProduct(SIMD8(repeating: x3), vj)
+            }
         }
         @inline(__always) func advance(_ n: Int) {
             a0 += n; a1 += n; a2 += n; a3 += n
@@ -206,7 +224,7 @@ extension Kernels {
         row(0, c0, d0)
         if rows > 1 { row(1, c1, d1) }
         if rows > 2 { row(2, c2, d2) }
-        if rows > 3 { row(3, c3, d3) }
+        if four && rows > 3 { row(3, c3, d3) }
     }
 
     @inlinable @inline(__always)

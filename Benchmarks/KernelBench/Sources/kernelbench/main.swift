@@ -4,6 +4,7 @@
 //   .build/release/kernelbench pool                 one parallel loop of trivial work, 2 threads
 //   .build/release/kernelbench depthwise 240 256    5×5 stride-1 depthwise over 14×14, in place and not
 //   .build/release/kernelbench expand-depthwise     V3-Large's banded blocks 1, 2 and 4 on 1 and 2 threads
+//   .build/release/kernelbench pointwise P K N      a 1×1 conv of P pixels, K→N channels, one thread
 //
 // Each prints the minimum and median over its runs. Weights and inputs are constants: the
 // kernels' speed does not depend on the values.
@@ -109,6 +110,35 @@ func expandDepthwise() {
     }
 }
 
+/// A 1×1 conv, one thread: P pixels, K → N channels. Run over one input (warm in cache when
+/// it fits) and over 8 rotating copies of input and output (from L3 or memory, as in the
+/// network, where the layer before wrote more than L2 holds).
+func pointwise(pixels: Int, inChannels: Int, outChannels: Int) {
+    let threads = ThreadPool(threads: 1)
+    let copies = 8
+    let inputs = (0..<copies).map { _ in buffer(pixels * inChannels, 0.5) }
+    let outputs = (0..<copies).map { _ in buffer(pixels * outChannels, 0) }
+    let weights = buffer(PointwisePacking.floats(inChannels: inChannels, outChannels: outChannels), 0.01)
+    let flops = Double(2 * pixels * inChannels * outChannels)
+    var samples: [String: [Double]] = ["warm": [], "rotating": []]
+    for run in 0..<400 {
+        for mode in ["warm", "rotating"] {
+            let copy = mode == "warm" ? 0 : run % copies
+            samples[mode]!.append(nanoseconds {
+                Kernels.pointwiseConv(input: inputs[copy], pixels: pixels, inChannels: inChannels, weights: weights,
+                                      outChannels: outChannels, residual: nil, output: outputs[copy],
+                                      activation: Identity.self, threads: threads)
+            })
+        }
+    }
+    for mode in ["warm", "rotating"] {
+        let s = summary(samples[mode]!)
+        print("pointwise \(pixels) px \(inChannels)->\(outChannels) \(mode): min \(String(format: "%.0f", s.min / 1e3)) us "
+              + "(\(String(format: "%.1f", flops / s.min)) GFLOP/s), median \(String(format: "%.0f", s.median / 1e3)) us "
+              + "(\(String(format: "%.1f", flops / s.median)) GFLOP/s)")
+    }
+}
+
 let arguments = Array(CommandLine.arguments.dropFirst())
 switch arguments.first {
 case "pool": pool()
@@ -116,7 +146,14 @@ case "depthwise":
     let channels = arguments.dropFirst().compactMap { Int($0) }
     depthwise(channels: channels.isEmpty ? [240, 256, 272] : channels)
 case "expand-depthwise": expandDepthwise()
+case "pointwise" where arguments.count == 4:
+    let shape = arguments.dropFirst().compactMap { Int($0) }
+    guard shape.count == 3, shape.allSatisfy({ $0 > 0 }) else {
+        print("pointwise: P K N must be positive integers")
+        exit(2)
+    }
+    pointwise(pixels: shape[0], inChannels: shape[1], outChannels: shape[2])
 default:
-    print("usage: kernelbench pool | depthwise [channels...] | expand-depthwise")
+    print("usage: kernelbench pool | depthwise [channels...] | expand-depthwise | pointwise P K N")
     exit(2)
 }
