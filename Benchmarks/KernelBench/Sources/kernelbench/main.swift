@@ -5,6 +5,8 @@
 //   .build/release/kernelbench depthwise 240 256    5×5 stride-1 depthwise over 14×14, in place and not
 //   .build/release/kernelbench expand-depthwise     V3-Large's banded blocks 1, 2 and 4 on 1 and 2 threads
 //   .build/release/kernelbench pointwise P K N      a 1×1 conv of P pixels, K→N channels, one thread
+//   .build/release/kernelbench squeeze-excite       V3-Large's SE shapes, whole and by part, one thread
+//   .build/release/kernelbench dense IN OUT         a fully connected layer, weights warm in cache and cold
 //
 // Each prints the minimum and median over its runs. Weights and inputs are constants: the
 // kernels' speed does not depend on the values.
@@ -139,6 +141,64 @@ func pointwise(pixels: Int, inChannels: Int, outChannels: Int) {
     }
 }
 
+/// The squeeze-excite op at V3-Large's shapes, one thread: the whole op, then its pool, its two
+/// dense layers and its channel scale alone.
+func squeezeExcite() {
+    let threads = ThreadPool(threads: 1)
+    for (pixels, channels, squeeze) in [(784, 120, 32), (196, 480, 120), (196, 672, 168), (49, 960, 240)] {
+        let tensor = buffer(pixels * channels, 0.5), scratch = buffer(2 * channels, 0)
+        let reduceFloats = DensePacking.floats(inFeatures: channels, outFeatures: squeeze)
+        let reduce = buffer(reduceFloats, 0.01), expand = buffer(DensePacking.floats(inFeatures: squeeze, outFeatures: channels), 0.01)
+        let gate = buffer(channels, 1)
+        let parts: [(String, () -> Void)] = [
+            ("whole", { Kernels.squeezeExcite(tensor, pixels: pixels, channels: channels, squeeze: squeeze, reduce: reduce, expand: expand,
+                                              scratch: scratch, inner: ReLU.self, gate: HardSigmoid.self, threads: threads) }),
+            ("pool", { Kernels.globalAveragePool(input: tensor, pixels: pixels, channels: channels, output: scratch) }),
+            ("reduce", { Kernels.dense(input: scratch, inFeatures: channels, weights: reduce, outFeatures: squeeze,
+                                       output: scratch + channels, activation: ReLU.self, threads: threads) }),
+            ("expand", { Kernels.dense(input: scratch + channels, inFeatures: squeeze, weights: expand, outFeatures: channels,
+                                       output: scratch, activation: HardSigmoid.self, threads: threads) }),
+            ("scale", { Kernels.scaleChannels(tensor, pixels: pixels, channels: channels, gate: gate, threads: threads) }),
+        ]
+        var line = "\(pixels) px \(channels)->\(squeeze):"
+        for (name, body) in parts {
+            let s = summary((0..<2000).map { _ in nanoseconds(body) })
+            line += " \(name) \(String(format: "%.1f", s.min / 1e3))/\(String(format: "%.1f", s.median / 1e3))"
+        }
+        print(line + " us (min/median)")
+    }
+}
+
+/// A fully connected layer, one thread: repeated on the same weights (warm in L2 or L3 when
+/// they fit), and after streaming 64 MB through the caches (cold, from memory, as in the
+/// network when the layers before evicted them).
+func dense(inFeatures: Int, outFeatures: Int) {
+    let threads = ThreadPool(threads: 1)
+    let input = buffer(inFeatures, 0.5), output = buffer(outFeatures, 0)
+    let weights = buffer(DensePacking.floats(inFeatures: inFeatures, outFeatures: outFeatures), 0.01)
+    let flushFloats = 16 << 20
+    let flush = buffer(flushFloats, 1)
+    let megabytes = Double(inFeatures * outFeatures * 4) / 1e6
+    var samples: [String: [Double]] = ["warm": [], "cold": []]
+    for _ in 0..<200 {
+        for mode in ["warm", "cold"] {
+            if mode == "cold" {
+                var sum: Float = 0
+                for i in Swift.stride(from: 0, to: flushFloats, by: 16) { sum += flush[i]; flush[i] = sum }
+            }
+            samples[mode]!.append(nanoseconds {
+                Kernels.dense(input: input, inFeatures: inFeatures, weights: weights, outFeatures: outFeatures, output: output,
+                              activation: Identity.self, threads: threads)
+            })
+        }
+    }
+    for mode in ["warm", "cold"] {
+        let s = summary(samples[mode]!)
+        print("dense \(inFeatures)->\(outFeatures) (\(String(format: "%.1f", megabytes)) MB) \(mode): min \(String(format: "%.0f", s.min / 1e3)) us, "
+              + "median \(String(format: "%.0f", s.median / 1e3)) us (\(String(format: "%.1f", megabytes * 1e6 / s.median)) GB/s)")
+    }
+}
+
 let arguments = Array(CommandLine.arguments.dropFirst())
 switch arguments.first {
 case "pool": pool()
@@ -146,6 +206,14 @@ case "depthwise":
     let channels = arguments.dropFirst().compactMap { Int($0) }
     depthwise(channels: channels.isEmpty ? [240, 256, 272] : channels)
 case "expand-depthwise": expandDepthwise()
+case "squeeze-excite": squeezeExcite()
+case "dense" where arguments.count == 3:
+    let shape = arguments.dropFirst().compactMap { Int($0) }
+    guard shape.count == 2, shape.allSatisfy({ $0 > 0 }) else {
+        print("dense: IN OUT must be positive integers")
+        exit(2)
+    }
+    dense(inFeatures: shape[0], outFeatures: shape[1])
 case "pointwise" where arguments.count == 4:
     let shape = arguments.dropFirst().compactMap { Int($0) }
     guard shape.count == 3, shape.allSatisfy({ $0 > 0 }) else {
@@ -154,6 +222,6 @@ case "pointwise" where arguments.count == 4:
     }
     pointwise(pixels: shape[0], inChannels: shape[1], outChannels: shape[2])
 default:
-    print("usage: kernelbench pool | depthwise [channels...] | expand-depthwise | pointwise P K N")
+    print("usage: kernelbench pool | depthwise [channels...] | expand-depthwise | pointwise P K N | squeeze-excite | dense IN OUT")
     exit(2)
 }
