@@ -49,9 +49,13 @@ import Testing
     // an 8-wide row is one octet with both edges, a 7-wide one the same octet storing 7.
     // With AVX-512 an octet's channels go 16 at a time, and a count 8 past a multiple of 16
     // (24, 40, 72, 200) ends in one strip of 8.
-    // Wide channel counts go in blocks (264 channels of 5×5: 64 at a time). A 9-wide 5×5
-    // row, whose octets would reach past both edges, and stride-2 rows run four interior
-    // pixels at a time, then single pixels. With 3 threads, the few rows of the 7×7 and
+    // Wide channel counts go in blocks (264 channels of 5×5: 64 at a time). Stride-2 rows 7
+    // or more output pixels wide go in octets too, each reading 14 + k input columns: 40,
+    // 37, 17, 112 and 28 wide (the last octet overlaps, and on 37 and 17 it reaches past
+    // the right edge), 16 and 15 (one octet with both edges), 14 and 13 (7 pixels: one octet
+    // storing 7); 96 channels of 3×3 go in blocks of 64. A 9-wide 5×5 row, whose octets
+    // would reach past both edges, and narrower stride-2 rows run four interior pixels at a
+    // time, then single pixels. With 3 threads, the few rows of the 7×7 and
     // 5×13 cases are split into blocks of 64 channels; with any number, so are the channels
     // of the 200-channel case, whose 5×5 weights (20 KB) would not stay in L1 from one row
     // to the next.
@@ -60,6 +64,8 @@ import Testing
         (136, 7, 7, 5, 1), (72, 5, 13, 3, 1), (24, 6, 30, 3, 1), (16, 4, 21, 5, 1), (16, 5, 40, 3, 2), (24, 6, 37, 5, 2),
         (200, 7, 7, 5, 1), (16, 3, 8, 3, 1), (24, 4, 8, 5, 1), (8, 3, 9, 5, 1), (32, 3, 10, 5, 1), (48, 5, 16, 3, 1),
         (264, 3, 12, 5, 1), (8, 4, 56, 3, 1), (16, 5, 7, 3, 1), (24, 7, 7, 3, 1),
+        (40, 5, 14, 5, 2), (16, 4, 16, 3, 2), (24, 3, 15, 5, 2), (32, 3, 112, 3, 2), (96, 3, 28, 3, 2), (72, 5, 14, 3, 2),
+        (16, 3, 17, 3, 2), (8, 3, 13, 5, 2),
     ], threadCounts)
     func depthwise(shape: (channels: Int, height: Int, width: Int, kernel: Int, stride: Int), threads: Int) {
         let (c, h, w, k, s) = shape

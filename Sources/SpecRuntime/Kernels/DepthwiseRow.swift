@@ -49,7 +49,26 @@ extension Kernels {
             while start < channels.upperBound {
                 let end = min(channels.upperBound, start + block)
                 depthwiseOctetRow(rows: rows, taps: taps, geometry: g, weights: weights, bias: bias, padded: padded,
-                                  output: output, channels: start..<end, A.self)
+                                  output: output, channels: start..<end, A.self, Count1.self)
+                start = end
+            }
+            return
+        }
+        // Stride-2 rows of 3 or 5 taps, 7 or more pixels wide, likewise: each input column
+        // loaded once (17 loads for an octet's 24 FMAs with 3 taps; quads load 30), and the
+        // edge pixels inside octets. The quads and the one-pixel edges had run the 3×3
+        // stride-2 convs after V2's and LCNet's 112×112 expansions at a quarter of the FMA
+        // peak.
+        if g.strideWidth == 2 && (k == 3 || k == 5) && 2 * g.padLeft == k - 1 && g.outWidth >= 7
+            && !(k == 3 && g.inChannels % 512 == 0)
+            && channels.lowerBound % 8 == 0 && channels.count % 8 == 0 {
+            let perChannel = (16 + k - 2) * g.kernelHeight * MemoryLayout<Float>.size
+            let block = channels.count * perChannel <= 16 * 1024 ? channels.count : max(16, 16 * 1024 / perChannel / 16 * 16)
+            var start = channels.lowerBound
+            while start < channels.upperBound {
+                let end = min(channels.upperBound, start + block)
+                depthwiseOctetRow(rows: rows, taps: taps, geometry: g, weights: weights, bias: bias, padded: padded,
+                                  output: output, channels: start..<end, A.self, Count2.self)
                 start = end
             }
             return
@@ -123,10 +142,10 @@ extension Kernels {
     /// each input pixel's cache lines serve all their strips while in L1: the caller passes
     /// blocks of channels whose octet spans fit in 16 KB.
     @inlinable @inline(__always)
-    static func depthwiseOctetRow<A: ActivationFunction>(
+    static func depthwiseOctetRow<A: ActivationFunction, S: StaticCount>(
         rows: UnsafePointer<UnsafePointer<Float>>, taps: Range<Int>, geometry g: ConvGeometry,
         weights: UnsafePointer<Float>, bias: UnsafePointer<Float>, padded: Int, output: UnsafeMutablePointer<Float>,
-        channels: Range<Int>, _: A.Type
+        channels: Range<Int>, _: A.Type, _: S.Type
     ) {
         let pixel = g.inChannels
         // With 32 vector registers, 16-channel strips and, where the count is 8 past a
@@ -136,10 +155,12 @@ extension Kernels {
         let lastOctet = g.outWidth - 8
         @inline(__always) func strips<E: OctetEdge, V: SIMD>(at ow: Int, _ strip: Range<Int>, _: E.Type, _: V.Type)
         where V.Scalar == Float {
-            let offset = (ow - g.padLeft) * pixel
+            let firstColumn = ow * S.value(g.strideWidth) - g.padLeft
+            let offset = firstColumn * pixel
             for c in stride(from: strip.lowerBound, to: strip.upperBound, by: V.scalarCount) {
                 depthwiseOctetStrip(rows: rows, taps: taps, g, weights: weights, bias: bias, padded: padded,
-                                    output: output + ow * pixel, offset: offset, channel: c, A.self, V.self, E.self)
+                                    output: output + ow * pixel, offset: offset, columns: g.inWidth - firstColumn, channel: c,
+                                    A.self, V.self, E.self, S.self)
             }
         }
         @inline(__always) func octets<E: OctetEdge>(at ow: Int, _: E.Type) {
@@ -161,18 +182,132 @@ extension Kernels {
 
     /// One octet, one channel strip, of the row's kernel width.
     @inlinable @inline(__always)
-    static func depthwiseOctetStrip<A: ActivationFunction, V: SIMD, E: OctetEdge>(
+    static func depthwiseOctetStrip<A: ActivationFunction, V: SIMD, E: OctetEdge, S: StaticCount>(
         rows: UnsafePointer<UnsafePointer<Float>>, taps: Range<Int>, _ g: ConvGeometry,
         weights: UnsafePointer<Float>, bias: UnsafePointer<Float>, padded: Int, output: UnsafeMutablePointer<Float>,
-        offset: Int, channel c: Int, _: A.Type, _: V.Type, _: E.Type
+        offset: Int, columns: Int, channel c: Int, _: A.Type, _: V.Type, _: E.Type, _: S.Type
     ) where V.Scalar == Float {
-        if g.kernelWidth == 3 {
+        switch (S.value(g.strideWidth), g.kernelWidth) {
+        case (1, 3):
             depthwiseOctet(rows: rows, offset: offset + c, pixel: g.inChannels, taps: taps, weights: weights + c, padded: padded,
                            bias: bias + c, output: output + c, A.self, V.self, Count3.self, E.self)
-        } else {
+        case (1, _):
             depthwiseOctet(rows: rows, offset: offset + c, pixel: g.inChannels, taps: taps, weights: weights + c, padded: padded,
                            bias: bias + c, output: output + c, A.self, V.self, Count5.self, E.self)
+        case (_, 3):
+            depthwiseOctetStride2(rows: rows, offset: offset + c, pixel: g.inChannels, columns: columns, taps: taps,
+                                  weights: weights + c, padded: padded, bias: bias + c, output: output + c,
+                                  A.self, V.self, Count3.self, E.self)
+        default:
+            depthwiseOctetStride2(rows: rows, offset: offset + c, pixel: g.inChannels, columns: columns, taps: taps,
+                                  weights: weights + c, padded: padded, bias: bias + c, output: output + c,
+                                  A.self, V.self, Count5.self, E.self)
         }
+    }
+
+    /// Eight pixels of a stride-2 row of 3 or 5 taps for one strip of channels, as
+    /// `depthwiseOctet`: output i reads input columns 2i to 2i + W − 1 of the octet's span,
+    /// so even column 2i feeds outputs i, i − 1 (and i − 2 with 5 taps) and odd column
+    /// 2i + 1 outputs i (and i − 1). Of the span, `columns` lie inside the input row; on the
+    /// right edge the rest are zero and not read, on the left the first `pad`.
+    @inlinable @inline(__always)
+    static func depthwiseOctetStride2<A: ActivationFunction, V: SIMD, W: StaticCount, E: OctetEdge>(
+        rows: UnsafePointer<UnsafePointer<Float>>, offset: Int, pixel p: Int, columns: Int, taps: Range<Int>,
+        weights w: UnsafePointer<Float>, padded: Int, bias: UnsafePointer<Float>,
+        output: UnsafeMutablePointer<Float>, _: A.Type, _: V.Type, _: W.Type, _: E.Type
+    ) where V.Scalar == Float {
+        @inline(__always) func load(_ p: UnsafePointer<Float>) -> V { UnsafeRawPointer(p).loadUnaligned(as: V.self) }
+        let k = W.value(0), pad = (k - 1) / 2
+        @inline(__always) func column(_ x: UnsafePointer<Float>, _ j: Int) -> V {
+            (E.left && j < pad) || (E.right && j >= columns) ? V() : load(x + j &* p)
+        }
+        let b = load(bias)
+        var a0 = b, a1 = b, a2 = b, a3 = b, a4 = b, a5 = b, a6 = b, a7 = b
+        for kh in taps {
+            let x = rows[kh] + offset
+            let wk = w + kh &* k &* padded
+            // Column j feeds output i with weight j − 2i, written out so every accumulator
+            // is a register.
+            if k == 3 {
+                let w0 = load(wk), w1 = load(wk + padded), w2 = load(wk + 2 &* padded)
+                var xj = column(x, 0)
+                a0 = a0.addingProduct(xj, w0)
+                xj = column(x, 1)
+                a0 = a0.addingProduct(xj, w1)
+                xj = column(x, 2)
+                a1 = a1.addingProduct(xj, w0); a0 = a0.addingProduct(xj, w2)
+                xj = column(x, 3)
+                a1 = a1.addingProduct(xj, w1)
+                xj = column(x, 4)
+                a2 = a2.addingProduct(xj, w0); a1 = a1.addingProduct(xj, w2)
+                xj = column(x, 5)
+                a2 = a2.addingProduct(xj, w1)
+                xj = column(x, 6)
+                a3 = a3.addingProduct(xj, w0); a2 = a2.addingProduct(xj, w2)
+                xj = column(x, 7)
+                a3 = a3.addingProduct(xj, w1)
+                xj = column(x, 8)
+                a4 = a4.addingProduct(xj, w0); a3 = a3.addingProduct(xj, w2)
+                xj = column(x, 9)
+                a4 = a4.addingProduct(xj, w1)
+                xj = column(x, 10)
+                a5 = a5.addingProduct(xj, w0); a4 = a4.addingProduct(xj, w2)
+                xj = column(x, 11)
+                a5 = a5.addingProduct(xj, w1)
+                xj = column(x, 12)
+                a6 = a6.addingProduct(xj, w0); a5 = a5.addingProduct(xj, w2)
+                xj = column(x, 13)
+                a6 = a6.addingProduct(xj, w1)
+                xj = column(x, 14)
+                a7 = a7.addingProduct(xj, w0); a6 = a6.addingProduct(xj, w2)
+                xj = column(x, 15)
+                a7 = a7.addingProduct(xj, w1)
+                xj = column(x, 16)
+                a7 = a7.addingProduct(xj, w2)
+            } else {
+                let w0 = load(wk), w1 = load(wk + padded), w2 = load(wk + 2 &* padded)
+                let w3 = load(wk + 3 &* padded), w4 = load(wk + 4 &* padded)
+                var xj = column(x, 0)
+                a0 = a0.addingProduct(xj, w0)
+                xj = column(x, 1)
+                a0 = a0.addingProduct(xj, w1)
+                xj = column(x, 2)
+                a1 = a1.addingProduct(xj, w0); a0 = a0.addingProduct(xj, w2)
+                xj = column(x, 3)
+                a1 = a1.addingProduct(xj, w1); a0 = a0.addingProduct(xj, w3)
+                xj = column(x, 4)
+                a2 = a2.addingProduct(xj, w0); a1 = a1.addingProduct(xj, w2); a0 = a0.addingProduct(xj, w4)
+                xj = column(x, 5)
+                a2 = a2.addingProduct(xj, w1); a1 = a1.addingProduct(xj, w3)
+                xj = column(x, 6)
+                a3 = a3.addingProduct(xj, w0); a2 = a2.addingProduct(xj, w2); a1 = a1.addingProduct(xj, w4)
+                xj = column(x, 7)
+                a3 = a3.addingProduct(xj, w1); a2 = a2.addingProduct(xj, w3)
+                xj = column(x, 8)
+                a4 = a4.addingProduct(xj, w0); a3 = a3.addingProduct(xj, w2); a2 = a2.addingProduct(xj, w4)
+                xj = column(x, 9)
+                a4 = a4.addingProduct(xj, w1); a3 = a3.addingProduct(xj, w3)
+                xj = column(x, 10)
+                a5 = a5.addingProduct(xj, w0); a4 = a4.addingProduct(xj, w2); a3 = a3.addingProduct(xj, w4)
+                xj = column(x, 11)
+                a5 = a5.addingProduct(xj, w1); a4 = a4.addingProduct(xj, w3)
+                xj = column(x, 12)
+                a6 = a6.addingProduct(xj, w0); a5 = a5.addingProduct(xj, w2); a4 = a4.addingProduct(xj, w4)
+                xj = column(x, 13)
+                a6 = a6.addingProduct(xj, w1); a5 = a5.addingProduct(xj, w3)
+                xj = column(x, 14)
+                a7 = a7.addingProduct(xj, w0); a6 = a6.addingProduct(xj, w2); a5 = a5.addingProduct(xj, w4)
+                xj = column(x, 15)
+                a7 = a7.addingProduct(xj, w1); a6 = a6.addingProduct(xj, w3)
+                xj = column(x, 16)
+                a7 = a7.addingProduct(xj, w2); a6 = a6.addingProduct(xj, w4)
+                xj = column(x, 17)
+                a7 = a7.addingProduct(xj, w3)
+                xj = column(x, 18)
+                a7 = a7.addingProduct(xj, w4)
+            }
+        }
+        storeOctet(a0, a1, a2, a3, a4, a5, a6, a7, output, pixel: p, A.self, E.self)
     }
 
     /// Eight pixels of a stride-1 row of 3 or 5 taps (W, a known width) for one strip of
@@ -257,6 +392,15 @@ extension Kernels {
                 a7 = a7.addingProduct(xj, w4)
             }
         }
+        storeOctet(a0, a1, a2, a3, a4, a5, a6, a7, output, pixel: p, A.self, E.self)
+    }
+
+    /// An octet's E.pixels pixels' strips, activated and stored.
+    @inlinable @inline(__always)
+    static func storeOctet<A: ActivationFunction, V: SIMD, E: OctetEdge>(
+        _ a0: V, _ a1: V, _ a2: V, _ a3: V, _ a4: V, _ a5: V, _ a6: V, _ a7: V,
+        _ output: UnsafeMutablePointer<Float>, pixel p: Int, _: A.Type, _: E.Type
+    ) where V.Scalar == Float {
         storePair(a0, a1, output, pixel: p, A.self)
         storePair(a2, a3, output + 2 &* p, pixel: p, A.self)
         storePair(a4, a5, output + 4 &* p, pixel: p, A.self)

@@ -86,7 +86,8 @@ func depthwise(channels: [Int]) {
 
 /// Banded expansion + depthwise conv on one thread and on two, alternated.
 func expandDepthwise() {
-    let blocks = [("block1 16->64 112x112 3x3 s2", 16, 64, 112, 3, 2), ("block2 24->72 56x56 3x3 s1", 24, 72, 56, 3, 1),
+    let blocks = [("LCNet block1 16->32 112x112 3x3 s2", 16, 32, 112, 3, 2), ("V2 block1 16->96 112x112 3x3 s2", 16, 96, 112, 3, 2),
+                  ("V3-L block1 16->64 112x112 3x3 s2", 16, 64, 112, 3, 2), ("block2 24->72 56x56 3x3 s1", 24, 72, 56, 3, 1),
                   ("block4 40->120 28x28 5x5 s1", 40, 120, 28, 5, 1)]
     let pools = [1: ThreadPool(threads: 1), 2: ThreadPool(threads: 2)]
     for (name, cin, c, size, kernel, stride) in blocks {
