@@ -330,10 +330,12 @@ public final class MobilenetV1025: CompiledNetwork {
 
         // %79 block12.pw: conv2d_bn_relu6 %76 -> 256x7x7
         // mobilenet_v1.spec:36: 1024   1   (out s)
+        // Meanwhile fetches head.linear's 1,036,224 bytes of weights, which it reads once per image.
         Kernels.pointwiseConv(
             input: a + 0, pixels: 49, inChannels: 256,
             weights: w + 144_848, outChannels: 256,
             residual: nil, output: a + 12_544,
+            lookahead: w + 210_640, lookaheadFloats: 259_056,
             activation: ReLU6.self, threads: threads)
         Profiling.mark(timeline, 24)
 

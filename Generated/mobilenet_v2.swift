@@ -514,10 +514,12 @@ public final class MobilenetV2: CompiledNetwork {
 
         // %147 head.conv: conv2d_bn_relu6 %145 -> 1280x7x7
         // mobilenet_v2.spec:38: conv k=1 out=1280 bn act=RE6 scale=head_width   timm=conv_head,bn2  torchvision=features.18.0,features.18.1
+        // Meanwhile fetches head.linear's 5,164,992 bytes of weights, which it reads once per image.
         Kernels.pointwiseConv(
             input: a + 62_720, pixels: 49, inChannels: 320,
             weights: w + 1_797_872, outChannels: 1280,
             residual: nil, output: a + 0,
+            lookahead: w + 2_208_752, lookaheadFloats: 1_291_248,
             activation: ReLU6.self, threads: threads)
         Profiling.mark(timeline, 39)
 

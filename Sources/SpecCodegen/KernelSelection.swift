@@ -74,6 +74,24 @@ struct KernelLayer {
     var weights: [WeightsEntry]
     /// Float offset of this layer's first packed weight; filled in as layers are listed.
     var weightOffset = 0
+    /// For a 1×1 conv: the layer soon after it whose weights it fetches into cache as it runs.
+    var lookahead: Lookahead?
+
+    struct Lookahead {
+        var layer: String
+        var offset: Int
+        var floats: Int
+    }
+
+    var packedFloats: Int { weights.reduce(0) { $0 + $1.packedFloats } }
+
+    /// Whether the kernel reads each weight once per image.
+    var streamsWeights: Bool {
+        switch kernel {
+        case .squeezeExcite, .dense: return true
+        default: return false
+        }
+    }
 }
 
 enum KernelSelection {
@@ -101,10 +119,28 @@ enum KernelSelection {
         for node in graph.nodes {
             var layer = try select(node, in: graph)
             layer.weightOffset = offset
-            offset += layer.weights.reduce(0) { $0 + $1.packedFloats }
+            offset += layer.packedFloats
             layers.append(layer)
         }
+        planLookahead(&layers)
         return layers
+    }
+
+    /// Squeeze-excite and dense layers read each of their weights once per image, so on 7×7
+    /// and 1×1 maps they wait on memory for them: MobileNetV3-Large's 7×7 squeeze-excites ran
+    /// at 74 µs with weights from memory against 27 µs with them in cache, its `head.conv2`
+    /// at 0.16 ms against 0.09. A 1×1 conv one or two layers before such a layer (at least
+    /// 256 KB of weights) fetches them while its FMAs run (BENCHMARKS.md).
+    static let lookaheadDistance = 2
+    static let lookaheadMinimumFloats = 64 * 1024
+
+    static func planLookahead(_ layers: inout [KernelLayer]) {
+        for host in layers.indices {
+            guard case .pointwise = layers[host].kernel else { continue }
+            let later = layers[(host + 1)..<min(layers.count, host + 1 + lookaheadDistance)]
+            guard let target = later.first(where: { $0.streamsWeights && $0.packedFloats >= lookaheadMinimumFloats }) else { continue }
+            layers[host].lookahead = KernelLayer.Lookahead(layer: target.node.name, offset: target.weightOffset, floats: target.packedFloats)
+        }
     }
 
     static func select(_ node: Node, in graph: Graph) throws -> KernelLayer {
@@ -256,10 +292,14 @@ extension KernelLayer {
             ])
         case .pointwise(let conv):
             let x = graph.node(conv.input).shape
+            if let lookahead {
+                w.comment("Meanwhile fetches \(lookahead.layer)'s \(grouped(lookahead.floats * 4)) bytes of weights, which it reads once per image.")
+            }
             w.call("Kernels.pointwiseConv", [
                 "input: \(try arena(conv.input)), pixels: \(x.pixels), inChannels: \(x.channels)",
                 "weights: \(weights), outChannels: \(conv.outChannels)",
                 "residual: \(try conv.residual.map { (id) throws in try arena(id) } ?? "nil"), output: \(output)",
+            ] + (lookahead.map { ["lookahead: w + \(Literal.int($0.offset)), lookaheadFloats: \(Literal.int($0.floats))"] } ?? []) + [
                 "activation: \(Self.swiftType(conv.activation)).self, threads: threads",
             ])
         case .grouped(let conv):

@@ -43,6 +43,30 @@ import Testing
         expectClose(output, expected)
     }
 
+    // A 7×7 map of 160→960 (8 full tiles × 15 spans of 64 channels) and 14×14 of 480→112
+    // fetch a later layer's weights in their 6×64 tiles' k loops; a fetch is only a hint, so
+    // the outputs are those of the conv without it, bit for bit, on any thread count.
+    @Test("fetching a later layer's weights leaves the output unchanged", arguments: [(49, 160, 960), (196, 480, 112)], threadCounts)
+    func lookahead(shape: (pixels: Int, cin: Int, cout: Int), threads: Int) {
+        var random = SplitMix64(seed: UInt64(shape.pixels + shape.cin + shape.cout))
+        let input = (0..<(shape.pixels * shape.cin)).map { _ in random.uniform(-1, 1) }
+        let layer = LayerWeights(.pointwise, "pw", out: shape.cout, in: shape.cin, weight: ["w"], bias: true, at: 0)
+        let packed = pack(layer, (0..<(shape.cout * shape.cin)).map { _ in random.uniform(-1, 1) },
+                          (0..<shape.cout).map { _ in random.uniform(-1, 1) })
+        let later = [Float](repeating: 1, count: 462_000)
+        var plain = [Float](repeating: .nan, count: shape.pixels * shape.cout), fetching = plain
+        let pool = ThreadPool(threads: threads)
+        Kernels.pointwiseConv(input: input, pixels: shape.pixels, inChannels: shape.cin, weights: packed, outChannels: shape.cout,
+                              residual: nil, output: &plain, activation: HardSwish.self, threads: pool)
+        later.withUnsafeBufferPointer { later in
+            Kernels.pointwiseConv(input: input, pixels: shape.pixels, inChannels: shape.cin, weights: packed, outChannels: shape.cout,
+                                  residual: nil, output: &fetching, lookahead: later.baseAddress!, lookaheadFloats: later.count,
+                                  activation: HardSwish.self, threads: pool)
+        }
+        #expect(fetching == plain)
+        #expect(!plain.contains { $0.isNaN })
+    }
+
     // Stride-1 3×3 and 5×5 rows with channels in multiples of 8 run whole in octets of 8
     // pixels: the first and last skip the columns past the row's edges, the last overlaps
     // the one before it unless the width is a multiple of 8 (13, 14, 21, 30, 37 wide), and

@@ -18,14 +18,22 @@ public enum PointwisePacking {
 
 extension Kernels {
     @inlinable
+    ///
+    /// With `lookahead`, the conv also fetches up to `lookaheadFloats` floats from there into
+    /// cache as it runs: the weights of a layer soon after it that reads them once per image
+    /// (a squeeze-excite or dense layer on a 7×7 or 1×1 map), which would otherwise wait on
+    /// memory for them. The fetches ride in the 6×64 tiles' k loops, at most two lines per
+    /// step; what those cannot carry is not fetched.
     public static func pointwiseConv<A: ActivationFunction>(
         input: UnsafePointer<Float>, pixels: Int, inChannels: Int,
         weights: UnsafePointer<Float>, outChannels: Int,
         residual: UnsafePointer<Float>?, output: UnsafeMutablePointer<Float>,
+        lookahead: UnsafePointer<Float>? = nil, lookaheadFloats: Int = 0,
         activation: A.Type, threads: ThreadPool
     ) {
         let work = PointwiseConv<A>(input: input, pixels: pixels, inChannels: inChannels, weights: weights,
-                                    outChannels: outChannels, residual: residual, output: output)
+                                    outChannels: outChannels, residual: residual, output: output,
+                                    lookahead: lookahead, lookaheadLines: lookahead == nil ? 0 : (lookaheadFloats + 15) / 16)
         let tiles = (pixels + 5) / 6, panels = (outChannels + 15) / 16
         // Late layers have few pixels (7×7 is 9 tiles) and many channels: threads then
         // split the output channels, so that they get equal shares: one contiguous range
@@ -63,10 +71,14 @@ struct PointwiseConv<A: ActivationFunction>: ParallelWork {
     @usableFromInline let outChannels: Int
     @usableFromInline let residual: UnsafePointer<Float>?
     @usableFromInline let output: UnsafeMutablePointer<Float>
+    /// A later layer's weights to fetch into cache, in 64-byte lines (see pointwiseConv).
+    @usableFromInline let lookahead: UnsafePointer<Float>?
+    @usableFromInline let lookaheadLines: Int
 
     @inlinable
     init(input: UnsafePointer<Float>, pixels: Int, inChannels: Int, weights: UnsafePointer<Float>,
-         outChannels: Int, residual: UnsafePointer<Float>?, output: UnsafeMutablePointer<Float>) {
+         outChannels: Int, residual: UnsafePointer<Float>?, output: UnsafeMutablePointer<Float>,
+         lookahead: UnsafePointer<Float>? = nil, lookaheadLines: Int = 0) {
         self.input = input
         self.pixels = pixels
         self.inChannels = inChannels
@@ -74,6 +86,20 @@ struct PointwiseConv<A: ActivationFunction>: ParallelWork {
         self.outChannels = outChannels
         self.residual = residual
         self.output = output
+        self.lookahead = lookahead
+        self.lookaheadLines = lookaheadLines
+    }
+
+    /// The lines of `lookahead` that the tile at `tile` over the panels from `panel` fetches:
+    /// every full 6×64 tile gets the same share, at most two lines per k step, found from its
+    /// place in the conv, so that threads need no shared state to split the lines.
+    @inlinable @inline(__always)
+    func lookaheadShare(tile: Int, panel: Int) -> (UnsafePointer<Float>?, Int) {
+        guard let lookahead, lookaheadLines > 0 else { return (nil, 0) }
+        let spans = (outChannels + 63) / 64, fullTiles = pixels / 6
+        let perTile = min(2 * inChannels, (lookaheadLines + fullTiles * spans - 1) / max(1, fullTiles * spans))
+        let first = (tile * spans + panel / 4) * perTile
+        return (lookahead + first * 16, max(0, min(perTile, lookaheadLines - first)))
     }
 
     @inlinable
@@ -123,11 +149,13 @@ struct PointwiseConv<A: ActivationFunction>: ParallelWork {
                     // This tile's share of the following panels' rows, fetched as it runs.
                     let fetch = prefetch ? min(rowsPerTile, following * k - prefetched) : 0
                     let p0 = tile * 6
+                    let ahead = span == 4 && pixels - p0 >= 6 ? lookaheadShare(tile: tile, panel: panel) : (nil, 0)
                     Kernels.tilePanels(span: span, rows: min(6, pixels - p0), a: input + p0 * k, k: k, b: b, bias: bias + column,
                                        c: output + p0 * outChannels + column, ldc: outChannels,
                                        residual: residual.map { $0 + p0 * outChannels + column },
                                        validColumns: outChannels - column,
-                                       prefetch: b + span * k * 16 + prefetched * 16, prefetchRows: fetch, A.self)
+                                       prefetch: b + span * k * 16 + prefetched * 16, prefetchRows: fetch,
+                                       lookahead: ahead.0, lookaheadRows: ahead.1, A.self)
                     prefetched += fetch
                 }
                 panel += span
@@ -252,7 +280,8 @@ extension Kernels {
         span: Int, rows: Int, a: UnsafePointer<Float>, k: Int, b: UnsafePointer<Float>, bias: UnsafePointer<Float>,
         c: UnsafeMutablePointer<Float>, ldc: Int, residual: UnsafePointer<Float>?,
         split: Int = 6, next: UnsafeMutablePointer<Float>? = nil, validColumns: Int,
-        prefetch: UnsafePointer<Float>? = nil, prefetchRows: Int = 0, _: A.Type
+        prefetch: UnsafePointer<Float>? = nil, prefetchRows: Int = 0,
+        lookahead: UnsafePointer<Float>? = nil, lookaheadRows: Int = 0, _: A.Type
     ) {
         // Only the 6×64 tile spreads its prefetches over its k loop; the others fetch first.
         var spread = 0
@@ -270,7 +299,8 @@ extension Kernels {
         switch span {
         case 4:
             tile6x64(a: a, k: k, b: b, bias: bias, c: c, ldc: ldc, residual: residual, split: split, next: next,
-                     validColumns4: min(16, validColumns - 48), prefetch: prefetch, prefetchRows: spread, A.self)
+                     validColumns4: min(16, validColumns - 48), prefetch: prefetch, prefetchRows: spread,
+                     lookahead: lookahead, lookaheadRows: lookaheadRows, A.self)
         case 2:
             tile6x32(a: a, k: k, b: b, b2: b + k * 16, bias: bias, c: c, ldc: ldc, residual: residual, split: split, next: next,
                      validColumns2: min(16, validColumns - 16), A.self)
@@ -362,7 +392,8 @@ extension Kernels {
         a: UnsafePointer<Float>, k: Int, b: UnsafePointer<Float>, bias: UnsafePointer<Float>,
         c: UnsafeMutablePointer<Float>, ldc: Int, residual: UnsafePointer<Float>?,
         split: Int = 6, next: UnsafeMutablePointer<Float>? = nil, validColumns4: Int,
-        prefetch: UnsafePointer<Float>? = nil, prefetchRows: Int = 0, _: A.Type
+        prefetch: UnsafePointer<Float>? = nil, prefetchRows: Int = 0,
+        lookahead: UnsafePointer<Float>? = nil, lookaheadRows: Int = 0, _: A.Type
     ) {
         var c0 = Vec.zero, c1 = Vec.zero, c2 = Vec.zero, c3 = Vec.zero, c4 = Vec.zero, c5 = Vec.zero
         var d0 = Vec.zero, d1 = Vec.zero, d2 = Vec.zero, d3 = Vec.zero, d4 = Vec.zero, d5 = Vec.zero
@@ -375,13 +406,21 @@ extension Kernels {
         // burst of hundreds of prefetches before the tile filled the core's miss buffers,
         // and the tile's own loads waited behind them (V1's 1024→1024 layer at 7×7 fetches
         // ~450 rows per tile).
+        // `lookaheadRows` (≤ 2k) lines from `lookahead` likewise, for a later layer.
         var fetch = prefetch ?? b, credit = 0
+        var ahead = lookahead ?? b, aheadCredit = 0
         for _ in 0..<k {
             credit &+= prefetchRows
             if credit >= k {
                 credit &-= k
                 spec_prefetch_l2(fetch)
                 fetch += 16
+            }
+            aheadCredit &+= lookaheadRows
+            while aheadCredit >= k {
+                aheadCredit &-= k
+                spec_prefetch_l2(ahead)
+                ahead += 16
             }
             let w0 = load(w), w1 = load(w + panel), w2 = load(w + 2 &* panel), w3 = load(w + 3 &* panel)
             var x = Vec(repeating: p[0])
