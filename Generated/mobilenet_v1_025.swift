@@ -330,7 +330,7 @@ public final class MobilenetV1025: CompiledNetwork {
 
         // %79 block12.pw: conv2d_bn_relu6 %76 -> 256x7x7
         // mobilenet_v1.spec:36: 1024   1   (out s)
-        // Meanwhile fetches head.linear's 1,036,224 bytes of weights, which it reads once per image.
+        // Meanwhile fetches head.linear's 1,036,224 bytes of weights, read once per image, as far as its tiles can carry.
         Kernels.pointwiseConv(
             input: a + 0, pixels: 49, inChannels: 256,
             weights: w + 144_848, outChannels: 256,

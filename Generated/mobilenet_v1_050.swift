@@ -310,7 +310,7 @@ public final class MobilenetV1050: CompiledNetwork {
 
         // %79 block12.pw: conv2d_bn_relu6 %76 -> 512x7x7
         // mobilenet_v1.spec:36: 1024   1   (out s)
-        // Meanwhile fetches head.linear's 2,068,416 bytes of weights, which it reads once per image.
+        // Meanwhile fetches head.linear's 2,068,416 bytes of weights, read once per image, as far as its tiles can carry.
         Kernels.pointwiseConv(
             input: a + 0, pixels: 49, inChannels: 512,
             weights: w + 550_464, outChannels: 512,

@@ -250,7 +250,7 @@ public final class MobilenetV1075: CompiledNetwork {
 
         // %79 block12.pw: conv2d_bn_relu6 %76 -> 768x7x7
         // mobilenet_v1.spec:36: 1024   1   (out s)
-        // Meanwhile fetches head.linear's 3,100,608 bytes of weights, which it reads once per image.
+        // Meanwhile fetches head.linear's 3,100,608 bytes of weights, read once per image, as far as its tiles can carry.
         Kernels.pointwiseConv(
             input: a + 0, pixels: 49, inChannels: 768,
             weights: w + 1_218_064, outChannels: 768,

@@ -514,7 +514,7 @@ public final class MobilenetV2: CompiledNetwork {
 
         // %147 head.conv: conv2d_bn_relu6 %145 -> 1280x7x7
         // mobilenet_v2.spec:38: conv k=1 out=1280 bn act=RE6 scale=head_width   timm=conv_head,bn2  torchvision=features.18.0,features.18.1
-        // Meanwhile fetches head.linear's 5,164,992 bytes of weights, which it reads once per image.
+        // Meanwhile fetches head.linear's 5,164,992 bytes of weights, read once per image, as far as its tiles can carry.
         Kernels.pointwiseConv(
             input: a + 62_720, pixels: 49, inChannels: 320,
             weights: w + 1_797_872, outChannels: 1280,

@@ -409,7 +409,7 @@ public final class MobilenetV3Large: CompiledNetwork {
 
         // %103 block9.project: conv2d_bn_add %100, %94 -> 80x14x14
         // mobilenet_v3_large.spec:47: 3   184   80    -    HS   1   (k exp out se nl s)
-        // Meanwhile fetches block10.se's 478,592 bytes of weights, which it reads once per image.
+        // Meanwhile fetches block10.se's 478,592 bytes of weights, read once per image, as far as its tiles can carry.
         Kernels.pointwiseConv(
             input: a + 15_680, pixels: 196, inChannels: 184,
             weights: w + 182_976, outChannels: 80,
@@ -440,7 +440,7 @@ public final class MobilenetV3Large: CompiledNetwork {
 
         // %118 block10.project: conv2d_bn %117 -> 112x14x14
         // mobilenet_v3_large.spec:49: 3   480   112   SE   HS   1   (k exp out se nl s)
-        // Meanwhile fetches block11.se's 928,064 bytes of weights, which it reads once per image.
+        // Meanwhile fetches block11.se's 928,064 bytes of weights, read once per image, as far as its tiles can carry.
         Kernels.pointwiseConv(
             input: a + 15_680, pixels: 196, inChannels: 480,
             weights: w + 361_104, outChannels: 112,
@@ -471,7 +471,7 @@ public final class MobilenetV3Large: CompiledNetwork {
 
         // %132 block11.project: conv2d_bn_add %131, %118 -> 112x14x14
         // mobilenet_v3_large.spec:50: 3   672   112   SE   HS   1   (k exp out se nl s)
-        // Meanwhile fetches block12.se's 928,064 bytes of weights, which it reads once per image.
+        // Meanwhile fetches block12.se's 928,064 bytes of weights, read once per image, as far as its tiles can carry.
         Kernels.pointwiseConv(
             input: a + 131_712, pixels: 196, inChannels: 672,
             weights: w + 729_648, outChannels: 112,
@@ -511,7 +511,7 @@ public final class MobilenetV3Large: CompiledNetwork {
 
         // %149 block13.expand: conv2d_bn_hardswish %147 -> 960x7x7
         // mobilenet_v3_large.spec:53: 5   960   160   SE   HS   1   (k exp out se nl s)
-        // Meanwhile fetches block13.se's 1,848,000 bytes of weights, which it reads once per image.
+        // Meanwhile fetches block13.se's 1,848,000 bytes of weights, read once per image, as far as its tiles can carry.
         Kernels.pointwiseConv(
             input: a + 32_928, pixels: 49, inChannels: 160,
             weights: w + 1_238_128, outChannels: 960,
@@ -551,7 +551,7 @@ public final class MobilenetV3Large: CompiledNetwork {
 
         // %164 block14.expand: conv2d_bn_hardswish %161 -> 960x7x7
         // mobilenet_v3_large.spec:54: 5   960   160   SE   HS   1   (k exp out se nl s)
-        // Meanwhile fetches block14.se's 1,848,000 bytes of weights, which it reads once per image.
+        // Meanwhile fetches block14.se's 1,848,000 bytes of weights, read once per image, as far as its tiles can carry.
         Kernels.pointwiseConv(
             input: a + 32_928, pixels: 49, inChannels: 160,
             weights: w + 2_033_408, outChannels: 960,
@@ -591,12 +591,12 @@ public final class MobilenetV3Large: CompiledNetwork {
 
         // %179 head.conv: conv2d_bn_hardswish %176 -> 960x7x7
         // mobilenet_v3_large.spec:58: conv k=1 out=960 bn act=HS                           timm=blocks.6.0.conv,blocks.6.0.bn1  torchvision=features.16.0,features.16.1
-        // Meanwhile fetches head.conv2's 4,920,320 bytes of weights, which it reads once per image.
+        // Meanwhile fetches the head.conv2 and head.linear layers' 10,085,312 bytes of weights, read once per image, as far as its tiles can carry.
         Kernels.pointwiseConv(
             input: a + 32_928, pixels: 49, inChannels: 160,
             weights: w + 2_828_688, outChannels: 960,
             residual: nil, output: a + 40_768,
-            lookahead: w + 2_983_248, lookaheadFloats: 1_230_080,
+            lookahead: w + 2_983_248, lookaheadFloats: 2_521_328,
             activation: HardSwish.self, threads: threads)
         Profiling.mark(timeline, 45)
 

@@ -409,7 +409,7 @@ public final class MobilenetV3Large075: CompiledNetwork {
 
         // %103 block9.project: conv2d_bn_add %100, %94 -> 64x14x14
         // mobilenet_v3_large.spec:47: 3   184   80    -    HS   1   (k exp out se nl s)
-        // Meanwhile fetches block10.se's 296,832 bytes of weights, which it reads once per image.
+        // Meanwhile fetches block10.se's 296,832 bytes of weights, read once per image, as far as its tiles can carry.
         Kernels.pointwiseConv(
             input: a + 12_544, pixels: 196, inChannels: 144,
             weights: w + 122_912, outChannels: 64,
@@ -440,7 +440,7 @@ public final class MobilenetV3Large075: CompiledNetwork {
 
         // %118 block10.project: conv2d_bn %117 -> 88x14x14
         // mobilenet_v3_large.spec:49: 3   480   112   SE   HS   1   (k exp out se nl s)
-        // Meanwhile fetches block11.se's 594,048 bytes of weights, which it reads once per image.
+        // Meanwhile fetches block11.se's 594,048 bytes of weights, read once per image, as far as its tiles can carry.
         Kernels.pointwiseConv(
             input: a + 12_544, pixels: 196, inChannels: 384,
             weights: w + 235_200, outChannels: 88,
@@ -471,7 +471,7 @@ public final class MobilenetV3Large075: CompiledNetwork {
 
         // %132 block11.project: conv2d_bn_add %131, %118 -> 88x14x14
         // mobilenet_v3_large.spec:50: 3   672   112   SE   HS   1   (k exp out se nl s)
-        // Meanwhile fetches block12.se's 594,048 bytes of weights, which it reads once per image.
+        // Meanwhile fetches block12.se's 594,048 bytes of weights, read once per image, as far as its tiles can carry.
         Kernels.pointwiseConv(
             input: a + 105_056, pixels: 196, inChannels: 528,
             weights: w + 472_944, outChannels: 88,
@@ -511,7 +511,7 @@ public final class MobilenetV3Large075: CompiledNetwork {
 
         // %149 block13.expand: conv2d_bn_hardswish %147 -> 720x7x7
         // mobilenet_v3_large.spec:53: 5   960   160   SE   HS   1   (k exp out se nl s)
-        // Meanwhile fetches block13.se's 1,086,528 bytes of weights, which it reads once per image.
+        // Meanwhile fetches block13.se's 1,086,528 bytes of weights, read once per image, as far as its tiles can carry.
         Kernels.pointwiseConv(
             input: a + 25_872, pixels: 49, inChannels: 120,
             weights: w + 800_672, outChannels: 720,
@@ -551,7 +551,7 @@ public final class MobilenetV3Large075: CompiledNetwork {
 
         // %164 block14.expand: conv2d_bn_hardswish %161 -> 720x7x7
         // mobilenet_v3_large.spec:54: 5   960   160   SE   HS   1   (k exp out se nl s)
-        // Meanwhile fetches block14.se's 1,086,528 bytes of weights, which it reads once per image.
+        // Meanwhile fetches block14.se's 1,086,528 bytes of weights, read once per image, as far as its tiles can carry.
         Kernels.pointwiseConv(
             input: a + 25_872, pixels: 49, inChannels: 120,
             weights: w + 1_270_432, outChannels: 720,
@@ -591,12 +591,12 @@ public final class MobilenetV3Large075: CompiledNetwork {
 
         // %179 head.conv: conv2d_bn_hardswish %176 -> 720x7x7
         // mobilenet_v3_large.spec:58: conv k=1 out=960 bn act=HS                           timm=blocks.6.0.conv,blocks.6.0.bn1  torchvision=features.16.0,features.16.1
-        // Meanwhile fetches head.conv2's 3,691,520 bytes of weights, which it reads once per image.
+        // Meanwhile fetches the head.conv2 and head.linear layers' 8,856,512 bytes of weights, read once per image, as far as its tiles can carry.
         Kernels.pointwiseConv(
             input: a + 25_872, pixels: 49, inChannels: 120,
             weights: w + 1_740_192, outChannels: 720,
             residual: nil, output: a + 31_760,
-            lookahead: w + 1_827_312, lookaheadFloats: 922_880,
+            lookahead: w + 1_827_312, lookaheadFloats: 2_214_128,
             activation: HardSwish.self, threads: threads)
         Profiling.mark(timeline, 45)
 

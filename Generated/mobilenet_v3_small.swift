@@ -437,7 +437,7 @@ public final class MobilenetV3Small: CompiledNetwork {
 
         // %119 block9.expand: conv2d_bn_hardswish %117 -> 576x7x7
         // mobilenet_v3_small.spec:48: 5   576   96    SE   HS   1   (k exp out se nl s)
-        // Meanwhile fetches block9.se's 666,432 bytes of weights, which it reads once per image.
+        // Meanwhile fetches block9.se's 666,432 bytes of weights, read once per image, as far as its tiles can carry.
         Kernels.pointwiseConv(
             input: a + 40_320, pixels: 49, inChannels: 96,
             weights: w + 290_992, outChannels: 576,
@@ -477,7 +477,7 @@ public final class MobilenetV3Small: CompiledNetwork {
 
         // %134 block10.expand: conv2d_bn_hardswish %131 -> 576x7x7
         // mobilenet_v3_small.spec:49: 5   576   96    SE   HS   1   (k exp out se nl s)
-        // Meanwhile fetches block10.se's 666,432 bytes of weights, which it reads once per image.
+        // Meanwhile fetches block10.se's 666,432 bytes of weights, read once per image, as far as its tiles can carry.
         Kernels.pointwiseConv(
             input: a + 40_320, pixels: 49, inChannels: 96,
             weights: w + 583_840, outChannels: 576,
@@ -517,12 +517,12 @@ public final class MobilenetV3Small: CompiledNetwork {
 
         // %149 head.conv: conv2d_bn_hardswish %146 -> 576x7x7
         // mobilenet_v3_small.spec:54: conv k=1 out=576 bn act=HS                           timm=blocks.5.0.conv,blocks.5.0.bn1  torchvision=features.12.0,features.12.1
-        // Meanwhile fetches head.conv2's 2,363,392 bytes of weights, which it reads once per image.
+        // Meanwhile fetches the head.conv2 and head.linear layers' 6,496,192 bytes of weights, read once per image, as far as its tiles can carry.
         Kernels.pointwiseConv(
             input: a + 40_320, pixels: 49, inChannels: 96,
             weights: w + 876_688, outChannels: 576,
             residual: nil, output: a + 0,
-            lookahead: w + 932_560, lookaheadFloats: 590_848,
+            lookahead: w + 932_560, lookaheadFloats: 1_624_048,
             activation: HardSwish.self, threads: threads)
         Profiling.mark(timeline, 40)
 

@@ -306,7 +306,7 @@ public final class PpLcnet: CompiledNetwork {
 
         // %79 block11.pw: conv2d_bn_hardswish %78 -> 512x7x7
         // pp_lcnet.spec:41: 5    256    512    2    SE   (k in out s se)
-        // Meanwhile fetches block12.se's 526,848 bytes of weights, which it reads once per image.
+        // Meanwhile fetches block12.se's 526,848 bytes of weights, read once per image, as far as its tiles can carry.
         Kernels.pointwiseConv(
             input: a + 25_088, pixels: 49, inChannels: 256,
             weights: w + 471_424, outChannels: 512,
@@ -337,12 +337,12 @@ public final class PpLcnet: CompiledNetwork {
 
         // %91 block12.pw: conv2d_bn_hardswish %90 -> 512x7x7
         // pp_lcnet.spec:42: 5    512    512    1    SE   (k in out s se)
-        // Meanwhile fetches head.conv's 2,626,560 bytes of weights, which it reads once per image.
+        // Meanwhile fetches the head.conv and head.linear layers' 7,791,552 bytes of weights, read once per image, as far as its tiles can carry.
         Kernels.pointwiseConv(
             input: a + 0, pixels: 49, inChannels: 512,
             weights: w + 748_032, outChannels: 512,
             residual: nil, output: a + 25_088,
-            lookahead: w + 1_010_688, lookaheadFloats: 656_640,
+            lookahead: w + 1_010_688, lookaheadFloats: 1_947_888,
             activation: HardSwish.self, threads: threads)
         Profiling.mark(timeline, 24)
 

@@ -355,12 +355,12 @@ public final class PpLcnet050: CompiledNetwork {
 
         // %91 block12.pw: conv2d_bn_hardswish %90 -> 256x7x7
         // pp_lcnet.spec:42: 5    512    512    1    SE   (k in out s se)
-        // Meanwhile fetches head.conv's 1,315,840 bytes of weights, which it reads once per image.
+        // Meanwhile fetches the head.conv and head.linear layers' 6,480,832 bytes of weights, read once per image, as far as its tiles can carry.
         Kernels.pointwiseConv(
             input: a + 0, pixels: 49, inChannels: 256,
             weights: w + 202_672, outChannels: 256,
             residual: nil, output: a + 12_544,
-            lookahead: w + 268_464, lookaheadFloats: 328_960,
+            lookahead: w + 268_464, lookaheadFloats: 1_620_208,
             activation: HardSwish.self, threads: threads)
         Profiling.mark(timeline, 26)
 

@@ -306,7 +306,7 @@ public final class PpLcnet075: CompiledNetwork {
 
         // %79 block11.pw: conv2d_bn_hardswish %78 -> 384x7x7
         // pp_lcnet.spec:41: 5    256    512    2    SE   (k in out s se)
-        // Meanwhile fetches block12.se's 296,832 bytes of weights, which it reads once per image.
+        // Meanwhile fetches block12.se's 296,832 bytes of weights, read once per image, as far as its tiles can carry.
         Kernels.pointwiseConv(
             input: a + 18_816, pixels: 49, inChannels: 192,
             weights: w + 274_448, outChannels: 384,
@@ -337,12 +337,12 @@ public final class PpLcnet075: CompiledNetwork {
 
         // %91 block12.pw: conv2d_bn_hardswish %90 -> 384x7x7
         // pp_lcnet.spec:42: 5    512    512    1    SE   (k in out s se)
-        // Meanwhile fetches head.conv's 1,971,200 bytes of weights, which it reads once per image.
+        // Meanwhile fetches the head.conv and head.linear layers' 7,136,192 bytes of weights, read once per image, as far as its tiles can carry.
         Kernels.pointwiseConv(
             input: a + 0, pixels: 49, inChannels: 384,
             weights: w + 432_752, outChannels: 384,
             residual: nil, output: a + 18_816,
-            lookahead: w + 580_592, lookaheadFloats: 492_800,
+            lookahead: w + 580_592, lookaheadFloats: 1_784_048,
             activation: HardSwish.self, threads: threads)
         Profiling.mark(timeline, 24)
 

@@ -247,7 +247,7 @@ public final class PpLcnet150: CompiledNetwork {
 
         // %79 block11.pw: conv2d_bn_hardswish %78 -> 768x7x7
         // pp_lcnet.spec:41: 5    256    512    2    SE   (k in out s se)
-        // Meanwhile fetches block12.se's 1,183,488 bytes of weights, which it reads once per image.
+        // Meanwhile fetches block12.se's 1,183,488 bytes of weights, read once per image, as far as its tiles can carry.
         Kernels.pointwiseConv(
             input: a + 175_872, pixels: 49, inChannels: 384,
             weights: w + 1_025_776, outChannels: 768,
@@ -278,12 +278,12 @@ public final class PpLcnet150: CompiledNetwork {
 
         // %91 block12.pw: conv2d_bn_hardswish %90 -> 768x7x7
         // pp_lcnet.spec:42: 5    512    512    1    SE   (k in out s se)
-        // Meanwhile fetches head.conv's 3,937,280 bytes of weights, which it reads once per image.
+        // Meanwhile fetches the head.conv and head.linear layers' 9,102,272 bytes of weights, read once per image, as far as its tiles can carry.
         Kernels.pointwiseConv(
             input: a + 0, pixels: 49, inChannels: 768,
             weights: w + 1_637_296, outChannels: 768,
             residual: nil, output: a + 37_632,
-            lookahead: w + 2_227_888, lookaheadFloats: 984_320,
+            lookahead: w + 2_227_888, lookaheadFloats: 2_275_568,
             activation: HardSwish.self, threads: threads)
         Profiling.mark(timeline, 18)
 

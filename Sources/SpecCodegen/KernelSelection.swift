@@ -78,7 +78,8 @@ struct KernelLayer {
     var lookahead: Lookahead?
 
     struct Lookahead {
-        var layer: String
+        /// The layers whose weights, contiguous, are fetched.
+        var layers: [String]
         var offset: Int
         var floats: Int
     }
@@ -130,7 +131,9 @@ enum KernelSelection {
     /// and 1×1 maps they wait on memory for them: MobileNetV3-Large's 7×7 squeeze-excites ran
     /// at 74 µs with weights from memory against 27 µs with them in cache, its `head.conv2`
     /// at 0.16 ms against 0.09. A 1×1 conv one or two layers before such a layer (at least
-    /// 256 KB of weights) fetches them while its FMAs run (BENCHMARKS.md).
+    /// 256 KB of weights) fetches them while its FMAs run, and those of the layers right
+    /// after it that stream theirs too (the classifier after `head.conv2`), as far as its
+    /// tiles can carry (BENCHMARKS.md).
     static let lookaheadDistance = 2
     static let lookaheadMinimumFloats = 64 * 1024
 
@@ -138,8 +141,10 @@ enum KernelSelection {
         for host in layers.indices {
             guard case .pointwise = layers[host].kernel else { continue }
             let later = layers[(host + 1)..<min(layers.count, host + 1 + lookaheadDistance)]
-            guard let target = later.first(where: { $0.streamsWeights && $0.packedFloats >= lookaheadMinimumFloats }) else { continue }
-            layers[host].lookahead = KernelLayer.Lookahead(layer: target.node.name, offset: target.weightOffset, floats: target.packedFloats)
+            guard let target = later.firstIndex(where: { $0.streamsWeights && $0.packedFloats >= lookaheadMinimumFloats }) else { continue }
+            let run = layers[target...].prefix { $0.streamsWeights || $0.packedFloats == 0 }.filter(\.streamsWeights)
+            layers[host].lookahead = KernelLayer.Lookahead(layers: run.map(\.node.name), offset: layers[target].weightOffset,
+                                                           floats: run.reduce(0) { $0 + $1.packedFloats })
         }
     }
 
@@ -293,7 +298,8 @@ extension KernelLayer {
         case .pointwise(let conv):
             let x = graph.node(conv.input).shape
             if let lookahead {
-                w.comment("Meanwhile fetches \(lookahead.layer)'s \(grouped(lookahead.floats * 4)) bytes of weights, which it reads once per image.")
+                let names = lookahead.layers.count == 1 ? lookahead.layers[0] + "'s" : "the " + lookahead.layers.joined(separator: " and ") + " layers'"
+                w.comment("Meanwhile fetches \(names) \(grouped(lookahead.floats * 4)) bytes of weights, read once per image, as far as its tiles can carry.")
             }
             w.call("Kernels.pointwiseConv", [
                 "input: \(try arena(conv.input)), pixels: \(x.pixels), inChannels: \(x.channels)",

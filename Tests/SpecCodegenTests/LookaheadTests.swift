@@ -29,18 +29,22 @@ import Testing
     @Test("block13.expand (7×7, 160→960) fetches block13.se's reduce and expand weights, two layers on")
     func beforeSqueezeExcite() throws {
         let expand = layer("block13.expand"), se = layer("block13.se")
-        #expect(expand.contains("// Meanwhile fetches block13.se's 1,848,000 bytes of weights, which it reads once per image."))
+        #expect(expand.contains("// Meanwhile fetches block13.se's 1,848,000 bytes of weights, read once per image"))
         // 960→240 and 240→960, each padded to 16 outputs, plus their biases.
         #expect(expand.contains("lookaheadFloats: 462_000,"))
         let fetched = try #require(offset(after: "lookahead", in: expand))
         #expect(fetched == offset(after: "reduce", in: se))
     }
 
-    @Test("head.conv fetches head.conv2's weights across the global average pool")
+    @Test("head.conv fetches, across the global average pool, head.conv2's weights and the classifier's after them")
     func beforeDense() throws {
-        let conv = layer("head.conv"), conv2 = layer("head.conv2")
-        #expect(conv.contains("// Meanwhile fetches head.conv2's"))
-        #expect(offset(after: "lookahead", in: conv) == offset(after: "weights", in: conv2))
+        let conv = layer("head.conv"), conv2 = layer("head.conv2"), linear = layer("head.linear")
+        #expect(conv.contains("// Meanwhile fetches the head.conv2 and head.linear layers' 10,085,312 bytes of weights"))
+        let fetched = try #require(offset(after: "lookahead", in: conv))
+        #expect(fetched == offset(after: "weights", in: conv2))
+        // 960→1280 with its bias, then 1280→1000 padded to 1008 outputs with its bias.
+        #expect(offset(after: "weights", in: linear) == fetched + 960 * 1280 + 1280)
+        #expect(conv.contains("lookaheadFloats: 2_521_328,"))
     }
 
     @Test("no fetching where no such layer follows within two layers, or its weights are small", arguments: [
