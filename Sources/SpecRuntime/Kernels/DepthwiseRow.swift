@@ -39,36 +39,31 @@ extension Kernels {
         // 3 taps where pixels are a multiple of 2 KB apart (512, 1024 channels): an octet's
         // 30 input lines then fall in two L1 sets, and MobileNetV1's 512×14×14 and 1024×7×7
         // ran 11% and 42% slower in octets than pixels and quads do.
-        if g.strideWidth == 1 && (k == 3 || k == 5) && g.inWidth == g.outWidth && 2 * g.padLeft == k - 1
-            && !(k == 3 && g.inChannels % 512 == 0)
-            && (g.outWidth == 7 || g.outWidth == 8 || g.outWidth >= 8 + g.padLeft)
-            && channels.lowerBound % 8 == 0 && channels.count % 8 == 0 {
-            let perChannel = (8 + k - 1) * g.kernelHeight * MemoryLayout<Float>.size
-            let block = channels.count * perChannel <= 16 * 1024 ? channels.count : max(16, 16 * 1024 / perChannel / 16 * 16)
-            var start = channels.lowerBound
-            while start < channels.upperBound {
-                let end = min(channels.upperBound, start + block)
-                depthwiseOctetRow(rows: rows, taps: taps, geometry: g, weights: weights, bias: bias, padded: padded,
-                                  output: output, channels: start..<end, A.self, Count1.self)
-                start = end
-            }
-            return
-        }
         // Stride-2 rows of 3 or 5 taps, 7 or more pixels wide, likewise: each input column
         // loaded once (17 loads for an octet's 24 FMAs with 3 taps; quads load 30), and the
         // edge pixels inside octets. The quads and the one-pixel edges had run the 3×3
         // stride-2 convs after V2's and LCNet's 112×112 expansions at a quarter of the FMA
         // peak.
-        if g.strideWidth == 2 && (k == 3 || k == 5) && 2 * g.padLeft == k - 1 && g.outWidth >= 7
-            && !(k == 3 && g.inChannels % 512 == 0)
+        let octetStride: Int? = switch g.strideWidth {
+        case 1 where g.inWidth == g.outWidth && (g.outWidth == 7 || g.outWidth == 8 || g.outWidth >= 8 + g.padLeft): 1
+        case 2 where g.outWidth >= 7: 2
+        default: nil
+        }
+        if let octetStride, (k == 3 || k == 5) && 2 * g.padLeft == k - 1 && !(k == 3 && g.inChannels % 512 == 0)
             && channels.lowerBound % 8 == 0 && channels.count % 8 == 0 {
-            let perChannel = (16 + k - 2) * g.kernelHeight * MemoryLayout<Float>.size
+            // An octet reads the input columns of its 8 outputs' taps.
+            let perChannel = (7 * octetStride + k) * g.kernelHeight * MemoryLayout<Float>.size
             let block = channels.count * perChannel <= 16 * 1024 ? channels.count : max(16, 16 * 1024 / perChannel / 16 * 16)
             var start = channels.lowerBound
             while start < channels.upperBound {
                 let end = min(channels.upperBound, start + block)
-                depthwiseOctetRow(rows: rows, taps: taps, geometry: g, weights: weights, bias: bias, padded: padded,
-                                  output: output, channels: start..<end, A.self, Count2.self)
+                if octetStride == 1 {
+                    depthwiseOctetRow(rows: rows, taps: taps, geometry: g, weights: weights, bias: bias, padded: padded,
+                                      output: output, channels: start..<end, A.self, Count1.self)
+                } else {
+                    depthwiseOctetRow(rows: rows, taps: taps, geometry: g, weights: weights, bias: bias, padded: padded,
+                                      output: output, channels: start..<end, A.self, Count2.self)
+                }
                 start = end
             }
             return

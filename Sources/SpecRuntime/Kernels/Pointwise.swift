@@ -71,9 +71,11 @@ struct PointwiseConv<A: ActivationFunction>: ParallelWork {
     @usableFromInline let outChannels: Int
     @usableFromInline let residual: UnsafePointer<Float>?
     @usableFromInline let output: UnsafeMutablePointer<Float>
-    /// A later layer's weights to fetch into cache, in 64-byte lines (see pointwiseConv).
+    /// A later layer's weights to fetch into cache, in 64-byte lines (see pointwiseConv),
+    /// and each full 6×64 tile's share of them.
     @usableFromInline let lookahead: UnsafePointer<Float>?
     @usableFromInline let lookaheadLines: Int
+    @usableFromInline let lookaheadPerTile: Int
 
     @inlinable
     init(input: UnsafePointer<Float>, pixels: Int, inChannels: Int, weights: UnsafePointer<Float>,
@@ -88,6 +90,8 @@ struct PointwiseConv<A: ActivationFunction>: ParallelWork {
         self.output = output
         self.lookahead = lookahead
         self.lookaheadLines = lookaheadLines
+        let tiles = (pixels / 6) * ((outChannels + 63) / 64)
+        lookaheadPerTile = min(2 * inChannels, (lookaheadLines + tiles - 1) / max(1, tiles))
     }
 
     /// The lines of `lookahead` that the tile at `tile` over the panels from `panel` fetches:
@@ -96,10 +100,8 @@ struct PointwiseConv<A: ActivationFunction>: ParallelWork {
     @inlinable @inline(__always)
     func lookaheadShare(tile: Int, panel: Int) -> (UnsafePointer<Float>?, Int) {
         guard let lookahead, lookaheadLines > 0 else { return (nil, 0) }
-        let spans = (outChannels + 63) / 64, fullTiles = pixels / 6
-        let perTile = min(2 * inChannels, (lookaheadLines + fullTiles * spans - 1) / max(1, fullTiles * spans))
-        let first = (tile * spans + panel / 4) * perTile
-        return (lookahead + first * 16, max(0, min(perTile, lookaheadLines - first)))
+        let first = (tile * ((outChannels + 63) / 64) + panel / 4) * lookaheadPerTile
+        return (lookahead + first * 16, max(0, min(lookaheadPerTile, lookaheadLines - first)))
     }
 
     @inlinable
